@@ -1,0 +1,1 @@
+"""One module per CLI command: each takes parsed arguments and returns an exit code."""

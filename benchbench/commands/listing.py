@@ -1,0 +1,70 @@
+"""`benchbench list suites|models|axes` and `benchbench table RUN_DIR...`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from benchbench import models, results, tables
+from benchbench import suite as suites
+from benchbench.commands.run import console
+from benchbench.config import RunConfig, allowed_values
+
+
+def suite_dirs() -> list[Path]:
+    """./suites, then the suites/ of the checkout benchbench runs from (editable installs)."""
+    here = Path.cwd() / "suites"
+    repo = Path(__file__).resolve().parents[2] / "suites"
+    return [d for d in dict.fromkeys([here, repo]) if d.is_dir()]
+
+
+def list_suites() -> Table:
+    t = Table(title="suites")
+    for col in ("file", "name", "configs", "description"):
+        t.add_column(col)
+    for d in suite_dirs():
+        for path in sorted(d.glob("*.yaml")):
+            try:
+                s = suites.load(path)
+                n = str(len(s.expand()))
+                t.add_row(str(path), s.name, n, s.description.strip().splitlines()[0] if s.description else "")
+            except suites.SuiteError as e:
+                t.add_row(str(path), "-", "-", f"[red]invalid[/]: {e.problems[0]}")
+    return t
+
+
+def list_models() -> Table:
+    t = Table(title="models (model: {name, size, <shape arguments>})")
+    for col in ("name", "sizes", "shape arguments"):
+        t.add_column(col)
+    for name, mod in models.MODELS.items():
+        t.add_row(name, ", ".join(mod.SIZES), ", ".join(mod.ARGS))
+    t.add_row("py:<module>", "the module's SIZES", "the module's ARGS")
+    return t
+
+
+def list_axes() -> Table:
+    t = Table(title="axes and settings (sweep: / defaults:)")
+    for col in ("name", "allowed values", "default", "meaning"):
+        t.add_column(col)
+    for name, f in RunConfig.model_fields.items():
+        allowed = allowed_values(name)
+        kind = ", ".join(map(str, allowed)) if allowed else getattr(f.annotation, "__name__", str(f.annotation))
+        default = f.default_factory() if f.default_factory else f.default
+        t.add_row(name, kind, str(default), f.description or "")
+    return t
+
+
+def main_list(args) -> int:
+    what = {"suites": list_suites, "models": list_models, "axes": list_axes}[args.what]
+    console().print(what())
+    return 0
+
+
+def main_table(args) -> int:
+    for d in args.run_dirs:
+        run = results.read_json(Path(d) / "run.json") if (Path(d) / "run.json").exists() else {}
+        table = tables.summary(results.load(d), run.get("baseline_config_id"))
+        console().print(tables.render(table, title=f"{run.get('suite', '')} ({d})"))
+    return 0

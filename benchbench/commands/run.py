@@ -1,0 +1,122 @@
+"""`benchbench run SUITE` and `benchbench run --resume RUN_DIR`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import shutil
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from benchbench import env, estimate, results, runner, tables
+from benchbench import suite as suites
+from benchbench.device import cuda_available
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console; wide when the output is a file or pipe, so tables are not folded."""
+    c = Console(stderr=stderr)
+    return c if c.is_terminal else Console(stderr=stderr, width=200)
+
+
+class UsageError(Exception):
+    """Bad command-line input: the message says what and how to fix it."""
+
+
+def _new_run_dir(suite_name: str, output: str | None, results_root: str) -> Path:
+    if output:
+        d = Path(output)
+        if (d / results.ROWS).exists():
+            raise UsageError(f"{d} already holds a run; continue it with: benchbench run --resume {d}")
+    else:
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        d = Path(results_root) / suite_name / f"{stamp}-{secrets.token_hex(3)}"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _gpu_suite_on_cpu(configs, suite_name: str) -> str | None:
+    if not any(c.device == "cuda" for c in configs) or cuda_available():
+        return None
+    cpu_configs = [c.model_copy(update={"device": "cpu"}) for c in configs]
+    eta = estimate.human_duration(estimate.cpu_seconds(cpu_configs))
+    return (f"suite {suite_name!r} is meant for a GPU (device: cuda) and this machine has none.\n"
+            f"Its {len(configs)} configs at full scale would take roughly {eta} on this CPU.\n"
+            f"  --smoke        checks every config at tiny scale (about a minute)\n"
+            f"  --device cpu   runs the full sweep here anyway")
+
+
+def _prepare(args) -> tuple[suites.Suite, list, Path, dict]:
+    if args.resume:
+        run_dir = Path(args.resume)
+        if not (run_dir / "run.json").exists() or not (run_dir / "suite.yaml").exists():
+            raise UsageError(f"{run_dir}: not a benchbench run directory (needs run.json and suite.yaml)")
+        run = results.read_json(run_dir / "run.json")
+        suite = suites.load(run_dir / "suite.yaml")
+        configs = suite.expand(smoke=run["smoke"], overrides=run["overrides"])
+        return suite, configs, run_dir, run
+    if not args.suite:
+        raise UsageError("name a suite file (e.g. suites/quickstart.yaml) or --resume RUN_DIR")
+    suite = suites.load(args.suite)
+    overrides = {"device": args.device} if args.device else {}
+    configs = suite.expand(smoke=args.smoke, overrides=overrides)
+    problems = suites.check_models(suite, configs)
+    if problems:
+        raise suites.SuiteError(problems)
+    if not args.smoke and not args.device:
+        notice = _gpu_suite_on_cpu(configs, suite.name)
+        if notice:
+            raise UsageError(notice)
+    run_dir = _new_run_dir(suite.name, args.output, args.results_root)
+    shutil.copyfile(args.suite, run_dir / "suite.yaml")
+    run = {
+        "run_id": run_dir.name,
+        "suite": suite.name,
+        "suite_path": str(args.suite),
+        "suite_sha256": suite.sha256,
+        "smoke": bool(args.smoke),
+        "overrides": overrides,
+        "baseline_config_id": suite.baseline_id(configs),
+        "config_ids": [c.config_id for c in configs],
+        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": sys.argv,
+    }
+    results.write_json(run_dir / "run.json", run)
+    results.write_json(run_dir / "env.json", env.capture())
+    return suite, configs, run_dir, run
+
+
+def main(args) -> int:
+    out, err = console(), console(stderr=True)
+    suite, configs, run_dir, run = _prepare(args)
+    todo = runner.pending(configs, run_dir)
+    err.print(f"[bold]{suite.name}[/]: {len(configs)} configs, {len(todo)} runs to do -> {run_dir}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
+                  transient=True, disable=args.quiet) as bar:
+        task = bar.add_task("starting", total=len(todo))
+
+        def progress(done, total, cfg, row):
+            bar.update(task, completed=done, description=f"{cfg.config_id} {row['status']}")
+
+        summary = runner.sweep(configs, run_dir, run, on_progress=progress)
+    results.finalize(run_dir)
+    run.update(finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+               interrupted=summary.interrupted, wall_s=summary.wall_s, measured_s=summary.measured_s)
+    results.write_json(run_dir / "run.json", run)
+    if (run_dir / results.ROWS).exists():
+        table = tables.summary(results.load(run_dir), run.get("baseline_config_id"))
+        out.print(tables.render(table, title=f"{suite.name} ({run_dir})"))
+    share = 100 * summary.measured_s / summary.wall_s if summary.wall_s else 0.0
+    err.print(f"{summary.ran} runs in {summary.wall_s:.1f} s, of which measured steps {summary.measured_s:.1f} s "
+              f"({share:.0f}%); statuses: {summary.statuses}")
+    err.print(f"results: {run_dir}/rows.jsonl, results.parquet, results.csv, env.json")
+    if summary.interrupted:
+        err.print(f"[yellow]interrupted[/]: finished runs are recorded; continue with: benchbench run --resume {run_dir}")
+        return EXIT_INTERRUPTED
+    return EXIT_OK

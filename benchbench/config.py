@@ -1,0 +1,91 @@
+"""RunConfig: one point of a sweep, frozen and validated.
+
+Every field is a possible sweep axis. A suite's `defaults:` and `sweep:` name these fields;
+`model:` fills `model`, `model_size` and `model_args`. The config id is a hash of the fields
+that change what is measured (not the timeout or the number of repeats), so rows of different
+runs join on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Precision = Literal["fp32", "tf32", "fp16", "bf16", "bf16-pure"]
+Checkpointing = Literal["none", "full", "every_k", "sqrt", "selective"]
+Attention = Literal["eager", "sdpa", "flash", "mem_efficient", "cudnn", "flex"]
+Compile = Literal["off", "default", "reduce-overhead", "max-autotune"]
+Optimizer = Literal["adamw", "sgd"]
+OptimizerImpl = Literal["auto", "fused", "foreach", "loop"]
+Engine = Literal["torch"]
+Device = Literal["auto", "cpu", "cuda"]
+
+# Fields that do not change what a config measures: left out of its id.
+NOT_IN_ID = ("repeats", "timeout_s")
+
+
+class RunConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # what is trained
+    model: str = "gpt"
+    model_size: str = "tiny"
+    model_args: dict[str, int] = Field(default_factory=dict)
+    batch_size: int = Field(8, gt=0, description="micro-batch per rank")
+    seq_len: int | None = Field(None, gt=0, description="tokens per sample (token models); default: the model's context")
+    image_size: int | None = Field(None, gt=0, description="pixels per side (image models); default: the model's")
+
+    # where and how long
+    device: Device = "auto"
+    warmup_steps: int = Field(3, ge=0)
+    measured_steps: int = Field(20, gt=0)
+    repeats: int = Field(1, gt=0, description="separate worker processes per config")
+    timeout_s: float = Field(900.0, gt=0)
+    seed: int = 0
+
+    # technique axes
+    precision: Precision = "fp32"
+    grad_accum: int = Field(1, gt=0)
+    checkpointing: Checkpointing = "none"
+    checkpoint_k: int = Field(2, gt=0, description="with checkpointing: every_k, checkpoint one block in k")
+    attention: Attention = "sdpa"
+    compile: Compile = "off"
+    optimizer: Optimizer = "adamw"
+    optimizer_impl: OptimizerImpl = "auto"
+    lr: float = Field(3e-4, gt=0)
+    grad_clip: float | None = Field(None, gt=0)
+    engine: Engine = "torch"
+    world_size: int = Field(1, gt=0)
+
+    def canonical(self) -> dict:
+        d = self.model_dump()
+        for k in NOT_IN_ID:
+            d.pop(k)
+        return d
+
+    @property
+    def config_id(self) -> str:
+        blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    @property
+    def effective_batch(self) -> int:
+        return self.batch_size * self.grad_accum * self.world_size
+
+    def flat(self) -> dict:
+        """Config as flat columns for a result row (model_args as compact JSON)."""
+        d = self.model_dump()
+        d["model_args"] = json.dumps(d["model_args"], sort_keys=True) if d["model_args"] else ""
+        return d
+
+
+FIELDS = tuple(RunConfig.model_fields)
+
+
+def allowed_values(field: str) -> tuple | None:
+    """The allowed values of a Literal field, or None when the field is free-form."""
+    ann = RunConfig.model_fields[field].annotation
+    return tuple(get_args(ann)) if get_origin(ann) is Literal else None

@@ -1,0 +1,11 @@
+"""Engines run the training step: name -> class(model, optimizer, cfg, dev) with step(batches) -> loss."""
+
+from __future__ import annotations
+
+from benchbench.engines.torch_engine import TorchEngine
+
+ENGINES = {"torch": TorchEngine}
+
+
+def build(cfg, model, optimizer, dev):
+    return ENGINES[cfg.engine](model, optimizer, cfg, dev)

@@ -1,0 +1,91 @@
+"""The environment that produced a run (env.json): hardware, drivers, software, project state."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _git(*args) -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _gpus() -> tuple[list[dict], str | None, str | None]:
+    """GPUs through NVML (no CUDA context in this process): (gpus, driver, why none)."""
+    try:
+        import pynvml
+    except ImportError:
+        return [], None, "nvidia-ml-py not installed"
+    try:
+        pynvml.nvmlInit()
+    except Exception as e:
+        return [], None, f"no NVIDIA driver ({type(e).__name__})"
+    try:
+        driver = pynvml.nvmlSystemGetDriverVersion()
+        gpus = []
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            h = pynvml.nvmlDeviceGetHandleByIndex(i)
+            name = pynvml.nvmlDeviceGetName(h)
+            gpus.append({
+                "index": i,
+                "name": name.decode() if isinstance(name, bytes) else name,
+                "memory_bytes": pynvml.nvmlDeviceGetMemoryInfo(h).total,
+                "compute_capability": ".".join(map(str, pynvml.nvmlDeviceGetCudaComputeCapability(h))),
+            })
+        return gpus, driver.decode() if isinstance(driver, bytes) else driver, None
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def capture(command: list[str] | None = None) -> dict:
+    import torch
+
+    gpus, driver, why = _gpus()
+    commit = _git("rev-parse", "HEAD")
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "gpu_count": len(gpus),
+        "gpu_name": gpus[0]["name"] if gpus else None,
+        "gpus": gpus,
+        "gpu_none_reason": why,
+        "driver_version": driver,
+        "cuda_version": torch.version.cuda,
+        "cudnn_version": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "torch_version": torch.__version__,
+        "deepspeed_version": _version("deepspeed"),
+        "benchbench_version": _version("benchbench"),
+        "git_commit": commit,
+        "git_dirty": bool(_git("status", "--porcelain")) if commit else None,
+        "command": command if command is not None else sys.argv,
+    }

@@ -1,0 +1,88 @@
+"""Tables for people, computed from stored rows only (results.load), never from a live run."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from benchbench.config import FIELDS
+
+STATUS_ORDER = ("error", "killed", "timeout", "oom", "skipped", "ok")
+STYLE = {"ok": "green", "oom": "magenta", "skipped": "dim", "error": "red", "killed": "red", "timeout": "yellow"}
+
+
+def varying_axes(df: pd.DataFrame) -> list[str]:
+    """Config fields that differ between the configs of `df`, in RunConfig order."""
+    cols = [f for f in FIELDS if f in df.columns and f not in ("repeats", "timeout_s")]
+    per_config = df.drop_duplicates("config_id")
+    return [c for c in cols if per_config[c].astype(str).nunique() > 1]
+
+
+def _status(s: pd.Series) -> str:
+    present = set(s)
+    return next(st for st in STATUS_ORDER if st in present) if present <= set(STATUS_ORDER) else s.iloc[0]
+
+
+def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
+    """One row per config: the varying axes, throughput (median over repeats), speedup vs the
+    baseline config, step time, peak memory, status and reason."""
+    axes = varying_axes(df)
+    thr_col = "tokens_per_s" if "tokens_per_s" in df.columns and df["tokens_per_s"].notna().any() else "samples_per_s"
+    out = []
+    for cid, g in df.groupby("config_id", sort=False):
+        ok = g[g["status"] == "ok"]
+        rec = {"config_id": cid, **{a: g[a].iloc[0] for a in axes}}
+        rec["status"] = _status(g["status"])
+        rec["repeats_ok"] = f"{len(ok)}/{len(g)}"
+        rec[thr_col] = ok[thr_col].median() if thr_col in ok and len(ok) else float("nan")
+        rec["run_to_run_cv"] = ok[thr_col].std(ddof=1) / ok[thr_col].mean() if len(ok) > 1 else float("nan")
+        rec["step_time_s_median"] = ok["step_time_s_median"].median() if "step_time_s_median" in ok and len(ok) else float("nan")
+        mem = "peak_allocated_bytes" if "peak_allocated_bytes" in ok and ok.get("peak_allocated_bytes", pd.Series()).notna().any() else "peak_rss_bytes"
+        rec["peak_memory_bytes"] = ok[mem].max() if mem in ok and len(ok) else float("nan")
+        rec["peak_memory_kind"] = "allocator" if mem == "peak_allocated_bytes" else "host RSS"
+        reasons = g["reason"].dropna() if "reason" in g else pd.Series(dtype=str)
+        rec["reason"] = reasons.iloc[0] if len(reasons) else ""
+        out.append(rec)
+    table = pd.DataFrame(out)
+    if table.empty:
+        return table
+    base = baseline_id if baseline_id in set(table["config_id"]) else table["config_id"].iloc[0]
+    base_thr = table.loc[table["config_id"] == base, thr_col].iloc[0]
+    table["speedup"] = table[thr_col] / base_thr
+    table.attrs.update(throughput=thr_col, baseline_id=base, axes=axes)
+    return table
+
+
+def _human_bytes(n) -> str:
+    if pd.isna(n):
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _num(x, fmt="{:,.0f}") -> str:
+    return "-" if pd.isna(x) else fmt.format(x)
+
+
+def render(table: pd.DataFrame, title: str = ""):
+    """A rich Table of summary()."""
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    axes = table.attrs.get("axes", [])
+    thr = table.attrs.get("throughput", "tokens_per_s")
+    for a in axes:
+        t.add_column(a)
+    kind = table["peak_memory_kind"].iloc[0] if len(table) else ""
+    for col in (thr, "speedup", "step ms (median)", f"peak memory ({kind})", "status"):
+        t.add_column(col, justify="right" if col != "status" else "left")
+    for _, r in table.iterrows():
+        base = " (base)" if r["config_id"] == table.attrs.get("baseline_id") else ""
+        status = f"[{STYLE.get(r['status'], '')}]{r['status']}[/]"
+        if r["status"] != "ok" and r["reason"]:
+            status += f" [dim]{str(r['reason'])[:70]}[/]"
+        t.add_row(*[str(r[a]) for a in axes], _num(r[thr]), _num(r["speedup"], "{:.2f}x") + base,
+                  _num(r["step_time_s_median"] * 1e3, "{:.2f}"), _human_bytes(r["peak_memory_bytes"]), status)
+    return t

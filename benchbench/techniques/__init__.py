@@ -1,0 +1,34 @@
+"""Techniques applied to a model that knows nothing of them, in one fixed order.
+
+    attention -> checkpointing -> precision -> compile
+
+Attention first, so checkpointing=selective wraps the chosen attention function; precision
+after the model is restructured, so parameter casts see the final modules; compile last, over
+everything. Gradient accumulation and the loss scaler are part of the engine's step; the
+optimizer is built after the model is final (techniques/optimizer.py).
+"""
+
+from __future__ import annotations
+
+from benchbench.techniques import attention, checkpointing, compile, optimizer, precision
+
+ORDER = (attention, checkpointing, precision, compile)
+
+
+def skip_reason(cfg, dev) -> str | None:
+    """Why `cfg` cannot run on `dev`, decided before any process starts; None if it can."""
+    if cfg.world_size > 1 and cfg.engine == "torch":
+        return f"world_size={cfg.world_size} needs a distributed engine; engine=torch runs one process"
+    if cfg.world_size > max(dev.count, 1) and dev.type == "cuda":
+        return f"world_size={cfg.world_size} needs {cfg.world_size} GPUs; {dev.count} visible"
+    for mod in (*ORDER, optimizer):
+        reason = mod.skip_reason(cfg, dev)
+        if reason:
+            return reason
+    return None
+
+
+def apply(model, cfg, dev):
+    for mod in ORDER:
+        model = mod.apply(model, cfg, dev)
+    return model

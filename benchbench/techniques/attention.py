@@ -1,0 +1,95 @@
+"""Attention variants, swapped into every module that has an `attend(q, k, v, is_causal)` function.
+
+eager          explicit softmax(QKᵀ/√d + mask)·V: the (T×T) scores are materialized
+sdpa           F.scaled_dot_product_attention, PyTorch picks the backend
+flash | mem_efficient | cudnn   sdpa forced to one backend through torch.nn.attention.sdpa_kernel
+flex           torch.nn.attention.flex_attention with a causal block mask
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from benchbench.models.common import sdpa_attend
+
+HALF = ("fp16", "bf16", "bf16-pure")
+
+
+def eager_attend(q, k, v, is_causal: bool):
+    scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.size(-1)))
+    if is_causal:
+        T, S = q.size(-2), k.size(-2)
+        mask = torch.ones(T, S, dtype=torch.bool, device=q.device).tril()
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return F.softmax(scores, dim=-1).to(v.dtype) @ v
+
+
+def _forced(name: str):
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    backend = {
+        "flash": SDPBackend.FLASH_ATTENTION,
+        "mem_efficient": SDPBackend.EFFICIENT_ATTENTION,
+        "cudnn": SDPBackend.CUDNN_ATTENTION,
+    }[name]
+
+    def attend(q, k, v, is_causal: bool):
+        with sdpa_kernel([backend]):
+            return F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+
+    return attend
+
+
+def _flex():
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+
+    masks: dict = {}
+
+    def causal(b, h, q_idx, kv_idx):
+        return q_idx >= kv_idx
+
+    def attend(q, k, v, is_causal: bool):
+        mask = None
+        if is_causal:
+            key = (q.size(-2), k.size(-2), q.device)
+            if key not in masks:
+                masks[key] = create_block_mask(causal, None, None, key[0], key[1], device=q.device)
+            mask = masks[key]
+        return flex_attention(q, k, v, block_mask=mask)
+
+    return attend
+
+
+def skip_reason(cfg, dev) -> str | None:
+    a = cfg.attention
+    if dev.type == "cpu" and a in ("mem_efficient", "cudnn"):
+        return f"attention={a}: PyTorch has no CPU kernel for this SDPA backend (No viable backend on CPU)"
+    if dev.type == "cuda" and a in ("flash", "cudnn") and cfg.precision not in HALF:
+        return f"attention={a} needs fp16 or bf16 inputs; precision={cfg.precision} gives fp32"
+    if a == "flex":
+        try:
+            import torch.nn.attention.flex_attention  # noqa: F401
+        except ImportError:
+            return f"attention=flex needs torch.nn.attention.flex_attention (torch {torch.__version__} lacks it)"
+    return None
+
+
+def attend_fn(name: str):
+    if name == "eager":
+        return eager_attend
+    if name == "sdpa":
+        return sdpa_attend
+    if name == "flex":
+        return _flex()
+    return _forced(name)
+
+
+def apply(model, cfg, dev):
+    fn = attend_fn(cfg.attention)
+    for m in model.modules():
+        if hasattr(m, "attend"):
+            m.attend = fn
+    return model
