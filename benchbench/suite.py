@@ -61,19 +61,22 @@ class Suite:
         return hashlib.sha256(self.text.encode()).hexdigest()
 
     def expand(self, smoke: bool = False, overrides: dict | None = None) -> list[RunConfig]:
-        """Cartesian product of the axes, minus `exclude`, plus `include`, overrides applied.
+        """Cartesian product of the axes, minus `exclude`, overrides applied, plus `include`
+        entries (defaults + the entry; an entry's own values win over overrides).
 
         `overrides` (e.g. --device from the command line) is applied last, after smoke."""
         names = list(self.axes)
         points = [dict(zip(names, values)) for values in itertools.product(*self.axes.values())]
         points = [p for p in points if not any(_matches(p, e) for e in self.exclude)]
-        points += [dict(e) for e in self.include]
+        points = [(p, False) for p in points] + [(dict(e), True) for e in self.include]
         out, seen = [], set()
-        for p in points:
+        for p, included in points:
             d = {**self.base, **p}
             for o in self.overrides:
                 if _matches(d, o["match"]):
                     d.update(o["set"])
+            if included:  # what an include entry names explicitly wins over overrides
+                d.update(p)
             if smoke:
                 d.update(SMOKE)
                 d.update(self.smoke)

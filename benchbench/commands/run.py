@@ -47,7 +47,7 @@ def _gpu_suite_on_cpu(configs, suite_name: str) -> str | None:
     eta = estimate.human_duration(estimate.cpu_seconds(cpu_configs))
     return (f"suite {suite_name!r} is meant for a GPU (device: cuda) and this machine has none.\n"
             f"Its {len(configs)} configs at full scale would take roughly {eta} on this CPU.\n"
-            f"  --smoke        checks every config at tiny scale (about a minute)\n"
+            f"  --smoke        checks every config at tiny scale (about {estimate.human_duration(8 * len(configs))})\n"
             f"  --device cpu   runs the full sweep here anyway")
 
 

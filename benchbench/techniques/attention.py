@@ -69,6 +69,8 @@ def skip_reason(cfg, dev) -> str | None:
         return f"attention={a}: PyTorch has no CPU kernel for this SDPA backend (No viable backend on CPU)"
     if dev.type == "cuda" and a in ("flash", "cudnn") and cfg.precision not in HALF:
         return f"attention={a} needs fp16 or bf16 inputs; precision={cfg.precision} gives fp32"
+    if a == "flex" and dev.type == "cpu":
+        return "attention=flex: FlexAttention has no backward on CPU (PyTorch runs its CPU path for inference only)"
     if a == "flex":
         try:
             import torch.nn.attention.flex_attention  # noqa: F401
