@@ -56,7 +56,8 @@ class RunConfig(BaseModel):
     optimizer: Optimizer = "adamw"
     optimizer_impl: OptimizerImpl = "auto"
     lr: float = Field(3e-4, gt=0)
-    grad_clip: float | None = Field(None, gt=0)
+    grad_clip: float | None = Field(None, gt=0, description="clip_grad_norm_ max norm; null = no clipping")
+    ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA of weights after each step; null = off")
     engine: Engine = "torch"
     world_size: int = Field(1, gt=0)
 

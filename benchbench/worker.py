@@ -50,7 +50,7 @@ def measure(cfg: RunConfig) -> dict:
     torch.manual_seed(cfg.seed)
     built = models.build(cfg)
     model = techniques.apply(built.model.to(dev), cfg, info)
-    engine = engines.build(cfg, model, optimizer.build(model, cfg, info), info)
+    engine = engines.build(cfg, model, optimizer.build(model, cfg, info), info, techniques.step_hooks(model, cfg))
     gen = torch.Generator().manual_seed(cfg.seed)
     batches = [built.make_batch(cfg.batch_size, gen, dev) for _ in range(cfg.grad_accum)]
     synchronize(dev)

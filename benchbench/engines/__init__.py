@@ -1,4 +1,4 @@
-"""Engines run the training step: name -> class(model, optimizer, cfg, dev) with step(batches) -> loss."""
+"""Engines run the training step: name -> class(model, optimizer, cfg, dev, hooks) with step(batches) -> loss."""
 
 from __future__ import annotations
 
@@ -7,5 +7,5 @@ from benchbench.engines.torch_engine import TorchEngine
 ENGINES = {"torch": TorchEngine}
 
 
-def build(cfg, model, optimizer, dev):
-    return ENGINES[cfg.engine](model, optimizer, cfg, dev)
+def build(cfg, model, optimizer, dev, hooks=()):
+    return ENGINES[cfg.engine](model, optimizer, cfg, dev, hooks)

@@ -13,8 +13,9 @@ from benchbench.techniques import precision
 
 
 class TorchEngine:
-    def __init__(self, model, optimizer, cfg, dev):
+    def __init__(self, model, optimizer, cfg, dev, hooks=()):
         self.model = model
+        self.hooks = list(hooks)  # run after each optimizer step (EMA)
         self.optimizer = optimizer
         self.autocast = precision.autocast(cfg, dev)
         self.scaler = precision.grad_scaler(cfg, dev)
@@ -43,6 +44,8 @@ class TorchEngine:
         else:
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
+        for hook in self.hooks:
+            hook()
         return total
 
     def fields(self) -> dict:

@@ -50,3 +50,14 @@ def problems(cfg) -> list[tuple[str, str]]:
 
 
 __all__ = ["MODELS", "Built", "build", "problems"]
+
+
+def supports(name: str, feature: str) -> bool:
+    """Whether model `name` follows a convention techniques rely on. A model module may say
+    SUPPORTS = {"checkpointing": bool, "attention": bool, "sequential_blocks": bool}; all
+    default to True (the reference models follow them)."""
+    try:
+        mod = module(name)
+    except (ImportError, KeyError):
+        return True  # validation reports unknown models
+    return bool(getattr(mod, "SUPPORTS", {}).get(feature, True))

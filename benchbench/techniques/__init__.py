@@ -5,12 +5,13 @@
 Attention first, so checkpointing=selective wraps the chosen attention function; precision
 after the model is restructured, so parameter casts see the final modules; compile last, over
 everything. Gradient accumulation and the loss scaler are part of the engine's step; the
-optimizer is built after the model is final (techniques/optimizer.py).
+optimizer is built after the model is final (techniques/optimizer.py); the EMA of weights is a
+hook the engine runs after each optimizer step (techniques/ema.py).
 """
 
 from __future__ import annotations
 
-from benchbench.techniques import attention, checkpointing, compile, optimizer, precision
+from benchbench.techniques import attention, checkpointing, compile, ema, optimizer, precision
 
 ORDER = (attention, checkpointing, precision, compile)
 
@@ -21,7 +22,7 @@ def skip_reason(cfg, dev) -> str | None:
         return f"world_size={cfg.world_size} needs a distributed engine; engine=torch runs one process"
     if cfg.world_size > max(dev.count, 1) and dev.type == "cuda":
         return f"world_size={cfg.world_size} needs {cfg.world_size} GPUs; {dev.count} visible"
-    for mod in (*ORDER, optimizer):
+    for mod in (*ORDER, optimizer, ema):
         reason = mod.skip_reason(cfg, dev)
         if reason:
             return reason
@@ -32,3 +33,8 @@ def apply(model, cfg, dev):
     for mod in ORDER:
         model = mod.apply(model, cfg, dev)
     return model
+
+
+def step_hooks(model, cfg) -> list:
+    """What runs after each optimizer step (EMA)."""
+    return ema.hooks(model, cfg)

@@ -13,6 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from benchbench import models
 from benchbench.models.common import sdpa_attend
 
 HALF = ("fp16", "bf16", "bf16-pure")
@@ -65,6 +66,8 @@ def _flex():
 
 def skip_reason(cfg, dev) -> str | None:
     a = cfg.attention
+    if a != "sdpa" and not models.supports(cfg.model, "attention"):
+        return f"attention={a} needs attention modules with an attend function; model {cfg.model} has none"
     if dev.type == "cpu" and a in ("mem_efficient", "cudnn"):
         return f"attention={a}: PyTorch has no CPU kernel for this SDPA backend (No viable backend on CPU)"
     if dev.type == "cuda" and a in ("flash", "cudnn") and cfg.precision not in HALF:

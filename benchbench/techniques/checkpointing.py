@@ -5,6 +5,7 @@ full       recompute every block in backward: one block input is kept per block
 every_k    checkpoint one block in k (blocks 0, k, 2k, ...): memory and recompute in between
 sqrt       ⌈√L⌉ consecutive blocks per checkpointed segment (Chen et al. 2016): √L segment
            inputs kept, one segment recomputed at a time - the memory-optimal uniform schedule
+           (a model whose SUPPORTS says sequential_blocks: False skips it)
 selective  recompute only the attention core (QKᵀ, softmax, ·V), Korthikanti et al. 2022
 """
 
@@ -15,6 +16,8 @@ import math
 import torch.nn as nn
 from torch.utils.checkpoint import checkpoint
 
+from benchbench import models
+
 
 class Checkpointed(nn.Module):
     """Runs `inner` (one block or a run of blocks) under checkpoint."""
@@ -23,8 +26,8 @@ class Checkpointed(nn.Module):
         super().__init__()
         self.inner = blocks[0] if len(blocks) == 1 else nn.Sequential(*blocks)
 
-    def forward(self, x):
-        return checkpoint(self.inner, x, use_reentrant=False)
+    def forward(self, *args):
+        return checkpoint(self.inner, *args, use_reentrant=False)
 
 
 def _segments(blocks: list, mode: str, k: int) -> list[nn.Module]:
@@ -46,6 +49,12 @@ def _recompute_attention(m: nn.Module):
 
 
 def skip_reason(cfg, dev) -> str | None:
+    if cfg.checkpointing == "none":
+        return None
+    if not models.supports(cfg.model, "checkpointing"):
+        return f"checkpointing={cfg.checkpointing} needs a model with .blocks; {cfg.model} has none"
+    if cfg.checkpointing == "sqrt" and not models.supports(cfg.model, "sequential_blocks"):
+        return f"checkpointing=sqrt groups consecutive blocks; model {cfg.model} has skip connections between blocks"
     return None
 
 
