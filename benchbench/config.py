@@ -24,7 +24,7 @@ Engine = Literal["torch"]
 Device = Literal["auto", "cpu", "cuda"]
 
 # Fields that do not change what a config measures: left out of its id.
-NOT_IN_ID = ("repeats", "timeout_s")
+NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops")
 
 
 class RunConfig(BaseModel):
@@ -60,6 +60,9 @@ class RunConfig(BaseModel):
     ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA of weights after each step; null = off")
     engine: Engine = "torch"
     world_size: int = Field(1, gt=0)
+
+    # reporting
+    peak_tflops: float | None = Field(None, gt=0, description="device peak for MFU; null = benchbench's table (peaks.py)")
 
     def canonical(self) -> dict:
         d = self.model_dump()

@@ -16,7 +16,7 @@ import traceback
 
 import torch
 
-from benchbench import collectors, engines, models, stats, techniques
+from benchbench import collectors, engines, models, peaks, stats, techniques
 from benchbench import device as devices
 from benchbench.collectors.timing import StepTimer, synchronize
 from benchbench.config import RunConfig
@@ -93,6 +93,9 @@ def measure(cfg: RunConfig) -> dict:
         out["tokens_per_s"] = out["tokens_per_step"] / mean_step
     out["model_flops_per_step"] = built.flops_per_sample * samples_per_step
     out["model_tflops_per_s"] = out["model_flops_per_step"] / mean_step / 1e12
+    out.update(peaks.mfu_fields(out["model_tflops_per_s"], dev.type, info.name, cfg.precision, cfg.peak_tflops))
+    if cfg.compile != "off" and "first_step_s" in out:
+        out["compile_s"] = max(0.0, out["first_step_s"] - out["step_time_s_median"])
     return out
 
 

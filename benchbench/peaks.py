@@ -1,0 +1,57 @@
+"""Dense peak TFLOP/s per GPU and precision, the denominator of MFU.
+
+Dense figures (NVIDIA quotes "with sparsity" numbers at twice these). A precision maps to the
+math the run's matmuls use: fp32 -> plain FP32 (no tensor cores), tf32 -> TF32 tensor cores,
+fp16 -> fp16 tensor cores, bf16 / bf16-pure -> bf16 tensor cores.
+
+Sources (NVIDIA datasheets):
+  H100 SXM / PCIe / NVL   "NVIDIA H100 Tensor Core GPU" datasheet (2023): SXM 989 bf16/fp16,
+                          494.5 tf32, 67 fp32; PCIe 756 / 378 / 51; NVL 835 / 418 / 60
+  H200                    "NVIDIA H200 Tensor Core GPU" datasheet (2024): SXM as H100 SXM
+  A100                    "NVIDIA A100 Tensor Core GPU" datasheet (2021): 312 bf16/fp16, 156 tf32, 19.5 fp32
+  L40S                    "NVIDIA L40S GPU" datasheet (2023): 362 bf16/fp16, 183 tf32, 91.6 fp32
+  L4                      "NVIDIA L4 Tensor Core GPU" datasheet (2023): 121 bf16/fp16, 60 tf32, 30.3 fp32
+  A10                     "NVIDIA A10 Tensor Core GPU" datasheet (2021): 125 bf16/fp16, 62.5 tf32, 31.2 fp32
+  V100 SXM2               "NVIDIA Tesla V100 GPU" datasheet (2018): 125 fp16 tensor, 15.7 fp32; no bf16/tf32
+"""
+
+from __future__ import annotations
+
+# (name test, {math: dense TFLOP/s}); the first whose test passes wins, so specific names come first.
+_H100_SXM = {"bf16": 989.0, "fp16": 989.0, "tf32": 494.5, "fp32": 67.0}
+TABLE: list[tuple[tuple[str, ...], tuple[str, ...], dict[str, float]]] = [
+    # (all of these substrings, none of these, peaks)
+    (("H100", "PCIe"), (), {"bf16": 756.0, "fp16": 756.0, "tf32": 378.0, "fp32": 51.0}),
+    (("H100", "NVL"), (), {"bf16": 835.0, "fp16": 835.0, "tf32": 418.0, "fp32": 60.0}),
+    (("H100",), (), _H100_SXM),
+    (("H200",), (), _H100_SXM),
+    (("A100",), (), {"bf16": 312.0, "fp16": 312.0, "tf32": 156.0, "fp32": 19.5}),
+    (("L40S",), (), {"bf16": 362.0, "fp16": 362.0, "tf32": 183.0, "fp32": 91.6}),
+    (("L4",), ("L40",), {"bf16": 121.0, "fp16": 121.0, "tf32": 60.0, "fp32": 30.3}),
+    (("A10",), ("A100",), {"bf16": 125.0, "fp16": 125.0, "tf32": 62.5, "fp32": 31.2}),
+    (("V100",), (), {"fp16": 125.0, "fp32": 15.7}),
+]
+MATH = {"fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "bf16": "bf16", "bf16-pure": "bf16"}
+
+
+def peak_tflops(device_name: str, precision: str) -> tuple[float | None, str | None]:
+    """(dense peak TFLOP/s, None) or (None, why there is none)."""
+    math = MATH.get(precision)
+    for need, avoid, peaks in TABLE:
+        if all(s in device_name for s in need) and not any(s in device_name for s in avoid):
+            if math in peaks:
+                return peaks[math], None
+            return None, f"{device_name} has no {precision} peak in benchbench's table"
+    return None, f"no peak FLOP/s known for device {device_name!r} (set peak_tflops in the suite)"
+
+
+def mfu_fields(model_tflops_per_s: float, device_type: str, device_name: str, precision: str,
+               override: float | None = None) -> dict:
+    """mfu, peak_tflops and, when MFU cannot be given, mfu_reason."""
+    if override:
+        peak, why = override, None
+    elif device_type != "cuda":
+        peak, why = None, f"no peak FLOP/s for device type {device_type}"
+    else:
+        peak, why = peak_tflops(device_name, precision)
+    return {"peak_tflops": peak, "mfu": model_tflops_per_s / peak if peak else None, "mfu_reason": why}
