@@ -24,7 +24,7 @@ Engine = Literal["torch"]
 Device = Literal["auto", "cpu", "cuda"]
 
 # Fields that do not change what a config measures: left out of its id.
-NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops")
+NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops", "collect", "profile", "pyspy")
 
 
 class RunConfig(BaseModel):
@@ -61,6 +61,12 @@ class RunConfig(BaseModel):
     engine: Engine = "torch"
     world_size: int = Field(1, gt=0)
 
+    # what is collected besides step times (collectors/)
+    collect: list[Literal["memory", "nvml", "flops"]] = Field(
+        default_factory=lambda: ["memory", "nvml", "flops"], description="collectors around the timed window")
+    profile: bool = Field(False, description="torch.profiler window after the timed one; trace + GPU time by category")
+    pyspy: bool = Field(False, description="py-spy record of the worker's Python stacks during the timed window")
+
     # reporting
     peak_tflops: float | None = Field(None, gt=0, description="device peak for MFU; null = benchbench's table (peaks.py)")
 
@@ -83,6 +89,7 @@ class RunConfig(BaseModel):
         """Config as flat columns for a result row (model_args as compact JSON)."""
         d = self.model_dump()
         d["model_args"] = json.dumps(d["model_args"], sort_keys=True) if d["model_args"] else ""
+        d["collect"] = ",".join(d["collect"])
         return d
 
 

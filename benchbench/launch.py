@@ -61,7 +61,8 @@ def run(cfg, run_dir: Path, repeat: int) -> dict:
     log_path = run_dir / "logs" / f"{cid}-r{repeat}.log"
     result_path.unlink(missing_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "benchbench.worker", str(cfg_path), str(result_path)]
+    artifacts = run_dir / "artifacts" / f"{cid}-r{repeat}"
+    cmd = [sys.executable, "-m", "benchbench.worker", str(cfg_path), str(result_path), str(artifacts)]
     t0 = time.perf_counter()
     with open(log_path, "wb") as log:
         p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

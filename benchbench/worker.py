@@ -1,6 +1,6 @@
 """One config, one fresh process: build, apply techniques, warm up, measure, write one result.
 
-    python -m benchbench.worker CONFIG_JSON RESULT_JSON
+    python -m benchbench.worker CONFIG_JSON RESULT_JSON [ARTIFACTS_DIR]
 
 The result is a flat dict written atomically to RESULT_JSON; every outcome (ok, skipped, oom,
 error) is a result, never a crash of the parent. Nothing here formats output for people.
@@ -13,11 +13,13 @@ import os
 import sys
 import time
 import traceback
+from pathlib import Path
 
 import torch
 
 from benchbench import collectors, engines, models, peaks, stats, techniques
 from benchbench import device as devices
+from benchbench.collectors import Context
 from benchbench.collectors.timing import StepTimer, synchronize
 from benchbench.config import RunConfig
 from benchbench.techniques import optimizer
@@ -38,7 +40,8 @@ def resolve(cfg: RunConfig) -> torch.device:
     return torch.device("cpu")
 
 
-def measure(cfg: RunConfig) -> dict:
+def setup(cfg: RunConfig, artifacts: Path | None = None) -> tuple[Context, object, dict]:
+    """Model, techniques (fixed order), optimizer, engine and the synthetic batches."""
     t0 = time.perf_counter()
     dev = resolve(cfg)
     if dev.type == "cuda":
@@ -50,58 +53,91 @@ def measure(cfg: RunConfig) -> dict:
     torch.manual_seed(cfg.seed)
     built = models.build(cfg)
     model = techniques.apply(built.model.to(dev), cfg, info)
-    engine = engines.build(cfg, model, optimizer.build(model, cfg, info), info, techniques.step_hooks(model, cfg))
-    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = optimizer.build(model, cfg, info)
+    engine = engines.build(cfg, model, opt, info, techniques.step_hooks(model, cfg))
+    gen = torch.Generator().manual_seed(cfg.seed)  # same data on every device, for numerics checks
     batches = [built.make_batch(cfg.batch_size, gen, dev) for _ in range(cfg.grad_accum)]
     synchronize(dev)
+    ctx = Context(cfg=cfg, dev=dev, info=info, model=model, optimizer=opt, engine=engine, batches=batches, artifacts=artifacts)
     out = {"device_type": dev.type, "device_name": info.name, "n_params": built.n_params, "setup_s": time.perf_counter() - t0}
+    return ctx, built, out
 
-    t1 = time.perf_counter()
-    for i in range(cfg.warmup_steps):
-        engine.step(batches)
+
+def _warmup(ctx: Context, steps: int) -> dict:
+    out, t1 = {}, time.perf_counter()
+    for i in range(steps):
+        ctx.engine.step(ctx.batches)
         if i == 0:
-            synchronize(dev)
+            synchronize(ctx.dev)
             out["first_step_s"] = time.perf_counter() - t1
-    synchronize(dev)
+    synchronize(ctx.dev)
     out["warmup_s"] = time.perf_counter() - t1
+    return out
 
-    active = [collectors.COLLECTORS[name](dev) for name in collectors.DEFAULT]
-    timer = StepTimer(dev, cfg.measured_steps)
+
+def _timed_window(ctx: Context, steps: int, active: list) -> tuple[list[float], float, torch.Tensor]:
+    """The measured steps: collectors started before, stopped after; nothing else inside."""
+    timer = StepTimer(ctx.dev, steps)
     for c in active:
         c.start()
     t2 = time.perf_counter()
     timer.mark()
-    for _ in range(cfg.measured_steps):
-        loss = engine.step(batches)
+    for _ in range(steps):
+        loss = ctx.engine.step(ctx.batches)
         timer.mark()
-    step_times = timer.step_times_s()
-    out["measured_s"] = time.perf_counter() - t2
-    for c in active:
+    step_times = timer.step_times_s()  # synchronizes once
+    measured_s = time.perf_counter() - t2
+    for c in reversed(active):
         c.stop()
-        out.update(c.fields())
+    return step_times, measured_s, loss
 
-    out["loss_last"] = float(loss)
-    out.update(engine.fields())
-    out["step_times_s"] = step_times
-    out.update(stats.summarize(step_times, "step_time_s"))
+
+def _throughput(cfg: RunConfig, built, step_times: list[float], out: dict) -> dict:
+    d = {}
     samples_per_step = cfg.batch_size * cfg.grad_accum * cfg.world_size
     mean_step = sum(step_times) / len(step_times)
-    out["samples_per_step"] = samples_per_step
-    out["samples_per_s"] = samples_per_step / mean_step
+    d["samples_per_step"] = samples_per_step
+    d["samples_per_s"] = samples_per_step / mean_step
     if built.tokens_per_sample:
-        out["tokens_per_step"] = samples_per_step * built.tokens_per_sample
-        out["tokens_per_s"] = out["tokens_per_step"] / mean_step
-    out["model_flops_per_step"] = built.flops_per_sample * samples_per_step
-    out["model_tflops_per_s"] = out["model_flops_per_step"] / mean_step / 1e12
-    out.update(peaks.mfu_fields(out["model_tflops_per_s"], dev.type, info.name, cfg.precision, cfg.peak_tflops))
+        d["tokens_per_step"] = samples_per_step * built.tokens_per_sample
+        d["tokens_per_s"] = d["tokens_per_step"] / mean_step
+    d["model_flops_per_step"] = built.flops_per_sample * samples_per_step
+    d["model_tflops_per_s"] = d["model_flops_per_step"] / mean_step / 1e12
+    d.update(peaks.mfu_fields(d["model_tflops_per_s"], out["device_type"], out["device_name"], cfg.precision, cfg.peak_tflops))
+    hw = out.get("hardware_flops_per_step")
+    if hw:
+        d["hardware_tflops_per_s"] = hw / mean_step / 1e12
+        d["hfu"] = d["hardware_tflops_per_s"] / d["peak_tflops"] if d["peak_tflops"] else None
+    energy = out.get("energy_j")
+    if energy:
+        d["energy_j_per_step"] = energy / len(step_times)
+        d["samples_per_j"] = samples_per_step * len(step_times) / energy
+        if built.tokens_per_sample:
+            d["tokens_per_j"] = d["tokens_per_step"] * len(step_times) / energy
     if cfg.compile != "off" and "first_step_s" in out:
-        out["compile_s"] = max(0.0, out["first_step_s"] - out["step_time_s_median"])
+        d["compile_s"] = max(0.0, out["first_step_s"] - out["step_time_s_median"])
+    return d
+
+
+def measure(cfg: RunConfig, artifacts: Path | None = None) -> dict:
+    ctx, built, out = setup(cfg, artifacts)
+    out.update(_warmup(ctx, cfg.warmup_steps))
+    active = collectors.build(cfg, ctx)
+    step_times, out["measured_s"], loss = _timed_window(ctx, cfg.measured_steps, active)
+    out["loss_last"] = float(loss)
+    for c in active:
+        c.after()  # outside the window: profiling, FLOP counting
+        out.update(c.fields())
+    out.update(ctx.engine.fields())
+    out["step_times_s"] = step_times
+    out.update(stats.summarize(step_times, "step_time_s"))
+    out.update(_throughput(cfg, built, step_times, out))
     return out
 
 
-def run(cfg: RunConfig) -> dict:
+def run(cfg: RunConfig, artifacts: Path | None = None) -> dict:
     try:
-        return {"status": "ok", **measure(cfg)}
+        return {"status": "ok", **measure(cfg, artifacts)}
     except Skip as e:
         return {"status": "skipped", "reason": str(e)}
     except (torch.OutOfMemoryError, MemoryError) as e:
@@ -129,10 +165,12 @@ def write_atomic(path: str, data: dict):
 
 
 def main(argv=None) -> int:
-    cfg_path, result_path = (argv or sys.argv[1:])[:2]
+    args = argv or sys.argv[1:]
+    cfg_path, result_path = args[:2]
+    artifacts = Path(args[2]) if len(args) > 2 else None
     with open(cfg_path) as f:
         cfg = RunConfig.model_validate_json(f.read())
-    write_atomic(result_path, run(cfg))
+    write_atomic(result_path, run(cfg, artifacts))
     return 0
 
 

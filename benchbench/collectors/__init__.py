@@ -1,10 +1,27 @@
-"""Collectors measure around the timed window: start() before it, stop() after, fields() -> flat dict.
+"""Collectors measure around the timed window (collectors/base.py has the shape): name -> class.
 
-Step timing is not a collector: it marks every step (collectors/timing.py)."""
+Step timing is not a collector: it marks every step (collectors/timing.py). A suite picks
+collectors with `collect: [...]`; profile: true and pyspy: true add profiler and pyspy.
+"""
 
 from __future__ import annotations
 
+from benchbench.collectors.base import Collector, Context
+from benchbench.collectors.flops import Flops
 from benchbench.collectors.memory import Memory
+from benchbench.collectors.nvml import NVML
+from benchbench.collectors.profiler import Profiler
+from benchbench.collectors.pyspy import PySpy
 
-COLLECTORS = {"memory": Memory}
-DEFAULT = ("memory",)
+COLLECTORS: dict[str, type[Collector]] = {"memory": Memory, "nvml": NVML, "flops": Flops, "profiler": Profiler, "pyspy": PySpy}
+
+
+def names(cfg) -> list[str]:
+    return list(cfg.collect) + (["profiler"] if cfg.profile else []) + (["pyspy"] if cfg.pyspy else [])
+
+
+def build(cfg, ctx: Context) -> list[Collector]:
+    return [COLLECTORS[n](ctx) for n in names(cfg)]
+
+
+__all__ = ["COLLECTORS", "Collector", "Context", "build", "names"]

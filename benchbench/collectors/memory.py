@@ -1,13 +1,19 @@
-"""Peak memory over the measured window.
+"""Memory over the measured window, and where it goes.
 
-CUDA: the caching allocator's peak allocated / reserved bytes, reset when the window starts,
-and the allocated bytes at that moment (the steady state after warmup). Host: the worker's
-peak resident set (VmHWM), reset at the window start where the kernel allows it.
+CUDA allocator: peak allocated / reserved bytes, reset when the window starts, and allocated
+bytes at that moment (the steady state after warmup). Host: the worker's peak resident set
+(VmHWM), reset at the window start where the kernel allows it.
+
+Breakdown, from the tensors themselves: parameters, gradients (one per trainable parameter,
+in its dtype: they all exist at the end of backward), optimizer state (moments, fp32 master
+weights) - and on CUDA the rest of the peak, activations + workspace = peak - those three.
 """
 
 from __future__ import annotations
 
 import torch
+
+from benchbench.collectors.base import Collector
 
 
 def _status_bytes(key: str) -> int | None:
@@ -30,26 +36,48 @@ def _reset_hwm() -> bool:
         return False
 
 
-class Memory:
+def _bytes(tensors) -> int:
+    seen, total = set(), 0
+    for t in tensors:
+        if isinstance(t, torch.Tensor) and t.data_ptr() not in seen:
+            seen.add(t.data_ptr())
+            total += t.numel() * t.element_size()
+    return total
+
+
+def optimizer_tensors(opt):
+    inner = getattr(opt, "inner", opt)  # MasterCopy keeps fp32 masters next to its inner optimizer
+    for state in getattr(inner, "state", {}).values():
+        yield from (v for v in state.values() if isinstance(v, torch.Tensor) and v.dim() > 0)
+    yield from getattr(opt, "master", [])
+
+
+class Memory(Collector):
     name = "memory"
 
-    def __init__(self, dev):
-        self.dev = dev
-        self.out: dict = {}
-
     def start(self):
-        if self.dev.type == "cuda":
-            torch.cuda.synchronize(self.dev)
-            torch.cuda.reset_peak_memory_stats(self.dev)
-            self.out["steady_allocated_bytes"] = torch.cuda.memory_allocated(self.dev)
+        self.out = {}
+        dev = self.ctx.dev
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+            torch.cuda.reset_peak_memory_stats(dev)
+            self.out["steady_allocated_bytes"] = torch.cuda.memory_allocated(dev)
         self.out["rss_window_reset"] = _reset_hwm()
 
     def stop(self):
-        if self.dev.type == "cuda":
-            torch.cuda.synchronize(self.dev)
-            self.out["peak_allocated_bytes"] = torch.cuda.max_memory_allocated(self.dev)
-            self.out["peak_reserved_bytes"] = torch.cuda.max_memory_reserved(self.dev)
+        dev = self.ctx.dev
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+            self.out["peak_allocated_bytes"] = torch.cuda.max_memory_allocated(dev)
+            self.out["peak_reserved_bytes"] = torch.cuda.max_memory_reserved(dev)
         self.out["peak_rss_bytes"] = _status_bytes("VmHWM")
+        params = [p for p in self.ctx.model.parameters()] if self.ctx.model is not None else []
+        self.out["params_bytes"] = _bytes(params)
+        self.out["grads_bytes"] = _bytes(p for p in params if p.requires_grad)
+        self.out["optimizer_state_bytes"] = _bytes(optimizer_tensors(self.ctx.optimizer)) if self.ctx.optimizer else 0
+        if "peak_allocated_bytes" in self.out:
+            model_states = self.out["params_bytes"] + self.out["grads_bytes"] + self.out["optimizer_state_bytes"]
+            self.out["activations_workspace_bytes"] = self.out["peak_allocated_bytes"] - model_states
 
     def fields(self) -> dict:
         return dict(self.out)
