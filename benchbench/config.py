@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Precision = Literal["fp32", "tf32", "fp16", "bf16", "bf16-pure"]
 Checkpointing = Literal["none", "full", "every_k", "sqrt", "selective"]
@@ -69,6 +69,12 @@ class RunConfig(BaseModel):
 
     # reporting
     peak_tflops: float | None = Field(None, gt=0, description="device peak for MFU; null = benchbench's table (peaks.py)")
+
+    @field_validator("compile", mode="before")
+    @classmethod
+    def _yaml_booleans(cls, v):
+        """YAML 1.1 reads a bare `off` as false: take false as "off" and true as "default"."""
+        return {False: "off", True: "default"}.get(v, v) if isinstance(v, bool) else v
 
     def canonical(self) -> dict:
         d = self.model_dump()
