@@ -1,8 +1,10 @@
 """Does sampling NVML perturb what it measures? Same config with and without the sampler.
 
-Alternates A (memory only) and B (memory + nvml) for several rounds in one process and prints
-median step time of each, and B's overhead in percent (target: under 0.5%). Also records a
-profiler trace of the config, for tests/fixtures (--trace-out).
+Alternates, for several rounds in one process: no sampler (memory collector only), the NVML
+collector's thread sampler, and the same polling done by a separate process (spawned, polling
+the same NVML calls at the same interval) - and prints the median step time of each and the
+overhead in percent (target: under 0.5%). Also records a profiler trace of the config, for
+tests/fixtures (--trace-out).
 
     python bench/collector_overhead.py --size 124m --batch 16 --rounds 4       # on a GPU
     python bench/collector_overhead.py --size tiny --batch 2 --device cpu --rounds 1
@@ -11,13 +13,50 @@ profiler trace of the config, for tests/fixtures (--trace-out).
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import shutil
 import statistics
 import tempfile
 from pathlib import Path
 
-from benchbench import worker
+from benchbench import collectors, worker
+from benchbench.collectors.base import Collector
+from benchbench.collectors.nvml import INTERVAL_S
 from benchbench.config import RunConfig
+
+
+def _poll(index: int, stop, counter):
+    import time
+
+    import pynvml
+
+    pynvml.nvmlInit()
+    h = pynvml.nvmlDeviceGetHandleByIndex(index)
+    while not stop.is_set():
+        pynvml.nvmlDeviceGetUtilizationRates(h), pynvml.nvmlDeviceGetPowerUsage(h)
+        pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_SM), pynvml.nvmlDeviceGetTemperature(h, 0)
+        pynvml.nvmlDeviceGetComputeRunningProcesses(h), pynvml.nvmlDeviceGetMemoryInfo(h)
+        counter.value += 1
+        time.sleep(INTERVAL_S)
+
+
+class ProcessSampler(Collector):
+    """The alternative design: NVML polled from another process."""
+
+    def start(self):
+        ctx = mp.get_context("spawn")
+        self.stop_evt, self.count = ctx.Event(), ctx.Value("i", 0)
+        self.proc = ctx.Process(target=_poll, args=(self.ctx.dev.index or 0, self.stop_evt, self.count), daemon=True)
+        self.proc.start()
+        while self.count.value == 0 and self.proc.is_alive():  # polling before the window opens
+            pass
+
+    def stop(self):
+        self.stop_evt.set()
+        self.proc.join()
+
+    def fields(self):
+        return {"nvml_samples": self.count.value}
 
 
 def main():
@@ -33,21 +72,32 @@ def main():
     a = ap.parse_args()
     base = dict(model_size=a.size, batch_size=a.batch, seq_len=a.seq, device=a.device, precision=a.precision,
                 optimizer_impl="fused" if a.device == "cuda" else "auto", warmup_steps=5, measured_steps=a.steps)
-    variants = {"without sampler": ["memory"], "with nvml sampler": ["memory", "nvml"]}
+    variants = {"no sampler": ["memory"], "thread sampler": ["memory", "nvml"], "process sampler": ["memory", "process"]}
+    if a.device != "cuda":  # no NVML: the loop only checks that the script runs
+        variants.pop("process sampler")
     medians = {k: [] for k in variants}
-    samples = []
+    samples = {k: [] for k in variants}
+    real_build = collectors.build
+
+    def build(cfg, ctx):  # "process" is this benchmark's own collector, not one of benchbench's
+        return real_build(cfg, ctx) + ([ProcessSampler(ctx)] if process_variant else [])
+
+    collectors.build = build
+    worker.collectors.build = build
     for _ in range(a.rounds):
         for name, collect in variants.items():
-            row = worker.measure(RunConfig(**base, collect=collect))
+            process_variant = "process" in collect
+            row = worker.measure(RunConfig(**base, collect=[c for c in collect if c != "process"]))
             medians[name].append(row["step_time_s_median"])
-            if "nvml_samples" in row:
-                samples.append(row["nvml_samples"])
+            samples[name].append(row.get("nvml_samples"))
     print(f"config: gpt {a.size}, batch {a.batch}, {a.precision}, {a.steps} steps x {a.rounds} rounds, device {row['device_name']}")
-    print(f"{'variant':<20} {'median step ms':>15} {'per-round medians (ms)'}")
+    print(f"{'variant':<20} {'median step ms':>15}   per-round medians (ms)")
     for name, m in medians.items():
         print(f"{name:<20} {statistics.median(m) * 1e3:>15.3f} {' '.join(f'{x * 1e3:.3f}' for x in m)}")
-    a_med, b_med = (statistics.median(m) for m in medians.values())
-    print(f"nvml sampler overhead: {100 * (b_med / a_med - 1):+.3f}% of step time; samples per window: {samples}")
+    ref = statistics.median(medians["no sampler"])
+    for name in [v for v in variants if v != "no sampler"]:
+        print(f"{name} overhead: {100 * (statistics.median(medians[name]) / ref - 1):+.3f}% of step time; "
+              f"samples per window: {samples[name]}")
     if a.trace_out:
         tmp = Path(tempfile.mkdtemp())
         row = worker.measure(RunConfig(**{**base, "measured_steps": 5}, collect=["memory"], profile=True), tmp / "t")
