@@ -3,7 +3,7 @@
 eager          explicit softmax(QKᵀ/√d + mask)·V: the (T×T) scores are materialized
 sdpa           F.scaled_dot_product_attention, PyTorch picks the backend
 flash | mem_efficient | cudnn   sdpa forced to one backend through torch.nn.attention.sdpa_kernel
-flex           torch.nn.attention.flex_attention with a causal block mask
+flex           torch.nn.attention.flex_attention (compiled) with a causal block mask; CUDA only
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ def _forced(name: str):
 def _flex():
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
 
+    # Uncompiled, flex_attention runs a slow reference path that materializes the scores;
+    # compiled it generates a fused kernel, as PyTorch recommends.
+    flex_attention = torch.compile(flex_attention, dynamic=False)
     masks: dict = {}
 
     def causal(b, h, q_idx, kv_idx):
