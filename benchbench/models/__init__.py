@@ -3,6 +3,15 @@
 A model named `py:package.module` is the user's own module with the same three names; it is
 imported in the worker (and once by validation), so it must be importable from the run's cwd or
 PYTHONPATH.
+
+`timm:<name>`, `torchvision:<name>` and `hf:<model_type>` are library models with random weights
+(models/adapters.py): module() returns an adapter object with the same three names and size
+"default". The library is imported only when the model is built.
+
+A model module may say which conventions techniques rely on it follows (see supports()):
+SUPPORTS = {"checkpointing": bool, "attention": bool, "sequential_blocks": bool}, all True when
+absent. The UNet says sequential_blocks: False (skips run between its blocks); library models
+say all three are False (no `model.blocks`, no `attend` hook).
 """
 
 from __future__ import annotations
@@ -10,16 +19,30 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from benchbench.models import gpt
+from benchbench.models import adapters, gpt, unet, vit
 from benchbench.models.common import Built
 
-MODELS: dict[str, ModuleType] = {"gpt": gpt}
+MODELS: dict[str, ModuleType] = {"gpt": gpt, "vit": vit, "unet": unet}
+ADAPTER_SPECS = ("timm:<name>", "torchvision:<name>", "hf:<model_type>")
 
 
-def module(name: str) -> ModuleType:
+def module(name: str) -> ModuleType | adapters.Adapter:
     if name.startswith("py:"):
         return importlib.import_module(name[3:])
+    if adapters.is_adapter(name):
+        return adapters.Adapter(name)
     return MODELS[name]
+
+
+def supports(name: str, feature: str) -> bool:
+    """Whether model `name` follows a convention techniques rely on. A model module may say
+    SUPPORTS = {"checkpointing": bool, "attention": bool, "sequential_blocks": bool}; all
+    default to True (the reference models follow them)."""
+    try:
+        mod = module(name)
+    except (ImportError, KeyError):
+        return True  # validation reports unknown models
+    return bool(getattr(mod, "SUPPORTS", {}).get(feature, True))
 
 
 def build(cfg) -> Built:
@@ -36,8 +59,14 @@ def problems(cfg) -> list[tuple[str, str]]:
         missing = [n for n in ("SIZES", "ARGS", "build") if not hasattr(mod, n)]
         if missing:
             return [("model", f"model module {cfg.model[3:]!r} lacks {', '.join(missing)}")]
+    elif adapters.is_adapter(cfg.model):
+        mod = module(cfg.model)
+        reason = mod.missing()
+        if reason:
+            return [("model", reason)]
     elif cfg.model not in MODELS:
-        return [("model", f"unknown model {cfg.model!r}; allowed: {', '.join(MODELS)}, or py:<module>")]
+        allowed = ", ".join((*MODELS, *ADAPTER_SPECS))
+        return [("model", f"unknown model {cfg.model!r}; allowed: {allowed}, or py:<module>")]
     else:
         mod = MODELS[cfg.model]
     out = []
@@ -45,19 +74,9 @@ def problems(cfg) -> list[tuple[str, str]]:
         out.append(("model_size", f"unknown size {cfg.model_size!r} for model {cfg.model}; allowed: {', '.join(mod.SIZES)}"))
     for k in cfg.model_args:
         if k not in mod.ARGS:
-            out.append(("model_args", f"unknown argument {k!r} for model {cfg.model}; allowed: {', '.join(mod.ARGS)}"))
+            allowed = ", ".join(mod.ARGS) or "none"
+            out.append(("model_args", f"unknown argument {k!r} for model {cfg.model}; allowed: {allowed}"))
     return out
 
 
-__all__ = ["MODELS", "Built", "build", "problems"]
-
-
-def supports(name: str, feature: str) -> bool:
-    """Whether model `name` follows a convention techniques rely on. A model module may say
-    SUPPORTS = {"checkpointing": bool, "attention": bool, "sequential_blocks": bool}; all
-    default to True (the reference models follow them)."""
-    try:
-        mod = module(name)
-    except (ImportError, KeyError):
-        return True  # validation reports unknown models
-    return bool(getattr(mod, "SUPPORTS", {}).get(feature, True))
+__all__ = ["MODELS", "Built", "build", "module", "problems", "supports"]
