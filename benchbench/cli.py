@@ -12,7 +12,9 @@ import sys
 import traceback
 
 from rich.console import Console
+from rich.markup import escape
 
+from benchbench.commands.run import UsageError
 from benchbench.results import StoreError
 from benchbench.suite import SuiteError
 
@@ -41,17 +43,22 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     err = Console(stderr=True)
-    from benchbench.commands import listing, run
 
-    handlers = {"run": run.main, "list": listing.main_list, "table": listing.main_table}
+    def say(label: str, msg: str):
+        # Messages quote the user's input (YAML, paths): never read as markup; one line each, never folded.
+        err.print(f"[red]{label}[/]: {escape(msg)}", highlight=False, soft_wrap=True)
+
     try:
+        from benchbench.commands import listing, run
+
+        handlers = {"run": run.main, "list": listing.main_list, "table": listing.main_table}
         return handlers[args.command](args)
     except SuiteError as e:
         for problem in e.problems:
-            err.print(f"[red]error[/]: {problem}", markup=True, highlight=False)
+            say("error", problem)
         return 2
-    except (run.UsageError, StoreError) as e:
-        err.print(f"[red]error[/]: {e}", highlight=False)
+    except (UsageError, StoreError) as e:
+        say("error", str(e))
         return 2
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -59,7 +66,7 @@ def main(argv=None) -> int:
     except Exception as e:  # a bug in benchbench, not the user's input
         if os.environ.get("BENCHBENCH_DEBUG"):
             traceback.print_exc()
-        err.print(f"[red]internal error[/]: {type(e).__name__}: {e} (BENCHBENCH_DEBUG=1 shows the traceback)", highlight=False)
+        say("internal error", f"{type(e).__name__}: {e} (BENCHBENCH_DEBUG=1 shows the traceback)")
         return 3
 
 

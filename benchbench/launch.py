@@ -50,6 +50,29 @@ def _signal_name(rc: int) -> str:
         return f"signal {-rc}"
 
 
+# The worker runs in its own session, so the timeout and Ctrl-C kill its whole group and nothing
+# else; it would therefore outlive a parent that is killed (SIGKILL, the OOM killer, a closed SSH
+# session) and keep a CPU or GPU busy under the resumed run. On Linux a few lines run first in the
+# child: they ask the kernel to SIGKILL it when the parent dies, then exec the worker (same pid).
+_ORPHAN_GUARD = """\
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+except (OSError, AttributeError):
+    pass
+if os.getppid() != int(sys.argv[1]):
+    os._exit(70)  # the parent died before the guard was set
+os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+"""
+
+
+def _command(*worker_args: str) -> list[str]:
+    cmd = ["-m", "benchbench.worker", *worker_args]
+    if sys.platform.startswith("linux"):
+        return [sys.executable, "-c", _ORPHAN_GUARD, str(os.getpid()), *cmd]
+    return [sys.executable, *cmd]
+
+
 def run(cfg, run_dir: Path, repeat: int) -> dict:
     """Run one repeat of one config in a fresh process and return its result dict."""
     cid = cfg.config_id
@@ -62,7 +85,7 @@ def run(cfg, run_dir: Path, repeat: int) -> dict:
     result_path.unlink(missing_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     artifacts = run_dir / "artifacts" / f"{cid}-r{repeat}"
-    cmd = [sys.executable, "-m", "benchbench.worker", str(cfg_path), str(result_path), str(artifacts)]
+    cmd = _command(str(cfg_path), str(result_path), str(artifacts))
     t0 = time.perf_counter()
     with open(log_path, "wb") as log:
         p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -44,14 +44,47 @@ def make_row(run: dict, cfg, repeat: int, result: dict) -> dict:
 
 
 def append(run_dir: str | Path, row: dict):
-    """Append one row as one write() of one line on an O_APPEND descriptor, then fsync."""
+    """Append one row as one write() of one line on an O_APPEND descriptor, then fsync.
+
+    A torn last line (a writer died mid-write) is cut first: the new row must start a line of its
+    own, else it would be glued to the fragment and both lost (and the file unreadable once a
+    third row follows)."""
     line = (json.dumps(row, allow_nan=True, default=str) + "\n").encode()
-    fd = os.open(Path(run_dir) / ROWS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    path = Path(run_dir) / ROWS
+    _cut_torn_tail(path)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _cut_torn_tail(path: Path):
+    try:
+        f = open(path, "rb+")
+    except FileNotFoundError:
+        return
+    with f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        end, block = size, 1 << 16
+        while end > 0:  # find the last newline; the fragment after it is the torn row
+            start = max(0, end - block)
+            f.seek(start)
+            i = f.read(end - start).rfind(b"\n")
+            if i >= 0:
+                end = start + i + 1
+                break
+            end = start
+        f.truncate(end)
+        f.flush()
+        os.fsync(f.fileno())
+    warnings.warn(f"{path}: cut a torn last line ({size - end} bytes, a row that was never completed)", stacklevel=3)
 
 
 def read_rows(run_dir: str | Path) -> list[dict]:
@@ -83,30 +116,45 @@ def recorded(run_dir: str | Path) -> set[tuple[str, int]]:
 
 def load(*run_dirs: str | Path) -> pd.DataFrame:
     """One DataFrame of the rows of one or many runs."""
-    rows = [r for d in run_dirs for r in read_rows(d)]
-    for r in rows:
-        if r.get("schema_version") != SCHEMA_VERSION:
-            raise StoreError(f"row schema {r.get('schema_version')} in {r.get('run_id')}; this benchbench reads {SCHEMA_VERSION}")
+    rows = []
+    for d in run_dirs:
+        for r in read_rows(d):
+            if r.get("schema_version") != SCHEMA_VERSION:
+                raise StoreError(f"{Path(d) / ROWS}: rows of schema_version {r.get('schema_version')} (run "
+                                 f"{r.get('run_id')}); this benchbench reads schema_version {SCHEMA_VERSION}")
+            rows.append(r)
     return pd.DataFrame(rows)
 
 
 def finalize(run_dir: str | Path):
-    """Write results.parquet and results.csv next to rows.jsonl."""
+    """Write results.parquet and results.csv next to rows.jsonl (each whole or not at all)."""
     run_dir = Path(run_dir)
     if not (run_dir / ROWS).exists():
         return
     df = load(run_dir)
-    df.to_csv(run_dir / "results.csv", index=False)
+    _write_atomic(run_dir / "results.csv", lambda tmp: df.to_csv(tmp, index=False))
     try:
-        df.to_parquet(run_dir / "results.parquet", index=False)
+        _write_atomic(run_dir / "results.parquet", lambda tmp: df.to_parquet(tmp, index=False))
     except ImportError as e:  # no pyarrow/fastparquet: CSV and JSONL still hold everything
         warnings.warn(f"results.parquet not written: {e}", stacklevel=2)
 
 
+def _write_atomic(path: Path, write):
+    """write(tmp) next to `path`, then rename over it: readers see the old file or the new, never half."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_json(path: str | Path, data: dict):
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    path = Path(path)
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    _write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
 def read_json(path: str | Path) -> dict:

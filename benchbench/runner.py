@@ -37,8 +37,8 @@ def pending(configs, run_dir: Path) -> list[tuple]:
 @contextlib.contextmanager
 def _sigint_deferred():
     """Hold Ctrl-C while a row is written, so a row is either recorded whole or not begun."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        yield  # (an ignored Ctrl-C, e.g. under nohup, stays ignored)
         return
     caught = []
     old = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
@@ -47,7 +47,10 @@ def _sigint_deferred():
     finally:
         signal.signal(signal.SIGINT, old)
     if caught:
-        raise KeyboardInterrupt
+        if callable(old):
+            old(*caught[0])  # replay it: Python's own handler raises KeyboardInterrupt
+        else:
+            raise KeyboardInterrupt
 
 
 def sweep(configs, run_dir: Path, run: dict, on_progress=None) -> SweepSummary:
@@ -59,7 +62,9 @@ def sweep(configs, run_dir: Path, run: dict, on_progress=None) -> SweepSummary:
     statuses: dict[str, int] = {}
     try:
         for cfg, repeat in todo:
-            dev = devices.setdefault(cfg.device, probe(cfg.device))
+            if cfg.device not in devices:
+                devices[cfg.device] = probe(cfg.device)
+            dev = devices[cfg.device]
             if cfg.device == "cuda" and dev.count == 0:
                 reason = "device=cuda but this machine has no NVIDIA GPU"
             else:
@@ -70,11 +75,11 @@ def sweep(configs, run_dir: Path, run: dict, on_progress=None) -> SweepSummary:
             else:
                 result = launch.run(cfg, run_dir, repeat)
             row = results.make_row(run, cfg, repeat, result)
-            with _sigint_deferred():
+            with _sigint_deferred():  # the row and its count, or neither
                 results.append(run_dir, row)
-            done += 1
-            measured += row.get("measured_s") or 0.0
-            statuses[row["status"]] = statuses.get(row["status"], 0) + 1
+                done += 1
+                measured += row.get("measured_s") or 0.0
+                statuses[row["status"]] = statuses.get(row["status"], 0) + 1
             if on_progress:
                 on_progress(done, len(todo), cfg, row)
     except KeyboardInterrupt:

@@ -30,8 +30,10 @@ def bootstrap_ci(samples, stat=np.median, confidence: float = CONFIDENCE, resamp
 def summarize(samples, prefix: str) -> dict:
     """{prefix}_median, _mean, _std, _min, _max, _p05, _p95, _iqr, _cv, _ci_low, _ci_high, _n."""
     x = np.asarray(samples, dtype=float)
-    if x.size == 0:
-        return {f"{prefix}_n": 0}
+    if x.size == 0:  # the same columns as any other sample, so rows line up
+        nan = float("nan")
+        return {f"{prefix}_n": 0, **{f"{prefix}_{k}": nan for k in
+                ("median", "mean", "std", "min", "max", "p05", "p95", "iqr", "cv", "ci_low", "ci_high")}}
     q05, q25, q50, q75, q95 = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
     mean = float(x.mean())
     std = float(x.std(ddof=1)) if x.size > 1 else 0.0

@@ -11,6 +11,9 @@
     baseline: {precision: fp32}             # the config speedups are relative to (default: the first)
     smoke: {batch_size: 1}                  # extra settings for --smoke
 
+Scalars are read as YAML 1.2 does: only true/false are booleans (`compile: off` is the string
+"off") and 3e-4 is a number.
+
 Every problem is reported with the file, the line, the key, the bad value and what is allowed;
 all problems at once, as SuiteError.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import itertools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,13 +31,19 @@ import yaml
 from pydantic import ValidationError
 
 from benchbench import models
-from benchbench.config import FIELDS, RunConfig, allowed_values
+from benchbench.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
 
 TOP_KEYS = ("name", "description", "model", "defaults", "sweep", "exclude", "include", "overrides", "baseline", "smoke")
 MODEL_KEYS = ("model", "model_size", "model_args")  # set through `model:`, not defaults
+AXES = tuple(f for f in FIELDS if f not in ("model", "model_args", *NOT_IN_ID))
 # --smoke: every config at tiny scale, so any suite checks itself on a CPU in seconds.
 SMOKE = dict(model_size="tiny", model_args={}, batch_size=2, seq_len=None, image_size=None, device="auto",
              warmup_steps=1, measured_steps=3, repeats=1, timeout_s=300.0, compile="off")
+EXAMPLES = {
+    "exclude": "[{precision: fp32, attention: flash}]",
+    "include": "[{precision: bf16, compile: default}]",
+    "overrides": "[{match: {precision: fp16}, set: {batch_size: 8}}]",
+}
 
 
 class SuiteError(Exception):
@@ -55,53 +65,117 @@ class Suite:
     baseline: dict | None = None
     smoke: dict = field(default_factory=dict)
     text: str = ""
+    _expanded: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # memo of _expand
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()
 
-    def expand(self, smoke: bool = False, overrides: dict | None = None) -> list[RunConfig]:
-        """Cartesian product of the axes, minus `exclude`, overrides applied, plus `include`
-        entries (defaults + the entry; an entry's own values win over overrides).
+    def _expand(self, smoke: bool = False, overrides: dict | None = None) -> list[tuple[RunConfig, RunConfig]]:
+        """(the config as the suite defines it; the config to run) for every point, not deduplicated.
 
-        `overrides` (e.g. --device from the command line) is applied last, after smoke."""
+        A point is defaults + axis values, then every override whose `match` it meets; include
+        entries are defaults + the entry, overrides applied, then the entry's own values again
+        (they win, and rules after an override see them). `exclude` drops product points whose
+        defined config matches an entry.
+        --smoke settings and the command line's `overrides` apply last, to the config to run."""
+        key = repr((self.base, self.axes, self.exclude, self.include, self.overrides, self.smoke, smoke, overrides))
+        if key not in self._expanded:
+            self._expanded = {key: self._expand_uncached(smoke, overrides)}  # load() checks, then run expands
+        return self._expanded[key]
+
+    def _expand_uncached(self, smoke: bool, overrides: dict | None) -> list[tuple[RunConfig, RunConfig]]:
         names = list(self.axes)
-        points = [dict(zip(names, values)) for values in itertools.product(*self.axes.values())]
-        points = [p for p in points if not any(_matches(p, e) for e in self.exclude)]
-        points = [(p, False) for p in points] + [(dict(e), True) for e in self.include]
-        out, seen = [], set()
+        points = [(dict(zip(names, values)), False) for values in itertools.product(*self.axes.values())]
+        points += [(dict(e), True) for e in self.include]
+        exclude = [_norm(e) for e in self.exclude]
+        rules = [(_norm(o["match"]), o["set"]) for o in self.overrides]
+        out = []
         for p, included in points:
             d = {**self.base, **p}
-            for o in self.overrides:
-                if _matches(d, o["match"]):
-                    d.update(o["set"])
-            if included:  # what an include entry names explicitly wins over overrides
-                d.update(p)
-            if smoke:
-                d.update(SMOKE)
-                d.update(self.smoke)
-            d.update(overrides or {})
-            cfg = RunConfig(**d)
+            defined = RunConfig(**d)
+            for match, settings in rules:
+                if _matches(defined, match):
+                    d.update(settings)
+                    if included:  # what an include entry names explicitly wins over overrides
+                        d.update(p)
+                    defined = RunConfig(**d)
+            if not included and any(_matches(defined, e) for e in exclude):
+                continue
+            cfg = defined
+            if smoke or overrides:
+                if smoke:
+                    d.update(SMOKE)
+                    d.update(self.smoke)
+                d.update(overrides or {})
+                cfg = RunConfig(**d)
+            out.append((defined, cfg))
+        return out
+
+    def expand(self, smoke: bool = False, overrides: dict | None = None) -> list[RunConfig]:
+        """Cartesian product of the axes, minus `exclude`, overrides applied, plus `include`
+        entries (defaults + the entry; an entry's own values win over overrides); configs with
+        the same id once, first come first.
+
+        `overrides` (e.g. --device from the command line) is applied last, after smoke."""
+        out, seen = [], set()
+        for _, cfg in self._expand(smoke, overrides):
             if cfg.config_id not in seen:
                 seen.add(cfg.config_id)
                 out.append(cfg)
         return out
 
-    def baseline_id(self, configs: list[RunConfig]) -> str | None:
-        if not configs:
+    def baseline_id(self, *, smoke: bool = False, overrides: dict | None = None) -> str | None:
+        """Id of the config speedups are relative to: the one `baseline:` names, else the first.
+
+        `baseline:` is matched on the configs as the suite defines them, so with --smoke or
+        --device it names the same config at tiny scale or on the other device."""
+        pairs = self._expand(smoke, overrides)
+        if not pairs:
             return None
         if self.baseline:
-            for c in configs:
-                if _matches(c.model_dump(), self.baseline):
-                    return c.config_id
-        return configs[0].config_id
+            rule = _norm(self.baseline)
+            for defined, cfg in pairs:
+                if _matches(defined, rule):
+                    return cfg.config_id
+        return pairs[0][1].config_id
 
 
-def _matches(point: dict, rule: dict) -> bool:
-    return all(point.get(k) == v for k, v in rule.items())
+def _norm(rule: dict) -> dict:
+    """A rule's values as RunConfig holds them (8.0 -> 8 for an int field), so matching compares like with like."""
+    try:
+        full = RunConfig(**rule).model_dump()
+    except (ValidationError, TypeError):
+        return dict(rule)
+    return {k: full[k] for k in rule}
+
+
+_MISSING = object()
+
+
+def _matches(cfg: RunConfig, rule: dict) -> bool:
+    return all(getattr(cfg, k, _MISSING) == v for k, v in rule.items())
+
+
+def _flow(d: dict) -> str:
+    return yaml.safe_dump(d, default_flow_style=True, sort_keys=False, width=10**6).strip()
 
 
 # ---------------------------------------------------------------- loading with line numbers
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans and floats (PyYAML implements YAML 1.1, where off/on/yes/no
+    are booleans, so `compile: off` would be False, and 3e-4 is a string)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                              list("-+0123456789"))
 
 
 def _lines(node, path=()) -> dict[tuple, int]:
@@ -116,12 +190,27 @@ def _lines(node, path=()) -> dict[tuple, int]:
     return out
 
 
+def _duplicates(node, path=()):
+    """(path, line) of every key given twice in one mapping (YAML keeps the last silently)."""
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for k, v in node.value:
+            if k.value in seen:
+                yield path + (k.value,), k.start_mark.line + 1
+            seen.add(k.value)
+            yield from _duplicates(v, path + (k.value,))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            yield from _duplicates(v, path + (i,))
+
+
 class _Checker:
     def __init__(self, path: Path, lines: dict):
         self.path, self.lines, self.problems = path, lines, []
 
-    def add(self, loc: tuple, msg: str):
-        line = next((self.lines[loc[:i]] for i in range(len(loc), -1, -1) if loc[:i] in self.lines), None)
+    def add(self, loc: tuple, msg: str, line: int | None = None):
+        if line is None:
+            line = next((self.lines[loc[:i]] for i in range(len(loc), -1, -1) if loc[:i] in self.lines), None)
         where = f"{self.path}:{line}" if line else str(self.path)
         key = _dotted(loc)
         self.problems.append(f"{where}: {key}: {msg}" if key else f"{where}: {msg}")
@@ -133,15 +222,16 @@ class _Checker:
                 also = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.add(loc + (k,), f"unknown {what} {k!r}{also}; allowed: {', '.join(allowed)}")
 
-    def config_values(self, loc: tuple, values: dict, base: dict) -> bool:
-        """Validate `values` as RunConfig fields on top of `base`; report each bad one at loc+key."""
+    def config_values(self, loc: tuple, values: dict, base: dict, at_key: bool = True) -> bool:
+        """Validate `values` as RunConfig fields on top of `base`; report each bad one at loc+key
+        (at loc itself when at_key is False: loc already names the value)."""
         try:
             RunConfig(**{**base, **values})
             return True
         except ValidationError as e:
             for err in e.errors():
                 fld = err["loc"][0] if err["loc"] else None
-                sub = loc + ((fld,) if fld in values else ())
+                sub = loc + ((fld,) if at_key and fld in values else ())
                 self.add(sub, _explain(err, fld))
             return False
 
@@ -168,18 +258,27 @@ def load(path: str | Path) -> Suite:
         text = path.read_text()
     except OSError as e:
         raise SuiteError([f"{path}: cannot read suite file: {e.strerror or e}"]) from None
+    except UnicodeDecodeError:
+        raise SuiteError([f"{path}: not a text (UTF-8) file"]) from None
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
+        mark, context, context_mark = (getattr(e, a, None) for a in ("problem_mark", "context", "context_mark"))
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise SuiteError([f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}"]) from None
+        msg = f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}"
+        if context and context_mark is not None and (mark is None or context_mark.line != mark.line):
+            msg += f" ({context} that starts on line {context_mark.line + 1})"  # e.g. an unclosed [ or {
+        raise SuiteError([msg]) from None
     ck = _Checker(path, _lines(node) if node is not None else {})
     if not isinstance(data, dict):
         raise SuiteError([f"{path}: a suite is a YAML mapping with keys {', '.join(TOP_KEYS)}"])
+    for loc, line in _duplicates(node):
+        ck.add(loc, "given twice; YAML would keep only the last one", line)
     ck.unknown_keys((), data, TOP_KEYS, "top-level key")
     suite = _check(path, data, ck)
+    if not ck.problems:
+        _check_expansion(ck, suite)
     if ck.problems:
         raise SuiteError(ck.problems)
     suite.text = text
@@ -187,7 +286,9 @@ def load(path: str | Path) -> Suite:
 
 
 def _mapping(ck: _Checker, data: dict, key: str) -> dict:
-    v = data.get(key) or {}
+    v = data.get(key)
+    if v is None:
+        return {}
     if not isinstance(v, dict):
         ck.add((key,), f"must be a mapping (key: value), got {type(v).__name__}")
         return {}
@@ -195,34 +296,67 @@ def _mapping(ck: _Checker, data: dict, key: str) -> dict:
 
 
 def _entries(ck: _Checker, data: dict, key: str) -> list[dict]:
-    v = data.get(key) or []
-    if not isinstance(v, list) or not all(isinstance(e, dict) for e in v):
-        ck.add((key,), "must be a list of mappings, e.g. [{precision: fp32, attention: flash}]")
+    v = data.get(key)
+    if v is None:
         return []
-    return v
+    if not isinstance(v, list):
+        ck.add((key,), f"must be a list of mappings, e.g. {EXAMPLES[key]}; got {type(v).__name__}")
+        return []
+    bad = [i for i, e in enumerate(v) if not isinstance(e, dict)]
+    for i in bad:
+        ck.add((key, i), f"{v[i]!r}: an entry is a mapping, e.g. {EXAMPLES[key]}")
+    return [] if bad else v
+
+
+def _model(ck: _Checker, model: dict) -> dict:
+    """model: {name, size, <shape arguments>} -> model, model_size, model_args; problems at model.<key>."""
+    given = {"model": model["name"], "model_size": model.get("size", "tiny"),
+             "model_args": {k: v for k, v in model.items() if k not in ("name", "size")}}
+    try:
+        RunConfig(**given)
+    except ValidationError as e:
+        for err in e.errors():
+            if err["loc"][0] == "model_args" and len(err["loc"]) > 1:
+                arg = err["loc"][1]
+                ck.add(("model", arg), _explain(err, "model_args"))
+                given["model_args"].pop(arg, None)
+            else:
+                ck.add(("model", {"model": "name", "model_size": "size"}[err["loc"][0]]), _explain(err, err["loc"][0]))
+                return {}
+    probe = RunConfig(**{**given, "model_args": {}})
+    found = models.problems(probe)
+    for fld, msg in found:
+        ck.add(("model", "size" if fld == "model_size" else "name"), msg)
+    if not any(fld == "model" for fld, _ in found):
+        for k, v in given["model_args"].items():
+            for fld, msg in models.problems(probe.model_copy(update={"model_args": {k: v}})):
+                if fld == "model_args":
+                    ck.add(("model", k), msg)
+    return given
 
 
 def _check(path: Path, data: dict, ck: _Checker) -> Suite:
     name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or not all(ch.isalnum() or ch in "-_." for ch in name):
-        ck.add(("name",), f"{name!r}: required; letters, digits, '-', '_' and '.' only (it names the results folder)")
+    if name is None:
+        ck.add(("name",), "required: the suite's name (letters, digits, '-', '_' and '.'; it names the results folder)")
+    elif not isinstance(name, str) or not name or name[0] == "." or not all(ch.isalnum() or ch in "-_." for ch in name):
+        ck.add(("name",), f"{name!r}: letters, digits, '-', '_' and '.' only, not starting with '.' (it names the results folder)")
     description = data.get("description", "")
 
     model = _mapping(ck, data, "model")
     base: dict = {}
     if "name" not in model:
-        ck.add(("model",), f"needs a name; allowed: {', '.join(models.MODELS)}, or py:<module>")
+        known = ", ".join((*models.MODELS, *getattr(models, "ADAPTER_SPECS", ())))
+        ck.add(("model",), f"needs a name; allowed: {known}, or py:<module>")
     else:
-        base["model"] = model["name"]
-        base["model_size"] = model.get("size", "tiny")
-        base["model_args"] = {k: v for k, v in model.items() if k not in ("name", "size")}
-        probe = RunConfig.model_construct(**{**RunConfig().model_dump(), **base})
-        for fld, msg in models.problems(probe):
-            ck.add(("model", "size" if fld == "model_size" else (fld if fld != "model" else "name")), msg)
+        base = _model(ck, model)
 
     defaults = _mapping(ck, data, "defaults")
     allowed_fields = [f for f in FIELDS if f not in MODEL_KEYS]
-    ck.unknown_keys(("defaults",), defaults, allowed_fields, "setting")
+    for k in defaults:
+        if k in MODEL_KEYS:
+            ck.add(("defaults", k), "the model is not a default; set it in model: {name: ..., size: ..., <shape arguments>}")
+    ck.unknown_keys(("defaults",), {k: v for k, v in defaults.items() if k not in MODEL_KEYS}, allowed_fields, "setting")
     defaults = {k: v for k, v in defaults.items() if k in allowed_fields}
     if ck.config_values(("defaults",), defaults, {**base}):
         base.update(defaults)
@@ -231,13 +365,24 @@ def _check(path: Path, data: dict, ck: _Checker) -> Suite:
 
     axes: dict[str, list] = {}
     for k, values in _mapping(ck, data, "sweep").items():
-        if k not in FIELDS or k in ("model", "model_args"):
-            ck.unknown_keys(("sweep",), {k: 0}, [f for f in FIELDS if f not in ("model", "model_args")], "axis")
+        if k in NOT_IN_ID:
+            ck.add(("sweep", k), f"{k} is not an axis: it does not change what is measured; set it in defaults")
+            continue
+        if k not in AXES:
+            ck.unknown_keys(("sweep",), {k: 0}, AXES, "axis")
             continue
         if not isinstance(values, list) or not values:
-            ck.add(("sweep", k), f"{values!r}: an axis is a non-empty list of values")
+            allowed = allowed_values(k)
+            example = f", e.g. [{', '.join(map(str, allowed[:2]))}]" if allowed else ""
+            ck.add(("sweep", k), f"{values!r}: an axis is a non-empty list of values{example}")
             continue
-        good = [i for i, v in enumerate(values) if ck.config_values(("sweep", k, i), {k: v}, base)]
+        good = [i for i, v in enumerate(values) if ck.config_values(("sweep", k, i), {k: v}, base, at_key=False)]
+        if k == "model_size" and base:
+            for i in list(good):
+                for fld, msg in models.problems(RunConfig(**{**base, k: values[i]})):
+                    if fld == "model_size":
+                        ck.add(("sweep", k, i), msg)
+                        good.remove(i)
         if len(good) == len(values):
             axes[k] = values
 
@@ -247,7 +392,7 @@ def _check(path: Path, data: dict, ck: _Checker) -> Suite:
             _settings(ck, (top, i), e, base)
     baseline = data.get("baseline")
     if baseline is not None and not isinstance(baseline, dict):
-        ck.add(("baseline",), "must be a mapping of axis values that names one config, e.g. {precision: fp32}")
+        ck.add(("baseline",), f"{baseline!r}: must be a mapping of axis values that names one config, e.g. {{precision: fp32}}")
         baseline = None
     elif baseline:
         _settings(ck, ("baseline",), baseline, base)
@@ -257,15 +402,38 @@ def _check(path: Path, data: dict, ck: _Checker) -> Suite:
         ck.unknown_keys(("overrides", i), o, ["match", "set"], "key")
         for part in ("match", "set"):
             if not isinstance(o.get(part), dict):
-                ck.add(("overrides", i, part), "required: a mapping of settings")
+                ck.add(("overrides", i, part), f"required: a mapping of settings, e.g. {EXAMPLES['overrides']}")
             else:
                 _settings(ck, ("overrides", i, part), o[part], base)
 
     smoke = _mapping(ck, data, "smoke")
     _settings(ck, ("smoke",), smoke, base)
 
-    return Suite(path=path, name=str(name), description=str(description), base=base, axes=axes,
+    return Suite(path=path, name=str(name), description=str(description or ""), base=base, axes=axes,
                  exclude=exclude, include=include, overrides=overrides, baseline=baseline, smoke=smoke)
+
+
+def _check_expansion(ck: _Checker, suite: Suite):
+    """Problems only the expanded sweep shows: nothing left to run, a baseline naming no config or several."""
+    pairs = suite._expand()
+    if not pairs:
+        ck.add(("exclude",), "excludes every config of the sweep; nothing would run")
+        return
+    if not suite.baseline:
+        return
+    rule = _norm(suite.baseline)
+    hits = list(dict.fromkeys(cfg.config_id for defined, cfg in pairs if _matches(defined, rule)))
+    if len(hits) == 1:
+        return
+    keys = list(dict.fromkeys([*suite.axes, *(k for e in suite.include for k in e)])) or list(suite.baseline)
+    n = len({cfg.config_id for _, cfg in pairs})
+    if not hits:
+        example = _flow({k: getattr(pairs[0][0], k) for k in keys})
+        ck.add(("baseline",), f"{_flow(suite.baseline)} matches none of the {n} configs; name one by its axis values, e.g. {example}")
+    elif len(hits) > 1:
+        first = next(defined for defined, cfg in pairs if cfg.config_id == hits[0])
+        example = _flow({k: getattr(first, k) for k in keys})
+        ck.add(("baseline",), f"{_flow(suite.baseline)} matches {len(hits)} of the {n} configs; name one, e.g. {example}")
 
 
 def _settings(ck: _Checker, loc: tuple, given: dict, base: dict):
@@ -283,7 +451,7 @@ def _ok(k, v, base) -> bool:
 
 
 def check_models(suite: Suite, configs: list[RunConfig]) -> list[str]:
-    """Model problems only visible after expansion (a swept model_size that does not exist)."""
+    """Model problems only visible after expansion (a model_size set by an override or include entry)."""
     seen, out = set(), []
     for c in configs:
         for fld, msg in models.problems(c):

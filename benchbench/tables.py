@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchbench.config import FIELDS
+from benchbench.config import FIELDS, NOT_IN_ID
 
 STATUS_ORDER = ("error", "killed", "timeout", "oom", "skipped", "ok")
 STYLE = {"ok": "green", "oom": "magenta", "skipped": "dim", "error": "red", "killed": "red", "timeout": "yellow"}
@@ -12,7 +12,7 @@ STYLE = {"ok": "green", "oom": "magenta", "skipped": "dim", "error": "red", "kil
 
 def varying_axes(df: pd.DataFrame) -> list[str]:
     """Config fields that differ between the configs of `df`, in RunConfig order."""
-    cols = [f for f in FIELDS if f in df.columns and f not in ("repeats", "timeout_s")]
+    cols = [f for f in FIELDS if f in df.columns and f not in NOT_IN_ID]
     per_config = df.drop_duplicates("config_id")
     return [c for c in cols if per_config[c].astype(str).nunique() > 1]
 
@@ -25,8 +25,14 @@ def _status(s: pd.Series) -> str:
 def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
     """One row per config: the varying axes, throughput (median over repeats), speedup vs the
     baseline config, step time, peak memory, status and reason."""
+    if df.empty:  # e.g. a run whose only row was torn
+        return pd.DataFrame()
     axes = varying_axes(df)
     thr_col = "tokens_per_s" if "tokens_per_s" in df.columns and df["tokens_per_s"].notna().any() else "samples_per_s"
+    # One kind of memory for the whole table (its column has one header): the allocator's peak
+    # when any config measured it (CUDA), else the host's resident set.
+    all_ok = df[df["status"] == "ok"]
+    mem = "peak_allocated_bytes" if "peak_allocated_bytes" in all_ok and all_ok["peak_allocated_bytes"].notna().any() else "peak_rss_bytes"
     out = []
     for cid, g in df.groupby("config_id", sort=False):
         ok = g[g["status"] == "ok"]
@@ -36,7 +42,6 @@ def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
         rec[thr_col] = ok[thr_col].median() if thr_col in ok and len(ok) else float("nan")
         rec["run_to_run_cv"] = ok[thr_col].std(ddof=1) / ok[thr_col].mean() if len(ok) > 1 else float("nan")
         rec["step_time_s_median"] = ok["step_time_s_median"].median() if "step_time_s_median" in ok and len(ok) else float("nan")
-        mem = "peak_allocated_bytes" if "peak_allocated_bytes" in ok and ok.get("peak_allocated_bytes", pd.Series()).notna().any() else "peak_rss_bytes"
         rec["peak_memory_bytes"] = ok[mem].max() if mem in ok and len(ok) else float("nan")
         rec["peak_memory_kind"] = "allocator" if mem == "peak_allocated_bytes" else "host RSS"
         reasons = g["reason"].dropna() if "reason" in g else pd.Series(dtype=str)
@@ -68,6 +73,7 @@ def _num(x, fmt="{:,.0f}") -> str:
 
 def render(table: pd.DataFrame, title: str = ""):
     """A rich Table of summary()."""
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title=title, title_justify="left")
@@ -80,9 +86,10 @@ def render(table: pd.DataFrame, title: str = ""):
         t.add_column(col, justify="right" if col != "status" else "left")
     for _, r in table.iterrows():
         base = " (base)" if r["config_id"] == table.attrs.get("baseline_id") else ""
-        status = f"[{STYLE.get(r['status'], '')}]{r['status']}[/]"
+        style = STYLE.get(r["status"])
+        status = f"[{style}]{r['status']}[/]" if style else escape(str(r["status"]))
         if r["status"] != "ok" and r["reason"]:
-            status += f" [dim]{str(r['reason'])[:70]}[/]"
-        t.add_row(*[str(r[a]) for a in axes], _num(r[thr]), _num(r["speedup"], "{:.2f}x") + base,
+            status += f" [dim]{escape(str(r['reason'])[:70])}[/]"  # worker messages quote shapes: [2, 3]
+        t.add_row(*[escape(str(r[a])) for a in axes], _num(r[thr]), _num(r["speedup"], "{:.2f}x") + base,
                   _num(r["step_time_s_median"] * 1e3, "{:.2f}"), _human_bytes(r["peak_memory_bytes"]), status)
     return t

@@ -143,7 +143,8 @@ def run(cfg: RunConfig, artifacts: Path | None = None) -> dict:
         return {"status": "skipped", "reason": str(e)}
     except (torch.OutOfMemoryError, MemoryError) as e:
         peak = torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
-        return {"status": "oom", "reason": str(e).strip().splitlines()[0][:500], "peak_allocated_bytes": peak}
+        return {"status": "oom", "reason": (str(e).strip().splitlines() or [type(e).__name__])[0][:500],
+                "peak_allocated_bytes": peak}
     except Exception as e:
         msg = str(e).strip()
         if cfg.attention not in ("eager", "sdpa") and any(r in msg for r in BACKEND_REFUSALS):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from benchbench import models, results, tables
@@ -28,9 +29,9 @@ def list_suites() -> Table:
             try:
                 s = suites.load(path)
                 n = str(len(s.expand()))
-                t.add_row(str(path), s.name, n, s.description.strip().splitlines()[0] if s.description else "")
+                t.add_row(escape(str(path)), s.name, n, escape(s.description.strip().splitlines()[0]) if s.description.strip() else "")
             except suites.SuiteError as e:
-                t.add_row(str(path), "-", "-", f"[red]invalid[/]: {e.problems[0]}")
+                t.add_row(escape(str(path)), "-", "-", f"[red]invalid[/]: {escape(e.problems[0])}")
     return t
 
 
@@ -66,5 +67,5 @@ def main_table(args) -> int:
     for d in args.run_dirs:
         run = results.read_json(Path(d) / "run.json") if (Path(d) / "run.json").exists() else {}
         table = tables.summary(results.load(d), run.get("baseline_config_id"))
-        console().print(tables.render(table, title=f"{run.get('suite', '')} ({d})"))
+        console().print(tables.render(table, title=escape(f"{run.get('suite', '')} ({d})")))
     return 0

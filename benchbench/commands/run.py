@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from benchbench import env, estimate, results, runner, tables
@@ -36,7 +37,10 @@ def _new_run_dir(suite_name: str, output: str | None, results_root: str) -> Path
     else:
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         d = Path(results_root) / suite_name / f"{stamp}-{secrets.token_hex(3)}"
-    d.mkdir(parents=True, exist_ok=True)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"{d}: cannot create the run directory: {e.strerror or e}") from None
     return d
 
 
@@ -44,7 +48,10 @@ def _gpu_suite_on_cpu(configs, suite_name: str) -> str | None:
     if not any(c.device == "cuda" for c in configs) or cuda_available():
         return None
     cpu_configs = [c.model_copy(update={"device": "cpu"}) for c in configs]
-    eta = estimate.human_duration(estimate.cpu_seconds(cpu_configs))
+    try:
+        eta = estimate.human_duration(estimate.cpu_seconds(cpu_configs))
+    except Exception:  # a model that cannot be built on the meta device: no estimate, same advice
+        eta = "a long time"
     return (f"suite {suite_name!r} is meant for a GPU (device: cuda) and this machine has none.\n"
             f"Its {len(configs)} configs at full scale would take roughly {eta} on this CPU.\n"
             f"  --smoke        checks every config at tiny scale (about {estimate.human_duration(8 * len(configs))})\n"
@@ -53,6 +60,10 @@ def _gpu_suite_on_cpu(configs, suite_name: str) -> str | None:
 
 def _prepare(args) -> tuple[suites.Suite, list, Path, dict]:
     if args.resume:
+        given = [flag for flag, on in (("SUITE", args.suite), ("--smoke", args.smoke), ("--device", args.device),
+                                       ("--output", args.output)) if on]
+        if given:
+            raise UsageError(f"--resume continues a run with the suite and options it started with; drop {', '.join(given)}")
         run_dir = Path(args.resume)
         if not (run_dir / "run.json").exists() or not (run_dir / "suite.yaml").exists():
             raise UsageError(f"{run_dir}: not a benchbench run directory (needs run.json and suite.yaml)")
@@ -81,7 +92,7 @@ def _prepare(args) -> tuple[suites.Suite, list, Path, dict]:
         "suite_sha256": suite.sha256,
         "smoke": bool(args.smoke),
         "overrides": overrides,
-        "baseline_config_id": suite.baseline_id(configs),
+        "baseline_config_id": suite.baseline_id(smoke=bool(args.smoke), overrides=overrides),
         "config_ids": [c.config_id for c in configs],
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": sys.argv,
@@ -95,7 +106,8 @@ def main(args) -> int:
     out, err = console(), console(stderr=True)
     suite, configs, run_dir, run = _prepare(args)
     todo = runner.pending(configs, run_dir)
-    err.print(f"[bold]{suite.name}[/]: {len(configs)} configs, {len(todo)} runs to do -> {run_dir}")
+    err.print(f"[bold]{escape(suite.name)}[/]: {len(configs)} configs, {len(todo)} runs to do -> {escape(str(run_dir))}",
+              highlight=False)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
                   transient=True, disable=args.quiet) as bar:
@@ -111,12 +123,13 @@ def main(args) -> int:
     results.write_json(run_dir / "run.json", run)
     if (run_dir / results.ROWS).exists():
         table = tables.summary(results.load(run_dir), run.get("baseline_config_id"))
-        out.print(tables.render(table, title=f"{suite.name} ({run_dir})"))
+        out.print(tables.render(table, title=escape(f"{suite.name} ({run_dir})")))
     share = 100 * summary.measured_s / summary.wall_s if summary.wall_s else 0.0
     err.print(f"{summary.ran} runs in {summary.wall_s:.1f} s, of which measured steps {summary.measured_s:.1f} s "
               f"({share:.0f}%); statuses: {summary.statuses}")
-    err.print(f"results: {run_dir}/rows.jsonl, results.parquet, results.csv, env.json")
+    err.print(escape(f"results: {run_dir}/rows.jsonl, results.parquet, results.csv, env.json"), highlight=False)
     if summary.interrupted:
-        err.print(f"[yellow]interrupted[/]: finished runs are recorded; continue with: benchbench run --resume {run_dir}")
+        err.print(f"[yellow]interrupted[/]: finished runs are recorded; continue with: benchbench run --resume {escape(str(run_dir))}",
+                  highlight=False, soft_wrap=True)
         return EXIT_INTERRUPTED
     return EXIT_OK

@@ -1,0 +1,73 @@
+"""RunConfig: validation, the config id (stable, blind to repeats and timeout), flat rows."""
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from benchbench.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
+
+
+def test_same_config_same_id_whatever_the_spelling():
+    a = RunConfig(model="gpt", model_size="tiny", batch_size=8, lr=3e-4, timeout_s=300)
+    b = RunConfig(lr=0.0003, batch_size=8.0, timeout_s=300.0)  # defaults + coercion give the same config
+    assert a.config_id == b.config_id
+    assert len(a.config_id) == 12 and int(a.config_id, 16) >= 0
+
+
+def test_id_is_a_pure_function_of_the_canonical_config():
+    cfg = RunConfig(precision="bf16", attention="eager", model_args={"n_layer": 4, "n_embd": 128})
+    again = RunConfig(attention="eager", model_args={"n_embd": 128, "n_layer": 4}, precision="bf16")
+    assert cfg.config_id == again.config_id
+    assert RunConfig.model_validate_json(cfg.model_dump_json()).config_id == cfg.config_id
+
+
+@pytest.mark.parametrize("field,value", [("repeats", 5), ("timeout_s", 1.5)])
+def test_repeats_and_timeout_do_not_change_the_id(field, value):
+    assert field in NOT_IN_ID
+    assert RunConfig(**{field: value}).config_id == RunConfig().config_id
+
+
+@pytest.mark.parametrize("field,value", [
+    ("model_size", "124m"), ("model_args", {"n_layer": 3}), ("batch_size", 9), ("seq_len", 32),
+    ("device", "cpu"), ("warmup_steps", 0), ("measured_steps", 7), ("seed", 1), ("precision", "bf16"),
+    ("grad_accum", 2), ("checkpointing", "full"), ("checkpoint_k", 3), ("attention", "eager"),
+    ("compile", "default"), ("optimizer", "sgd"), ("optimizer_impl", "fused"), ("lr", 1e-3),
+    ("grad_clip", 1.0), ("world_size", 2),
+])
+def test_every_axis_changes_the_id(field, value):
+    assert RunConfig(**{field: value}).config_id != RunConfig().config_id
+
+
+def test_canonical_leaves_out_exactly_the_fields_not_in_the_id():
+    canonical = RunConfig().canonical()
+    assert set(canonical) == set(FIELDS) - set(NOT_IN_ID)
+
+
+@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"batch_size": -1}, {"batch_size": "x"}, {"precision": "fp8"},
+                                 {"timeout_s": 0}, {"unknown_field": 1}, {"model_args": {"n_layer": "four"}}])
+def test_invalid_values_are_refused(bad):
+    with pytest.raises(ValidationError):
+        RunConfig(**bad)
+
+
+def test_frozen():
+    cfg = RunConfig()
+    with pytest.raises(ValidationError):
+        cfg.batch_size = 4
+
+
+def test_effective_batch():
+    assert RunConfig(batch_size=4, grad_accum=8, world_size=2).effective_batch == 64
+
+
+def test_flat_row_columns():
+    flat = RunConfig(model_args={"n_layer": 4, "n_embd": 128}).flat()
+    assert flat["model_args"] == json.dumps({"n_embd": 128, "n_layer": 4})
+    assert RunConfig().flat()["model_args"] == ""
+    assert all(not isinstance(v, (dict, list)) for v in flat.values())
+
+
+def test_allowed_values():
+    assert allowed_values("precision") == ("fp32", "tf32", "fp16", "bf16", "bf16-pure")
+    assert allowed_values("batch_size") is None

@@ -1,0 +1,120 @@
+"""One config in one worker process: what the worker reports for each failure, the timeout, and no
+worker outliving its parent. (Every outcome through a whole sweep: test_runner.py.)"""
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import psutil
+import pytest
+
+from benchbench import launch, worker
+from benchbench.config import RunConfig
+
+FAULTY = "py:tests.fixtures.faulty_model"
+
+
+def faulty(size, **kw) -> RunConfig:
+    return RunConfig(model=FAULTY, model_size=size, device="cpu", warmup_steps=1, measured_steps=2, **kw)
+
+
+# ------------------------------------------------------------------ in the worker (in this process: fast)
+
+
+def test_worker_ok():
+    r = worker.run(faulty("ok"))
+    assert r["status"] == "ok"
+    assert r["step_time_s_n"] == 2 and len(r["step_times_s"]) == 2
+    assert r["samples_per_s"] > 0 and r["samples_per_step"] == 8
+    assert "tokens_per_s" not in r  # the model has no tokens
+
+
+def test_worker_error_names_the_exception():
+    r = worker.run(faulty("raise"))
+    assert (r["status"], r["error_type"], r["reason"]) == ("error", "ValueError", "faulty_model: this size raises on purpose")
+    assert "faulty_model.py" in r["traceback_tail"]
+
+
+def test_worker_oom():
+    r = worker.run(faulty("oom"))
+    assert (r["status"], r["reason"]) == ("oom", "faulty_model: out of memory on purpose")
+
+
+def test_worker_oom_without_a_message():
+    r = worker.run(faulty("oom-bare"))
+    assert (r["status"], r["reason"]) == ("oom", "MemoryError")
+
+
+def test_worker_skips_what_cannot_run_here():
+    r = worker.run(faulty("ok", precision="fp16"))
+    assert r["status"] == "skipped" and "fp16" in r["reason"]
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def test_signal_names():
+    assert launch._signal_name(-signal.SIGSEGV) == "SIGSEGV"
+    assert launch._signal_name(-signal.SIGKILL) == "SIGKILL"
+    assert launch._signal_name(-99) == "signal 99"
+
+
+def test_tail(tmp_path):
+    log = tmp_path / "w.log"
+    log.write_text("".join(f"line {i}\n" for i in range(10_000)))
+    assert launch.tail(log, 3) == "line 9997\nline 9998\nline 9999"
+    assert launch.tail(tmp_path / "missing.log") == ""
+
+
+def worker_processes(marker: str) -> list[psutil.Process]:
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        if any(marker in part for part in (p.info["cmdline"] or [])):
+            out.append(p)
+    return out
+
+
+# ------------------------------------------------------------------ real workers
+
+
+def test_timeout_kills_the_worker_group(tmp_path):
+    cfg = faulty("hang", timeout_s=1)
+    r = launch.run(cfg, tmp_path, 0)
+    assert r["status"] == "timeout"
+    assert r["reason"] == "no result after timeout_s=1"
+    assert r["log"] == f"logs/{cfg.config_id}-r0.log" and (tmp_path / r["log"]).exists()
+    assert "exit_code" not in r and "log_tail" in r
+    assert (tmp_path / "configs" / f"{cfg.config_id}.json").exists()
+    assert worker_processes(str(tmp_path)) == []  # nothing left running
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux only")
+def test_worker_dies_with_its_parent(tmp_path):
+    """A killed parent (SIGKILL, OOM killer) must not leave its worker running under the resumed run."""
+    parent_code = textwrap.dedent(f"""
+        from pathlib import Path
+        from benchbench import launch
+        from benchbench.config import RunConfig
+        cfg = RunConfig(model={FAULTY!r}, model_size="hang", device="cpu", timeout_s=600)
+        launch.run(cfg, Path({str(tmp_path)!r}), 0)
+        """)
+    parent = subprocess.Popen([sys.executable, "-c", parent_code])
+    children = []
+    try:
+        deadline = time.monotonic() + 60
+        while not children and time.monotonic() < deadline and parent.poll() is None:
+            children = psutil.Process(parent.pid).children()
+            time.sleep(0.05)
+        assert children, "the parent started no worker"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert alive == [], "the worker outlived its killed parent"
+    finally:
+        for p in children:
+            if p.is_running():
+                p.kill()
+        if parent.poll() is None:
+            parent.kill()
