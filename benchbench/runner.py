@@ -53,15 +53,16 @@ def _sigint_deferred():
             raise KeyboardInterrupt
 
 
-def sweep(configs, run_dir: Path, run: dict, on_progress=None) -> SweepSummary:
-    """Run what is pending. on_progress(done, total, cfg, row) is called after each row."""
+def sweep(configs, run_dir: Path, run: dict, on_progress=None, prestart: bool = True) -> SweepSummary:
+    """Run what is pending. on_progress(done, total, cfg, row) is called after each row.
+    prestart: on a GPU, start the next worker's imports while a config runs (launch.Spare)."""
     todo = pending(configs, run_dir)
     devices: dict[str, DeviceInfo] = {}
     t0 = time.perf_counter()
     measured, done, skipped_early = 0.0, 0, 0
     statuses: dict[str, int] = {}
     try:
-        for cfg, repeat in todo:
+        for i, (cfg, repeat) in enumerate(todo):
             if cfg.device not in devices:
                 devices[cfg.device] = probe(cfg.device)
             dev = devices[cfg.device]
@@ -73,7 +74,8 @@ def sweep(configs, run_dir: Path, run: dict, on_progress=None) -> SweepSummary:
                 skipped_early += 1
                 result = {"status": "skipped", "reason": reason}
             else:
-                result = launch.run(cfg, run_dir, repeat)
+                more = i + 1 < len(todo)
+                result = launch.run(cfg, run_dir, repeat, prestart=prestart and more and dev.type == "cuda")
             row = results.make_row(run, cfg, repeat, result)
             with _sigint_deferred():  # the row and its count, or neither
                 results.append(run_dir, row)
@@ -84,4 +86,6 @@ def sweep(configs, run_dir: Path, run: dict, on_progress=None) -> SweepSummary:
                 on_progress(done, len(todo), cfg, row)
     except KeyboardInterrupt:
         return SweepSummary(done, skipped_early, True, time.perf_counter() - t0, measured, statuses)
+    finally:
+        launch.shutdown()
     return SweepSummary(done, skipped_early, False, time.perf_counter() - t0, measured, statuses)

@@ -106,6 +106,8 @@ class Suite:
             if smoke or overrides:
                 if smoke:
                     d.update(SMOKE)
+                    if "tiny" not in _sizes(d["model"]):  # e.g. library adapters: only "default"
+                        d["model_size"] = defined.model_size
                     d.update(self.smoke)
                 d.update(overrides or {})
                 cfg = RunConfig(**d)
@@ -308,9 +310,22 @@ def _entries(ck: _Checker, data: dict, key: str) -> list[dict]:
     return [] if bad else v
 
 
+def _sizes(name) -> dict:
+    try:
+        return models.module(name).SIZES
+    except Exception:  # unknown or unimportable: validation reports it
+        return {}
+
+
+def _default_size(name) -> str:
+    """A model's size when the suite names none: tiny where it has one, else its first."""
+    sizes = _sizes(name)
+    return "tiny" if "tiny" in sizes or not sizes else next(iter(sizes))
+
+
 def _model(ck: _Checker, model: dict) -> dict:
     """model: {name, size, <shape arguments>} -> model, model_size, model_args; problems at model.<key>."""
-    given = {"model": model["name"], "model_size": model.get("size", "tiny"),
+    given = {"model": model["name"], "model_size": model.get("size") or _default_size(model["name"]),
              "model_args": {k: v for k, v in model.items() if k not in ("name", "size")}}
     try:
         RunConfig(**given)

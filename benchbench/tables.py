@@ -6,6 +6,8 @@ import pandas as pd
 
 from benchbench.config import FIELDS, NOT_IN_ID
 
+# Shown when any config has them: (row column, header, format)
+OPTIONAL = {"mfu": ("MFU", "{:.1%}"), "energy_j_per_step": ("J/step", "{:.1f}")}
 STATUS_ORDER = ("error", "killed", "timeout", "oom", "skipped", "ok")
 STYLE = {"ok": "green", "oom": "magenta", "skipped": "dim", "error": "red", "killed": "red", "timeout": "yellow"}
 
@@ -44,6 +46,8 @@ def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
         rec["step_time_s_median"] = ok["step_time_s_median"].median() if "step_time_s_median" in ok and len(ok) else float("nan")
         rec["peak_memory_bytes"] = ok[mem].max() if mem in ok and len(ok) else float("nan")
         rec["peak_memory_kind"] = "allocator" if mem == "peak_allocated_bytes" else "host RSS"
+        for col in OPTIONAL:  # present only where a collector could measure them (GPU)
+            rec[col] = ok[col].median() if col in ok and ok[col].notna().any() else float("nan")
         reasons = g["reason"].dropna() if "reason" in g else pd.Series(dtype=str)
         rec["reason"] = reasons.iloc[0] if len(reasons) else ""
         out.append(rec)
@@ -82,7 +86,8 @@ def render(table: pd.DataFrame, title: str = ""):
     for a in axes:
         t.add_column(a)
     kind = table["peak_memory_kind"].iloc[0] if len(table) else ""
-    for col in (thr, "speedup", "step ms (median)", f"peak memory ({kind})", "status"):
+    extra = [c for c in OPTIONAL if c in table and table[c].notna().any()]
+    for col in (thr, "speedup", "step ms (median)", f"peak memory ({kind})", *(OPTIONAL[c][0] for c in extra), "status"):
         t.add_column(col, justify="right" if col != "status" else "left")
     for _, r in table.iterrows():
         base = " (base)" if r["config_id"] == table.attrs.get("baseline_id") else ""
@@ -91,5 +96,6 @@ def render(table: pd.DataFrame, title: str = ""):
         if r["status"] != "ok" and r["reason"]:
             status += f" [dim]{escape(str(r['reason'])[:70])}[/]"  # worker messages quote shapes: [2, 3]
         t.add_row(*[escape(str(r[a])) for a in axes], _num(r[thr]), _num(r["speedup"], "{:.2f}x") + base,
-                  _num(r["step_time_s_median"] * 1e3, "{:.2f}"), _human_bytes(r["peak_memory_bytes"]), status)
+                  _num(r["step_time_s_median"] * 1e3, "{:.2f}"), _human_bytes(r["peak_memory_bytes"]),
+                  *(_num(r[c], OPTIONAL[c][1]) for c in extra), status)
     return t

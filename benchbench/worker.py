@@ -1,6 +1,7 @@
 """One config, one fresh process: build, apply techniques, warm up, measure, write one result.
 
     python -m benchbench.worker CONFIG_JSON RESULT_JSON [ARTIFACTS_DIR]
+    python -m benchbench.worker --wait     (a prestarted spare: reads those three from stdin)
 
 The result is a flat dict written atomically to RESULT_JSON; every outcome (ok, skipped, oom,
 error) is a result, never a crash of the parent. Nothing here formats output for people.
@@ -166,8 +167,28 @@ def write_atomic(path: str, data: dict):
     os.replace(tmp, path)
 
 
+def wait_for_config() -> list[str]:
+    """Spare mode (launch.Spare): imports are done; block until the parent sends a config, then
+    take its environment and log file as if this process had been started for it."""
+    import torch._dynamo  # noqa: F401  (torch.optim imports it at the first optimizer: ~4 s, paid here)
+
+    msg = json.loads(sys.stdin.readline() or "null")
+    if msg is None:  # the parent closed stdin without a config: nothing to do
+        os._exit(0)
+    os.environ.update(msg["env"])
+    fd = os.open(msg["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    return msg["args"]
+
+
 def main(argv=None) -> int:
     args = argv or sys.argv[1:]
+    if args == ["--wait"]:
+        args = wait_for_config()
     cfg_path, result_path = args[:2]
     artifacts = Path(args[2]) if len(args) > 2 else None
     with open(cfg_path) as f:

@@ -20,7 +20,8 @@ DEVICE_CATS = ("kernel", "gpu_memcpy", "gpu_memset")
 # Checked in order: a fused "optimizer" kernel that mentions "mm" must not count as a matmul.
 CATEGORIES: list[tuple[str, re.Pattern]] = [
     ("communication", re.compile(r"nccl|all_?reduce|all_?gather|reduce_?scatter|c10d|gloo|broadcast", re.I)),
-    ("memcpy", re.compile(r"memcpy|memset|aten::copy_|aten::_to_copy|aten::to\b|aten::clone|aten::contiguous", re.I)),
+    # copies, including dtype casts (autocast's conversions are copy kernels)
+    ("memcpy", re.compile(r"memcpy|memset|copy_kernel|aten::copy_|aten::_to_copy|aten::to\b|aten::clone|aten::contiguous", re.I)),
     ("attention", re.compile(r"flash|fmha|attention|sdpa|scaled_dot_product|flex", re.I)),
     ("optimizer", re.compile(r"adam|sgd|multi_tensor|foreach|optimizer|lerp", re.I)),
     ("matmul", re.compile(r"gemm|matmul|cutlass|xmma|cublas|nvjet|aten::(mm|addmm|bmm|linear|baddbmm)\b|conv|wgmma|s\d+gemm", re.I)),

@@ -41,6 +41,8 @@ def list_models() -> Table:
         t.add_column(col)
     for name, mod in models.MODELS.items():
         t.add_row(name, ", ".join(mod.SIZES), ", ".join(mod.ARGS))
+    for spec in models.ADAPTER_SPECS:
+        t.add_row(spec, "default", "- (the library's own config; needs the library installed)")
     t.add_row("py:<module>", "the module's SIZES", "the module's ARGS")
     return t
 

@@ -116,7 +116,7 @@ def main(args) -> int:
         def progress(done, total, cfg, row):
             bar.update(task, completed=done, description=f"{cfg.config_id} {row['status']}")
 
-        summary = runner.sweep(configs, run_dir, run, on_progress=progress)
+        summary = runner.sweep(configs, run_dir, run, on_progress=progress, prestart=not args.no_prestart)
     results.finalize(run_dir)
     run.update(finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                interrupted=summary.interrupted, wall_s=summary.wall_s, measured_s=summary.measured_s)

@@ -118,3 +118,47 @@ def test_worker_dies_with_its_parent(tmp_path):
                 p.kill()
         if parent.poll() is None:
             parent.kill()
+
+
+# ------------------------------------------------------------------ prestarted spare workers
+
+
+def test_prestarted_spare_runs_the_next_config(tmp_path):
+    try:
+        first = launch.run(faulty("ok"), tmp_path, 0, prestart=True)
+        spare = launch._spare
+        assert first["status"] == "ok" and spare is not None and spare.p.poll() is None
+        second = launch.run(faulty("ok", seed=1), tmp_path, 0)
+        assert second["status"] == "ok" and second["exit_code"] == 0
+        assert spare.p.returncode == 0  # the spare ran it: it has exited now
+        assert launch._spare is None  # prestart=False: no new spare
+    finally:
+        launch.shutdown()
+
+
+def test_spare_gets_the_config_environment_and_log(tmp_path):
+    try:
+        launch.run(faulty("ok"), tmp_path, 0, prestart=True)
+        r = launch.run(faulty("raise"), tmp_path, 1)
+        assert r["status"] == "error" and r["reason"] == "faulty_model: this size raises on purpose"
+        cid = faulty("raise").config_id
+        assert (tmp_path / r["log"]).name == f"{cid}-r1.log"
+    finally:
+        launch.shutdown()
+
+
+def test_a_dead_spare_falls_back_to_a_fresh_worker(tmp_path):
+    try:
+        launch.run(faulty("ok"), tmp_path, 0, prestart=True)
+        launch._spare.p.kill()
+        launch._spare.p.wait()
+        assert launch.run(faulty("ok", seed=2), tmp_path, 0)["status"] == "ok"
+    finally:
+        launch.shutdown()
+
+
+def test_shutdown_kills_the_waiting_spare(tmp_path):
+    launch.run(faulty("ok"), tmp_path, 0, prestart=True)
+    p = launch._spare.p
+    launch.shutdown()
+    assert p.poll() is not None and launch._spare is None
