@@ -2,17 +2,8 @@
 # Second device call of 2026-11-23: GPU-only tests, collector overhead + a GPU trace fixture,
 # the GPU checks suite (profiler, py-spy, bf16-pure, fp16+EMA, attention backends), worker overhead.
 #   bash bench/gpu_checks.sh [BUDGET_S]          (writes to $OUT)
-set -u
-export PYTHONUNBUFFERED=1
-OUT=${OUT:-/tmp/gpu_checks_out}
-mkdir -p "$OUT"
 BUDGET=${1:-420}
-START=$(date +%s)
-left() { echo $((BUDGET - ($(date +%s) - START))); }
-tmo() { local t=$1; shift; local l; l=$(left); [ "$l" -lt "$t" ] && t=$l; [ "$t" -lt 20 ] && { echo "SKIPPED (budget): $*"; return 124; }
-        timeout -s INT -k 20 "$t" "$@"; }
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site:$PWD:${PYTHONPATH:-} PATH=/tmp/site/bin:$PATH
+. "$(dirname "$0")/device_env.sh"
 { which py-spy; py-spy --version; python3 -c "import torch; print(torch.__version__, torch.cuda.get_device_name(0))"; } 2>&1 | tee "$OUT/checks.txt"
 
 echo "=== [$(left) s left] pytest -m gpu" | tee -a "$OUT/checks.txt"

@@ -1,17 +1,8 @@
 #!/usr/bin/env bash
 # Third device call of 2026-11-23: GPU tests again (flex), fixed cost with and without prestarted
 # workers, and the amp suite.   bash bench/gpu_final.sh [BUDGET_S]   (writes to $OUT)
-set -u
-export PYTHONUNBUFFERED=1
-OUT=${OUT:-/tmp/gpu_final_out}
-mkdir -p "$OUT"
 BUDGET=${1:-450}
-START=$(date +%s)
-left() { echo $((BUDGET - ($(date +%s) - START))); }
-tmo() { local t=$1; shift; local l; l=$(left); [ "$l" -lt "$t" ] && t=$l; [ "$t" -lt 20 ] && { echo "SKIPPED (budget): $*"; return 124; }
-        timeout -s INT -k 20 "$t" "$@"; }
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site:$PWD:${PYTHONPATH:-} PATH=/tmp/site/bin:$PATH
+. "$(dirname "$0")/device_env.sh"
 log="$OUT/final.txt"
 echo "=== [$(left) s left] pytest -m gpu" | tee -a "$log"
 tmo 150 python3 -m pytest -m gpu -q -p no:cacheprovider tests/unit 2>&1 | grep -vE "^DEBUG|^$" | tail -40 | tee -a "$log"
