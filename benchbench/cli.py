@@ -31,6 +31,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--results-root", default="results", help="where default run directories go")
     r.add_argument("--resume", metavar="RUN_DIR", help="run only the configs RUN_DIR has not recorded")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    r.add_argument("--profile", action="store_true",
+                   help="add a torch.profiler window after each timed one (trace + GPU time by category)")
+    r.add_argument("--pyspy", action="store_true", help="record the workers' Python stacks with py-spy during the timed window")
     r.add_argument("--no-prestart", action="store_true",
                    help="on a GPU, do not start the next worker's imports while a config runs")
 

@@ -61,7 +61,7 @@ def _gpu_suite_on_cpu(configs, suite_name: str) -> str | None:
 def _prepare(args) -> tuple[suites.Suite, list, Path, dict]:
     if args.resume:
         given = [flag for flag, on in (("SUITE", args.suite), ("--smoke", args.smoke), ("--device", args.device),
-                                       ("--output", args.output)) if on]
+                                       ("--output", args.output), ("--profile", args.profile), ("--pyspy", args.pyspy)) if on]
         if given:
             raise UsageError(f"--resume continues a run with the suite and options it started with; drop {', '.join(given)}")
         run_dir = Path(args.resume)
@@ -75,6 +75,7 @@ def _prepare(args) -> tuple[suites.Suite, list, Path, dict]:
         raise UsageError("name a suite file (e.g. suites/quickstart.yaml) or --resume RUN_DIR")
     suite = suites.load(args.suite)
     overrides = {"device": args.device} if args.device else {}
+    overrides.update({flag: True for flag in ("profile", "pyspy") if getattr(args, flag)})
     configs = suite.expand(smoke=args.smoke, overrides=overrides)
     problems = suites.check_models(suite, configs)
     if problems:

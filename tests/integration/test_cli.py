@@ -336,3 +336,16 @@ def test_internal_error_is_exit_3_without_traceback(monkeypatch, capsys, tmp_pat
 
 def test_env_has_pythonpath_for_fixture_models():
     assert str(REPO) in os.environ["PYTHONPATH"].split(os.pathsep)
+
+
+def test_profile_and_pyspy_flags(tmp_path):
+    """--profile adds a trace per config; --pyspy records stacks (or says why it could not)."""
+    out = tmp_path / "run"
+    proc = cli_run("run", "suites/quickstart.yaml", "--smoke", "--profile", "--pyspy", "-q", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    rows = results.read_rows(out)
+    assert len(rows) == 4 and all(r["status"] == "ok" for r in rows)
+    for r in rows:
+        assert (out / r["profile_trace"]).is_file() and r["profile_share_matmul"] > 0
+        assert r.get("pyspy_speedscope") or r.get("pyspy_reason")
+    assert results.read_json(out / "run.json")["overrides"] == {"profile": True, "pyspy": True}
