@@ -173,7 +173,7 @@ class HarnessParts:
         torch.manual_seed(cfg.seed)
         built = models.build(cfg)
         model = techniques.apply(built.model.to(dev), cfg, info)
-        self.engine = engines.build(cfg, model, optimizers.build(model, cfg, info), info)
+        self.engine = engines.build(cfg, model, lambda m: optimizers.build(m, cfg, info), info)
         gen = torch.Generator().manual_seed(cfg.seed)
         self.batches = [built.make_batch(cfg.batch_size, gen, dev) for _ in range(cfg.grad_accum)]
 

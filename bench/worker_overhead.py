@@ -95,7 +95,7 @@ def child(cfg_path: str, t_spawn: float, fast_exit: bool) -> None:
     mark("techniques.apply")
     opt = optimizer.build(model, cfg, info)
     hooks = techniques.step_hooks(model, cfg) if hasattr(techniques, "step_hooks") else ()
-    engine = engines.build(cfg, model, opt, info, hooks)
+    engine = engines.build(cfg, model, lambda m: opt, info, hooks)
     gen = torch.Generator().manual_seed(cfg.seed)
     batches = [built.make_batch(cfg.batch_size, gen, dev) for _ in range(cfg.grad_accum)]
     sync()

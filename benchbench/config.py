@@ -20,7 +20,8 @@ Attention = Literal["eager", "sdpa", "flash", "mem_efficient", "cudnn", "flex"]
 Compile = Literal["off", "default", "reduce-overhead", "max-autotune"]
 Optimizer = Literal["adamw", "sgd"]
 OptimizerImpl = Literal["auto", "fused", "foreach", "loop"]
-Engine = Literal["torch"]
+Engine = Literal["torch", "ddp", "fsdp", "deepspeed"]
+DsOptimizer = Literal["client", "fused_adam", "cpu_adam"]
 Device = Literal["auto", "cpu", "cuda"]
 
 # Fields that do not change what a config measures: left out of its id.
@@ -58,8 +59,19 @@ class RunConfig(BaseModel):
     lr: float = Field(3e-4, gt=0)
     grad_clip: float | None = Field(None, gt=0, description="clip_grad_norm_ max norm; null = no clipping")
     ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA of weights after each step; null = off")
-    engine: Engine = "torch"
-    world_size: int = Field(1, gt=0)
+    engine: Engine = Field("torch", description="torch: one process; ddp, fsdp (FSDP2), deepspeed: torch.distributed")
+    world_size: int = Field(1, gt=0, description="ranks (GPUs); > 1 launches the worker through torchrun")
+
+    # DeepSpeed (engine: deepspeed); null = DeepSpeed's default, reported in the row
+    zero_stage: int = Field(0, ge=0, le=3, description="DeepSpeed ZeRO stage")
+    offload_optimizer: bool = Field(False, description="ZeRO: optimizer state on the CPU")
+    offload_param: bool = Field(False, description="ZeRO-3: parameters on the CPU")
+    ds_optimizer: DsOptimizer = Field("client", description="client: the torch optimizer; or DeepSpeed's FusedAdam / CPUAdam")
+    reduce_bucket_size: int | None = Field(None, gt=0)
+    allgather_bucket_size: int | None = Field(None, gt=0)
+    stage3_prefetch_bucket_size: int | None = Field(None, gt=0)
+    stage3_max_live_parameters: int | None = Field(None, gt=0)
+    contiguous_gradients: bool | None = None
 
     # what is collected besides step times (collectors/)
     collect: list[Literal["memory", "nvml", "flops"]] = Field(
@@ -77,10 +89,9 @@ class RunConfig(BaseModel):
         return {False: "off", True: "default"}.get(v, v) if isinstance(v, bool) else v
 
     def canonical(self) -> dict:
-        d = self.model_dump()
-        for k in NOT_IN_ID:
-            d.pop(k)
-        return d
+        """The fields that identify the config: those not in NOT_IN_ID and not at their default
+        (so a setting added in a later version leaves earlier configs' ids unchanged)."""
+        return {k: v for k, v in self.model_dump().items() if k not in NOT_IN_ID and v != _DEFAULTS.get(k, object())}
 
     @property
     def config_id(self) -> str:
@@ -100,6 +111,7 @@ class RunConfig(BaseModel):
 
 
 FIELDS = tuple(RunConfig.model_fields)
+_DEFAULTS = RunConfig().model_dump()
 
 
 def allowed_values(field: str) -> tuple | None:

@@ -11,11 +11,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchbench import ranks
+from benchbench.engines import DISTRIBUTED
 
 TAIL_LINES = 20
 
@@ -67,8 +71,11 @@ os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
 """
 
 
-def _command(*worker_args: str) -> list[str]:
+def _command(*worker_args: str, ranks: int = 1) -> list[str]:
     cmd = ["-m", "benchbench.worker", *worker_args]
+    if ranks > 1:  # torchrun: one worker per rank, a free rendezvous port, no restarts; one rank failing ends all
+        cmd = ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(ranks), "--max-restarts", "0",
+               "--module", "benchbench.worker", *worker_args]
     if sys.platform.startswith("linux"):
         return [sys.executable, "-c", _ORPHAN_GUARD, str(os.getpid()), *cmd]
     return [sys.executable, *cmd]
@@ -134,27 +141,50 @@ def run(cfg, run_dir: Path, repeat: int, prestart: bool = False) -> dict:
         # A cold compile in every worker: compile_s measures compiling, not reading a cache
         # another repeat left (seen on an H100: 22.6 s cold, 2.9 s from the cache).
         env = {"PYTHONUNBUFFERED": "1", "TORCHINDUCTOR_CACHE_DIR": f"{cache}/inductor", "TRITON_CACHE_DIR": f"{cache}/triton"}
+        if cfg.engine in DISTRIBUTED and cfg.world_size == 1:  # a one-rank process group, no torchrun
+            env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), RANK="0", LOCAL_RANK="0",
+                       WORLD_SIZE="1", LOCAL_WORLD_SIZE="1")
         return _supervise(cfg, args, env, run_dir, log_path, result_path, prestart)
 
 
-def _start(args: list[str], env: dict, log_path: Path, prestart: bool) -> subprocess.Popen:
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(args: list[str], env: dict, log_path: Path, prestart: bool, ranks: int) -> subprocess.Popen:
     global _spare
     t0 = time.perf_counter()
-    p = _spare.take(args, env, log_path) if _spare is not None else None
-    _spare = None
+    p = None
+    if _spare is not None and ranks == 1:
+        p, _spare = _spare.take(args, env, log_path), None
     if p is None:
         with open(log_path, "wb") as log:
-            p = subprocess.Popen(_command(*args), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 env={**os.environ, **env}, start_new_session=True)
+            p = subprocess.Popen(_command(*args, ranks=ranks), stdout=log, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, env={**os.environ, **env}, start_new_session=True)
     p.started = t0
     if prestart:
         _spare = Spare()
     return p
 
 
+def _merge_ranks(result_path: Path, world_size: int):
+    """torchrun's ranks each wrote <result>.rank<i>; one merged result in their place (ranks.py)."""
+    per_rank = []
+    for i in range(world_size):
+        f = Path(f"{result_path}.rank{i}")
+        try:
+            per_rank.append(json.loads(f.read_text()))
+        except (OSError, json.JSONDecodeError):
+            per_rank.append(None)
+    if any(r is not None for r in per_rank):
+        result_path.write_text(json.dumps(ranks.merge(per_rank, world_size)))
+
+
 def _supervise(cfg, args, env, run_dir: Path, log_path: Path, result_path: Path, prestart: bool) -> dict:
     """Start the worker, wait for it within the timeout, and turn whatever happened into a result."""
-    p = _start(args, env, log_path, prestart)
+    p = _start(args, env, log_path, prestart and cfg.world_size == 1, cfg.world_size)
     t0 = p.started
     try:
         rc = p.wait(timeout=cfg.timeout_s)
@@ -168,6 +198,8 @@ def _supervise(cfg, args, env, run_dir: Path, log_path: Path, result_path: Path,
         raise
     wall = time.perf_counter() - t0
     outcome = {"wall_s": wall, "exit_code": rc, "log": str(log_path.relative_to(run_dir))}
+    if cfg.world_size > 1:
+        _merge_ranks(result_path, cfg.world_size)
     if result_path.exists():
         try:
             result = json.loads(result_path.read_text())
@@ -179,4 +211,22 @@ def _supervise(cfg, args, env, run_dir: Path, log_path: Path, result_path: Path,
     if rc < 0:
         hint = " (the kernel's OOM killer sends this when host memory runs out)" if rc == -signal.SIGKILL else ""
         return {"status": "killed", "reason": f"worker ended by {_signal_name(rc)}{hint}", "log_tail": tail(log_path), **outcome}
+    root = _torchrun_root_cause(log_path) if cfg.world_size > 1 else None
+    if root:
+        return {"status": "killed" if "SIG" in root else "error", "reason": root, "log_tail": tail(log_path), **outcome}
     return {"status": "error", "reason": f"worker exited with code {rc} and no result", "log_tail": tail(log_path), **outcome}
+
+
+def _torchrun_root_cause(log_path: Path) -> str | None:
+    """torchrun's own summary of the first rank that failed: 'rank 1: exitcode -9 (SIGKILL)'."""
+    lines = tail(log_path, 60).splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Root Cause")), None)
+    if start is None:
+        return None
+    fields = {}
+    for line in lines[start + 1:]:
+        key, _, value = line.partition(":")
+        if key.strip() in ("rank", "exitcode", "traceback"):
+            fields[key.strip()] = value.strip()
+    rank = fields.get("rank", "?").split()[0]
+    return f"rank {rank}: exitcode {fields.get('exitcode', '?')}; {fields.get('traceback', '')}".strip("; ")

@@ -51,18 +51,37 @@ def setup(cfg: RunConfig, artifacts: Path | None = None) -> tuple[Context, objec
     reason = techniques.skip_reason(cfg, info)
     if reason:
         raise Skip(reason)
+    rank = _init_distributed(cfg, dev)
     torch.manual_seed(cfg.seed)
     with torch.device(dev):  # weights initialized where they live: ~2 s less for GPT-2 124M on a GPU
         built = models.build(cfg)
     model = techniques.apply(built.model.to(dev), cfg, info)
-    opt = optimizer.build(model, cfg, info)
-    engine = engines.build(cfg, model, opt, info, techniques.step_hooks(model, cfg))
-    gen = torch.Generator().manual_seed(cfg.seed)  # same data on every device, for numerics checks
+    engine = engines.build(cfg, model, lambda m: optimizer.build(m, cfg, info), info, techniques.step_hooks(model, cfg))
+    # Same data on every device type (a CPU generator), different data on every rank.
+    gen = torch.Generator().manual_seed(cfg.seed + rank)
     batches = [built.make_batch(cfg.batch_size, gen, dev) for _ in range(cfg.grad_accum)]
     synchronize(dev)
-    ctx = Context(cfg=cfg, dev=dev, info=info, model=model, optimizer=opt, engine=engine, batches=batches, artifacts=artifacts)
+    if rank:
+        artifacts = None  # profiler traces, py-spy and configs: rank 0's
+    ctx = Context(cfg=cfg, dev=dev, info=info, model=engine.model, optimizer=engine.optimizer, engine=engine,
+                  batches=batches, artifacts=artifacts)
+    if getattr(engine, "config", None) and ctx.artifact("deepspeed_config.json"):
+        ctx.artifact("deepspeed_config.json").write_text(json.dumps(engine.config, indent=2))
     out = {"device_type": dev.type, "device_name": info.name, "n_params": built.n_params, "setup_s": time.perf_counter() - t0}
     return ctx, built, out
+
+
+def _init_distributed(cfg: RunConfig, dev: torch.device) -> int:
+    """The process group of a distributed engine (env:// from torchrun or launch.py); this rank."""
+    if cfg.engine not in engines.DISTRIBUTED:
+        return 0
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
+    if dist.get_world_size() != cfg.world_size:
+        raise RuntimeError(f"world_size={cfg.world_size} but the process group has {dist.get_world_size()} ranks")
+    return dist.get_rank()
 
 
 def _warmup(ctx: Context, steps: int) -> dict:
@@ -105,11 +124,13 @@ def _throughput(cfg: RunConfig, built, step_times: list[float], out: dict) -> di
         d["tokens_per_s"] = d["tokens_per_step"] / mean_step
     d["model_flops_per_step"] = built.flops_per_sample * samples_per_step
     d["model_tflops_per_s"] = d["model_flops_per_step"] / mean_step / 1e12
-    d.update(peaks.mfu_fields(d["model_tflops_per_s"], out["device_type"], out["device_name"], cfg.precision, cfg.peak_tflops))
+    # MFU per GPU: the global batch's model FLOPs over world_size devices' peaks
+    per_gpu = d["model_tflops_per_s"] / cfg.world_size
+    d.update(peaks.mfu_fields(per_gpu, out["device_type"], out["device_name"], cfg.precision, cfg.peak_tflops))
     hw = out.get("hardware_flops_per_step")
     if hw:
         d["hardware_tflops_per_s"] = hw / mean_step / 1e12
-        d["hfu"] = d["hardware_tflops_per_s"] / d["peak_tflops"] if d["peak_tflops"] else None
+        d["hfu"] = d["hardware_tflops_per_s"] / cfg.world_size / d["peak_tflops"] if d["peak_tflops"] else None
     energy = out.get("energy_j")
     if energy:
         d["energy_j_per_step"] = energy / len(step_times)
@@ -190,6 +211,8 @@ def main(argv=None) -> int:
     if args == ["--wait"]:
         args = wait_for_config()
     cfg_path, result_path = args[:2]
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # under torchrun: one result per rank, merged by launch.py
+        result_path = f"{result_path}.rank{os.environ['RANK']}"
     artifacts = Path(args[2]) if len(args) > 2 else None
     with open(cfg_path) as f:
         cfg = RunConfig.model_validate_json(f.read())

@@ -39,6 +39,7 @@ def _reset_hwm() -> bool:
 def _bytes(tensors) -> int:
     seen, total = set(), 0
     for t in tensors:
+        t = t.to_local() if hasattr(t, "to_local") else t  # a sharded (DTensor) parameter: this rank's shard
         if isinstance(t, torch.Tensor) and t.data_ptr() not in seen:
             seen.add(t.data_ptr())
             total += t.numel() * t.element_size()

@@ -1,11 +1,42 @@
-"""Engines run the training step: name -> class(model, optimizer, cfg, dev, hooks) with step(batches) -> loss."""
+"""Engines run the training step: name -> class(model, make_optimizer, cfg, dev, hooks) with
+step(batches) -> loss and fields() -> dict. Each may wrap or shard the model before it builds
+the optimizer with make_optimizer(model). Distributed engines run under torch.distributed
+(the worker initializes the process group; world_size > 1 is launched through torchrun)."""
 
 from __future__ import annotations
 
+import importlib
+
+from benchbench.engines.ddp import DDPEngine
+from benchbench.engines.fsdp import FSDPEngine
 from benchbench.engines.torch_engine import TorchEngine
 
-ENGINES = {"torch": TorchEngine}
+ENGINES = {"torch": TorchEngine, "ddp": DDPEngine, "fsdp": FSDPEngine, "deepspeed": "benchbench.engines.deepspeed_engine"}
+DISTRIBUTED = ("ddp", "fsdp", "deepspeed")
 
 
-def build(cfg, model, optimizer, dev, hooks=()):
-    return ENGINES[cfg.engine](model, optimizer, cfg, dev, hooks)
+def _deepspeed():
+    return importlib.import_module(ENGINES["deepspeed"])  # imports deepspeed only when asked for
+
+
+def skip_reason(cfg, dev) -> str | None:
+    if cfg.engine != "deepspeed" and (cfg.zero_stage or cfg.offload_optimizer or cfg.offload_param):
+        return f"zero_stage / offload are DeepSpeed settings; engine={cfg.engine}"
+    if cfg.engine == "torch" and cfg.world_size > 1:
+        return f"world_size={cfg.world_size} needs a distributed engine (ddp, fsdp, deepspeed); engine=torch runs one process"
+    if cfg.engine == "fsdp":
+        from benchbench.engines.fsdp import skip_reason as fsdp_reason
+
+        return fsdp_reason(cfg, dev)
+    if cfg.engine == "deepspeed":
+        try:
+            mod = _deepspeed()
+        except ImportError as e:
+            return f"engine=deepspeed needs the package 'deepspeed' (pip install 'benchbench[deepspeed]'): {e}"
+        return mod.skip_reason(cfg, dev)
+    return None
+
+
+def build(cfg, model, make_optimizer, dev, hooks=()):
+    cls = _deepspeed().DeepSpeedEngine if cfg.engine == "deepspeed" else ENGINES[cfg.engine]
+    return cls(model, make_optimizer, cfg, dev, hooks)

@@ -7,31 +7,43 @@ gradients equal those of one batch grad_accum times larger; then optional clippi
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from benchbench.techniques import precision
 
 
 class TorchEngine:
-    def __init__(self, model, optimizer, cfg, dev, hooks=()):
-        self.model = model
+    def __init__(self, model, make_optimizer, cfg, dev, hooks=()):
+        self.model = self.wrap(model, cfg, dev)
         self.hooks = list(hooks)  # run after each optimizer step (EMA)
-        self.optimizer = optimizer
+        self.optimizer = make_optimizer(self.model)  # after wrapping: FSDP replaces the parameters
         self.autocast = precision.autocast(cfg, dev)
         self.scaler = precision.grad_scaler(cfg, dev)
         self.grad_clip = cfg.grad_clip
-        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.scales: list[torch.Tensor] = []  # loss scale after each step (fp16), read after the window
+
+    def wrap(self, model, cfg, dev):
+        """Distributed engines wrap or shard the model here (before the optimizer is built)."""
+        return model
+
+    def sync_gradients(self, last_micro_batch: bool):
+        """A context for one micro-batch's backward: distributed engines skip the gradient
+        reduction on all but the last micro-batch of an accumulation."""
+        return contextlib.nullcontext()
 
     def step(self, batches) -> torch.Tensor:
         n = len(batches)
         total = None
-        for x, y in batches:
-            with self.autocast():
-                loss = self.model(x, y)
-            if n > 1:
-                loss = loss / n
-            (self.scaler.scale(loss) if self.scaler else loss).backward()
+        for i, (x, y) in enumerate(batches):
+            with self.sync_gradients(i == n - 1):
+                with self.autocast():
+                    loss = self.model(x, y)
+                if n > 1:
+                    loss = loss / n
+                (self.scaler.scale(loss) if self.scaler else loss).backward()
             total = loss.detach() if total is None else total + loss.detach()
         if self.grad_clip is not None:
             if self.scaler:

@@ -18,8 +18,11 @@ ORDER = (attention, checkpointing, precision, compile)
 
 def skip_reason(cfg, dev) -> str | None:
     """Why `cfg` cannot run on `dev`, decided before any process starts; None if it can."""
-    if cfg.world_size > 1 and cfg.engine == "torch":
-        return f"world_size={cfg.world_size} needs a distributed engine; engine=torch runs one process"
+    from benchbench import engines  # engines import techniques.precision: import here
+
+    reason = engines.skip_reason(cfg, dev)
+    if reason:
+        return reason
     if cfg.world_size > max(dev.count, 1) and dev.type == "cuda":
         return f"world_size={cfg.world_size} needs {cfg.world_size} GPUs; {dev.count} visible"
     for mod in (*ORDER, optimizer, ema):

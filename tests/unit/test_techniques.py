@@ -43,11 +43,11 @@ def test_accumulated_micro_batches_step_like_one_large_batch():
     big_cfg, acc_cfg = cfg(optimizer="sgd", lr=0.1), cfg(optimizer="sgd", lr=0.1, grad_accum=4)
     built, big = build(big_cfg)
     x, y = batch(built, 8)
-    engines.build(big_cfg, big, optimizer.build(big, big_cfg, CPU), CPU).step([(x, y)])
+    engines.build(big_cfg, big, lambda m: optimizer.build(m, big_cfg, CPU), CPU).step([(x, y)])
 
     _, acc = build(acc_cfg)
     micro = [(x[i : i + 2], y[i : i + 2]) for i in range(0, 8, 2)]
-    engines.build(acc_cfg, acc, optimizer.build(acc, acc_cfg, CPU), CPU).step(micro)
+    engines.build(acc_cfg, acc, lambda m: optimizer.build(m, acc_cfg, CPU), CPU).step(micro)
 
     before = [p.detach().clone() for p in build(big_cfg)[1].parameters()]
     for p0, a, b in zip(before, big.parameters(), acc.parameters()):
@@ -204,7 +204,7 @@ def test_fp16_grad_scaler_survives_an_overflow():
             return loss * float("inf") if self.blow_up else loss
 
     wrapped = Overflow(model)
-    engine = engines.build(c, wrapped, optimizer.build(wrapped, c, CPU), CPU)
+    engine = engines.build(c, wrapped, lambda m: optimizer.build(m, c, CPU), CPU)
     data = [batch(built, 2)]
     engine.step(data)
     before = [p.detach().clone() for p in model.parameters()]
@@ -224,8 +224,8 @@ def test_bf16_pure_keeps_fp32_master_weights():
     c = cfg(precision="bf16-pure", lr=1e-3)
     built, model = build(c)
     assert all(p.dtype == torch.bfloat16 for p in model.parameters())
-    opt = optimizer.build(model, c, CPU)
-    engine = engines.build(c, model, opt, CPU)
+    engine = engines.build(c, model, lambda m: optimizer.build(m, c, CPU), CPU)
+    opt = engine.optimizer
     for _ in range(3):
         engine.step([batch(built, 2)])
     for low, master in zip(opt.low, opt.master):
@@ -239,7 +239,7 @@ def test_ema_tracks_the_weights():
     built, model = build(c)
     start = [p.detach().clone() for p in model.parameters()]
     hooks = techniques.step_hooks(model, c)
-    engine = engines.build(c, model, optimizer.build(model, c, CPU), CPU, hooks)
+    engine = engines.build(c, model, lambda m: optimizer.build(m, c, CPU), CPU, hooks)
     engine.step([batch(built, 2)])
     ema = hooks[0].__self__
     for s0, p, e in zip(start, model.parameters(), ema.shadow):

@@ -1,0 +1,67 @@
+"""One row from the results of a config's ranks (world_size > 1, one result file per rank).
+
+A step ends when the slowest rank ends it, so the config's step times are the per-step maximum
+over ranks; throughput follows from them. Memory: the maximum over ranks (what must fit on one
+GPU), the mean, and every rank's value. Energy: the sum over the ranks' GPUs. A rank that failed
+fails the config, with that rank named in the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+from benchbench import stats
+
+PER_RANK = ("peak_allocated_bytes", "peak_reserved_bytes", "steady_allocated_bytes", "peak_rss_bytes", "params_bytes",
+            "grads_bytes", "optimizer_state_bytes", "activations_workspace_bytes", "process_gpu_memory_peak_bytes",
+            "zero_params_bytes", "zero_grads_bytes", "zero_optimizer_state_bytes", "step_time_s_median")
+SEVERITY = ("error", "killed", "timeout", "oom", "skipped")
+COLLATERAL = re.compile(r"Connection closed by peer|remote (worker|process)|DistBackendError|NCCL (error|communicator)|"
+                        r"ProcessGroup|Socket Timeout|connection reset", re.I)
+
+
+def merge(results: list[dict], world_size: int) -> dict:
+    if len(results) != world_size or any(r is None for r in results):
+        missing = [i for i in range(world_size) if i >= len(results) or results[i] is None]
+        return {"status": "error", "reason": f"no result from rank(s) {missing} of {world_size}"}
+    bad = [(i, r) for i, r in enumerate(results) if r.get("status") != "ok"]
+    if bad:
+        # The cause, not its echo: a rank that lost its peer reports a communication error.
+        def rank_order(ir):
+            i, r = ir
+            echo = bool(COLLATERAL.search(str(r.get("reason", ""))))
+            return (echo, SEVERITY.index(r["status"]) if r["status"] in SEVERITY else 0, i)
+
+        i, r = min(bad, key=rank_order)
+        more = f" ({len(bad) - 1} other rank(s) failed too)" if len(bad) > 1 else ""
+        return {**r, "reason": f"rank {i}: {r.get('reason')}{more}", "failed_rank": i}
+    out = dict(results[0])
+    for key in PER_RANK:
+        values = [r.get(key) for r in results]
+        if all(isinstance(v, (int, float)) for v in values):
+            out[f"{key}_per_rank"] = values
+            out[f"{key}_rank_mean"] = statistics.fmean(values)
+            out[key] = max(values)
+    steps = [max(column) for column in zip(*(r["step_times_s"] for r in results))]
+    out["step_times_s"] = steps
+    out.update(stats.summarize(steps, "step_time_s"))
+    mean = sum(steps) / len(steps)
+    out["samples_per_s"] = out["samples_per_step"] / mean
+    if "tokens_per_step" in out:
+        out["tokens_per_s"] = out["tokens_per_step"] / mean
+    out["model_tflops_per_s"] = out["model_flops_per_step"] / mean / 1e12
+    if out.get("peak_tflops"):
+        out["mfu"] = out["model_tflops_per_s"] / world_size / out["peak_tflops"]
+    if out.get("hardware_flops_per_step"):
+        out["hardware_tflops_per_s"] = out["hardware_flops_per_step"] / mean / 1e12
+        out["hfu"] = out["hardware_tflops_per_s"] / world_size / out["peak_tflops"] if out.get("peak_tflops") else None
+    energies = [r.get("energy_j") for r in results]
+    if all(isinstance(e, (int, float)) for e in energies):
+        out["energy_j_per_rank"], out["energy_j"] = energies, sum(energies)
+        out["energy_j_per_step"] = out["energy_j"] / len(steps)
+        out["samples_per_j"] = out["samples_per_step"] * len(steps) / out["energy_j"]
+        if "tokens_per_step" in out:
+            out["tokens_per_j"] = out["tokens_per_step"] * len(steps) / out["energy_j"]
+    out["ranks"] = world_size
+    return out

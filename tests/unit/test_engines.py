@@ -1,0 +1,82 @@
+"""Distributed engines on a CPU (gloo): DDP and FSDP2 under torchrun with 2 ranks, through launch.run."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchbench import launch, ranks
+from benchbench.config import RunConfig
+from benchbench.device import DeviceInfo
+from benchbench.techniques import skip_reason
+
+CPU = DeviceInfo("cpu", "test-cpu")
+GPT = dict(model_args={"n_layer": 2, "n_embd": 32, "n_head": 2, "seq_len": 32, "vocab_size": 64}, device="cpu",
+           batch_size=2, warmup_steps=1, measured_steps=3, timeout_s=120, collect=["memory"])
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory):
+    d = tmp_path_factory.mktemp("dist")
+    configs = {
+        "torch1": RunConfig(**GPT),
+        "ddp1": RunConfig(**GPT, engine="ddp"),
+        "ddp2": RunConfig(**GPT, engine="ddp", world_size=2),
+        "fsdp2": RunConfig(**GPT, engine="fsdp", world_size=2),
+        "ddp2acc": RunConfig(**GPT, engine="ddp", world_size=2, grad_accum=2),
+        "fsdp2acc": RunConfig(**GPT, engine="fsdp", world_size=2, grad_accum=2),
+    }
+    return {name: launch.run(cfg, d, 0) for name, cfg in configs.items()}
+
+
+def test_every_engine_trains(rows):
+    for name, r in rows.items():
+        assert r["status"] == "ok", (name, r.get("reason"), r.get("log_tail"))
+
+
+def test_engines_do_not_change_the_math(rows):
+    """One rank: DDP = the plain loop. Two ranks: DDP = FSDP (same seed, same data per rank)."""
+    assert rows["ddp1"]["loss_last"] == pytest.approx(rows["torch1"]["loss_last"], rel=1e-6)
+    assert rows["fsdp2"]["loss_last"] == pytest.approx(rows["ddp2"]["loss_last"], rel=1e-5)
+    assert rows["fsdp2acc"]["loss_last"] == pytest.approx(rows["ddp2acc"]["loss_last"], rel=1e-5)
+    assert rows["ddp2"]["loss_last"] != pytest.approx(rows["torch1"]["loss_last"], rel=1e-6)  # rank 1 saw other data
+
+
+def test_rows_report_every_rank(rows):
+    ddp, fsdp = rows["ddp2"], rows["fsdp2"]
+    assert ddp["ranks"] == 2 and len(ddp["peak_rss_bytes_per_rank"]) == 2
+    assert ddp["samples_per_step"] == fsdp["samples_per_step"] == 2 * 2  # micro-batch 2 on each of 2 ranks
+    # FSDP shards parameters and optimizer state over the 2 ranks; DDP replicates them
+    assert fsdp["params_bytes_per_rank"][0] == ddp["params_bytes_per_rank"][0] // 2
+    assert fsdp["optimizer_state_bytes"] == ddp["optimizer_state_bytes"] // 2
+    assert ddp["step_time_s_median"] >= max(ddp["step_time_s_median_per_rank"]) * 0.999  # the slowest rank
+
+
+@pytest.mark.parametrize("size, status, reason", [
+    ("rank1-raise", "error", "rank 1: faulty_model: rank 1 raises on purpose"),
+    ("rank1-kill", "killed", "rank 1: exitcode -9 (pid: "),
+])
+def test_one_rank_failing_fails_the_config_cleanly(tmp_path, size, status, reason):
+    cfg = RunConfig(model="py:tests.fixtures.faulty_model", model_size=size, device="cpu", engine="ddp", world_size=2,
+                    warmup_steps=1, measured_steps=2, timeout_s=90, collect=["memory"])
+    r = launch.run(cfg, tmp_path, 0)
+    assert r["status"] == status and r["reason"].startswith(reason), r
+    assert r["wall_s"] < 80  # torchrun ended the other rank; no hung sweep
+
+
+def test_merge_takes_the_slowest_rank_per_step():
+    base = dict(status="ok", samples_per_step=4, model_flops_per_step=1e12, peak_tflops=None, tokens_per_step=64)
+    a = {**base, "step_times_s": [1.0, 3.0], "peak_allocated_bytes": 10}
+    b = {**base, "step_times_s": [2.0, 1.0], "peak_allocated_bytes": 30}
+    m = ranks.merge([a, b], 2)
+    assert m["step_times_s"] == [2.0, 3.0] and m["samples_per_s"] == pytest.approx(4 / 2.5)
+    assert m["peak_allocated_bytes"] == 30 and m["peak_allocated_bytes_rank_mean"] == 20
+    assert ranks.merge([a, None], 2)["reason"] == "no result from rank(s) [1] of 2"
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"zero_stage": 2}, "zero_stage / offload are DeepSpeed settings; engine=torch"),
+    ({"engine": "fsdp", "precision": "fp16"}, "engine=fsdp with precision=fp16 is not supported here"),
+    ({"world_size": 2}, "world_size=2 needs a distributed engine"),
+])
+def test_engine_skip_reasons(settings, expected):
+    assert skip_reason(RunConfig(**settings), CPU).startswith(expected)
