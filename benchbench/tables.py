@@ -7,7 +7,8 @@ import pandas as pd
 from benchbench.config import FIELDS, NOT_IN_ID
 
 # Shown when any config has them: (row column, header, format)
-OPTIONAL = {"mfu": ("MFU", "{:.1%}"), "energy_j_per_step": ("J/step", "{:.1f}")}
+OPTIONAL = {"mfu": ("MFU", "{:.1%}"), "energy_j_per_step": ("J/step", "{:.1f}"),
+            "scaling_efficiency": ("scaling eff.", "{:.0%}")}
 STATUS_ORDER = ("error", "killed", "timeout", "oom", "skipped", "ok")
 STYLE = {"ok": "green", "oom": "magenta", "skipped": "dim", "error": "red", "killed": "red", "timeout": "yellow"}
 
@@ -54,11 +55,28 @@ def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
     table = pd.DataFrame(out)
     if table.empty:
         return table
+    table["scaling_efficiency"] = _scaling_efficiency(df, table, thr_col)
     base = baseline_id if baseline_id in set(table["config_id"]) else table["config_id"].iloc[0]
     base_thr = table.loc[table["config_id"] == base, thr_col].iloc[0]
     table["speedup"] = table[thr_col] / base_thr
     table.attrs.update(throughput=thr_col, baseline_id=base, axes=axes)
     return table
+
+
+def _scaling_efficiency(df: pd.DataFrame, table: pd.DataFrame, thr_col: str) -> list[float]:
+    """Throughput at N ranks / (N x throughput at 1 rank) of the config that differs only in world_size."""
+    if "world_size" not in df or df["world_size"].nunique() < 2:
+        return [float("nan")] * len(table)
+    fields = [f for f in FIELDS if f in df.columns and f not in ("world_size", "repeats", "timeout_s")]
+    per_config = df.drop_duplicates("config_id").set_index("config_id")
+    key = {cid: tuple(str(per_config.at[cid, f]) for f in fields) for cid in per_config.index}
+    thr = dict(zip(table["config_id"], table[thr_col]))
+    single = {key[cid]: thr[cid] for cid in thr if per_config.at[cid, "world_size"] == 1}
+    out = []
+    for cid in table["config_id"]:
+        n, one = per_config.at[cid, "world_size"], single.get(key[cid])
+        out.append(thr[cid] / (n * one) if one and n > 1 else float("nan"))
+    return out
 
 
 def _human_bytes(n) -> str:

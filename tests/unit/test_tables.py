@@ -130,3 +130,12 @@ def test_render_a_status_it_does_not_know():
     df = frame((FP32, 0, ok(1.0)), (BF16, 0, {"status": "preempted", "reason": "spot instance [reclaimed]"}))
     text = render_text(tables.summary(df))
     assert "preempted spot instance [reclaimed]" in text
+
+
+def test_scaling_efficiency_against_the_same_config_at_one_rank():
+    one, two, four = (RunConfig(device="cpu", engine="ddp", world_size=n) for n in (1, 2, 4))
+    fsdp2 = RunConfig(device="cpu", engine="fsdp", world_size=2)  # no one-rank twin
+    df = frame((one, 0, ok(100.0)), (two, 0, ok(180.0)), (four, 0, ok(300.0)), (fsdp2, 0, ok(150.0)))
+    t = tables.summary(df).set_index("config_id")["scaling_efficiency"]
+    assert math.isnan(t[one.config_id]) and math.isnan(t[fsdp2.config_id])
+    assert t[two.config_id] == pytest.approx(0.9) and t[four.config_id] == pytest.approx(0.75)
