@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 
+import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from benchbench.engines.torch_engine import TorchEngine
@@ -13,7 +14,7 @@ from benchbench.engines.torch_engine import TorchEngine
 
 class DDPEngine(TorchEngine):
     def wrap(self, model, cfg, dev):
-        return DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        return DistributedDataParallel(model, device_ids=[torch.cuda.current_device()] if dev.type == "cuda" else None)
 
     def sync_gradients(self, last_micro_batch: bool):
         return contextlib.nullcontext() if last_micro_batch else self.model.no_sync()
