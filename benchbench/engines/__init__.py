@@ -6,6 +6,7 @@ the optimizer with make_optimizer(model). Distributed engines run under torch.di
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from benchbench.engines.ddp import DDPEngine
 from benchbench.engines.fsdp import FSDPEngine
@@ -29,10 +30,12 @@ def skip_reason(cfg, dev) -> str | None:
 
         return fsdp_reason(cfg, dev)
     if cfg.engine == "deepspeed":
+        if importlib.util.find_spec("deepspeed") is None:
+            return "engine=deepspeed needs the package 'deepspeed' (pip install 'benchbench[deepspeed]')"
         try:
             mod = _deepspeed()
         except ImportError as e:
-            return f"engine=deepspeed needs the package 'deepspeed' (pip install 'benchbench[deepspeed]'): {e}"
+            return f"engine=deepspeed is not available in this benchbench: {e}"
         return mod.skip_reason(cfg, dev)
     return None
 

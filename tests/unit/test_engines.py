@@ -80,3 +80,12 @@ def test_merge_takes_the_slowest_rank_per_step():
 ])
 def test_engine_skip_reasons(settings, expected):
     assert skip_reason(RunConfig(**settings), CPU).startswith(expected)
+
+
+def test_deepspeed_missing_is_a_skip_with_the_install_hint(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "deepspeed" else real(name, *a))
+    assert skip_reason(RunConfig(engine="deepspeed", zero_stage=2), CPU) == (
+        "engine=deepspeed needs the package 'deepspeed' (pip install 'benchbench[deepspeed]')")
