@@ -2,8 +2,9 @@
 
 A step ends when the slowest rank ends it, so the config's step times are the per-step maximum
 over ranks; throughput follows from them. Memory: the maximum over ranks (what must fit on one
-GPU), the mean, and every rank's value. Energy: the sum over the ranks' GPUs. A rank that failed
-fails the config, with that rank named in the reason.
+GPU), the mean, and every rank's value; NVML figures likewise per GPU (utilization and clocks of
+the least busy GPU), power and energy also summed over the GPUs, throttle reasons of any GPU.
+A rank that failed fails the config, with that rank named in the reason.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from benchbench import stats
 
 PER_RANK = ("peak_allocated_bytes", "peak_reserved_bytes", "steady_allocated_bytes", "peak_rss_bytes", "params_bytes",
             "grads_bytes", "optimizer_state_bytes", "activations_workspace_bytes", "process_gpu_memory_peak_bytes",
-            "zero_params_bytes", "zero_grads_bytes", "zero_optimizer_state_bytes", "step_time_s_median")
+            "zero_params_bytes", "zero_grads_bytes", "zero_optimizer_state_bytes", "step_time_s_median",
+            # NVML, each rank sampling its own GPU: the row's value is the hottest GPU; _per_rank has each
+            "gpu_util_pct_mean", "mem_util_pct_mean", "power_w_mean", "power_w_max", "sm_clock_mhz_mean",
+            "sm_clock_mhz_min", "temperature_c_max", "device_memory_used_peak_bytes")
+# max is the wrong summary for these: the slowest clock and lowest utilization are the interesting GPU
+LOWEST = ("gpu_util_pct_mean", "mem_util_pct_mean", "sm_clock_mhz_mean", "sm_clock_mhz_min")
 SEVERITY = ("error", "killed", "timeout", "oom", "skipped")
 COLLATERAL = re.compile(r"Connection closed by peer|remote (worker|process)|DistBackendError|NCCL (error|communicator)|"
                         r"ProcessGroup|Socket Timeout|connection reset", re.I)
@@ -42,7 +48,12 @@ def merge(results: list[dict], world_size: int) -> dict:
         if all(isinstance(v, (int, float)) for v in values):
             out[f"{key}_per_rank"] = values
             out[f"{key}_rank_mean"] = statistics.fmean(values)
-            out[key] = max(values)
+            out[key] = min(values) if key in LOWEST else max(values)
+    if isinstance(out.get("power_w_mean_per_rank"), list):
+        out["power_w_mean_total"] = sum(out["power_w_mean_per_rank"])
+    throttles = sorted({t for r in results for t in str(r.get("throttled") or "").split(",") if t})
+    if any("throttled" in r for r in results):
+        out["throttled"] = ",".join(throttles)
     steps = [max(column) for column in zip(*(r["step_times_s"] for r in results))]
     out["step_times_s"] = steps
     out.update(stats.summarize(steps, "step_time_s"))

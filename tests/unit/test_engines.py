@@ -89,3 +89,15 @@ def test_deepspeed_missing_is_a_skip_with_the_install_hint(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "deepspeed" else real(name, *a))
     assert skip_reason(RunConfig(engine="deepspeed", zero_stage=2), CPU) == (
         "engine=deepspeed needs the package 'deepspeed' (pip install 'benchbench[deepspeed]')")
+
+
+def test_merge_reports_every_gpu_and_totals():
+    base = dict(status="ok", samples_per_step=4, model_flops_per_step=1e12, peak_tflops=989.0, step_times_s=[1.0])
+    a = {**base, "gpu_util_pct_mean": 98.0, "power_w_mean": 500.0, "energy_j": 400.0, "throttled": "power"}
+    b = {**base, "gpu_util_pct_mean": 80.0, "power_w_mean": 450.0, "energy_j": 380.0, "throttled": ""}
+    m = ranks.merge([a, b], 2)
+    assert m["gpu_util_pct_mean"] == 80.0 and m["gpu_util_pct_mean_per_rank"] == [98.0, 80.0]
+    assert m["power_w_mean"] == 500.0 and m["power_w_mean_total"] == 950.0
+    assert m["energy_j"] == 780.0 and m["energy_j_per_rank"] == [400.0, 380.0] and m["energy_j_per_step"] == 780.0
+    assert m["throttled"] == "power"
+    assert m["mfu"] == pytest.approx(1.0 / 2 / 989.0)  # 1 TFLOP per 1 s step over 2 GPUs
