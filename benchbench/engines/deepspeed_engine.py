@@ -1,0 +1,141 @@
+"""DeepSpeed: deepspeed.initialize with ZeRO stage 0-3, optional CPU offload, bucket settings.
+
+Precision is DeepSpeed's own (no autocast on top): bf16 -> {"bf16": {"enabled": true}} (bf16
+parameters, fp32 master weights in the optimizer), fp16 -> {"fp16": {"enabled": true}} with
+dynamic loss scaling, fp32 -> neither. tf32 and bf16-pure are benchbench-only precisions and
+are skipped. Accumulation and clipping go through the config (gradient_accumulation_steps,
+gradient_clipping); engine.backward scales each micro-batch's loss, engine.step steps the
+optimizer at the accumulation boundary.
+
+fields(): the settings in effect (DeepSpeed's defaults read back from the engine, never hidden),
+the model-state bytes this rank holds (parameters: its partition under ZeRO-3; optimizer state:
+the fp32 master partitions and Adam moments of the inner optimizer), and the ZeRO paper's
+prediction (Rajbhandari et al. 2020, mixed-precision Adam, Ψ parameters, N ranks: stage 0 16Ψ,
+1 4Ψ+12Ψ/N, 2 2Ψ+14Ψ/N, 3 16Ψ/N bytes; with fp32 training, 4Ψ parameters + 4Ψ gradients + 8Ψ
+moments: 16Ψ, 8Ψ+8Ψ/N, 4Ψ+12Ψ/N, 16Ψ/N).
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+SETTINGS = ("reduce_bucket_size", "allgather_bucket_size", "stage3_prefetch_bucket_size", "stage3_max_live_parameters",
+            "contiguous_gradients")
+
+
+def skip_reason(cfg, dev) -> str | None:
+    if cfg.precision in ("tf32", "bf16-pure"):
+        return f"engine=deepspeed maps precision to DeepSpeed's fp32/fp16/bf16; precision={cfg.precision} has no equivalent"
+    if cfg.precision == "fp16" and dev.type == "cpu":
+        return "engine=deepspeed with fp16 needs a GPU"
+    if cfg.compile != "off":
+        return "engine=deepspeed with compile is not supported here (DeepSpeed has its own engine.compile)"
+    if cfg.offload_param and cfg.zero_stage != 3:
+        return f"offload_param needs zero_stage=3 (zero_stage={cfg.zero_stage})"
+    if cfg.offload_optimizer and cfg.zero_stage == 0:
+        return "offload_optimizer needs zero_stage >= 1"
+    if cfg.ds_optimizer == "fused_adam" and dev.type == "cpu":
+        return "ds_optimizer=fused_adam is a CUDA kernel"
+    if cfg.ds_optimizer != "client" and cfg.optimizer != "adamw":
+        return f"ds_optimizer={cfg.ds_optimizer} is Adam; optimizer={cfg.optimizer}"
+    return None
+
+
+def ds_config(cfg) -> dict:
+    zero: dict = {"stage": cfg.zero_stage}
+    for name in SETTINGS:
+        if getattr(cfg, name) is not None:
+            zero[name] = getattr(cfg, name)
+    if cfg.offload_optimizer:
+        zero["offload_optimizer"] = {"device": "cpu", "pin_memory": True}
+    if cfg.offload_param:
+        zero["offload_param"] = {"device": "cpu", "pin_memory": True}
+    config = {
+        "train_micro_batch_size_per_gpu": cfg.batch_size,
+        "gradient_accumulation_steps": cfg.grad_accum,
+        "train_batch_size": cfg.batch_size * cfg.grad_accum * cfg.world_size,
+        "zero_optimization": zero,
+        "steps_per_print": 10**9,
+        "wall_clock_breakdown": False,
+    }
+    if cfg.grad_clip is not None:
+        config["gradient_clipping"] = cfg.grad_clip
+    if cfg.precision == "bf16":
+        config["bf16"] = {"enabled": True}
+    elif cfg.precision == "fp16":
+        config["fp16"] = {"enabled": True, "loss_scale": 0, "initial_scale_power": 16}
+    if cfg.ds_optimizer != "client":
+        config["optimizer"] = {"type": "AdamW", "params": {"lr": cfg.lr, "betas": [0.9, 0.95], "weight_decay": 0.1}}
+        if cfg.ds_optimizer == "cpu_adam":
+            zero.setdefault("offload_optimizer", {"device": "cpu", "pin_memory": True})
+    return config
+
+
+def predicted_model_state_bytes(n_params: int, ranks: int, stage: int, mixed: bool) -> float:
+    psi, n = n_params, ranks
+    if mixed:
+        return {0: 16 * psi, 1: 4 * psi + 12 * psi / n, 2: 2 * psi + 14 * psi / n, 3: 16 * psi / n}[stage]
+    return {0: 16 * psi, 1: 8 * psi + 8 * psi / n, 2: 4 * psi + 12 * psi / n, 3: 16 * psi / n}[stage]
+
+
+def _bytes(tensors) -> int:
+    seen, total = set(), 0
+    for t in tensors:
+        if isinstance(t, torch.Tensor) and t.numel() and t.data_ptr() not in seen:
+            seen.add(t.data_ptr())
+            total += t.numel() * t.element_size()
+    return total
+
+
+class DeepSpeedEngine:
+    def __init__(self, model, make_optimizer, cfg, dev, hooks=()):
+        if dev.type == "cpu":
+            os.environ.setdefault("DS_ACCELERATOR", "cpu")
+        import deepspeed
+
+        self.cfg, self.hooks = cfg, list(hooks)
+        self.n_params = sum(p.numel() for p in model.parameters())
+        self.config = ds_config(cfg)
+        client = make_optimizer(model) if cfg.ds_optimizer == "client" else None
+        self.model, self.optimizer, _, _ = deepspeed.initialize(
+            model=model, optimizer=client, model_parameters=None if client else model.parameters(), config=self.config)
+        self.autocast = _NoAutocast  # DeepSpeed casts the model itself
+
+    def step(self, batches) -> torch.Tensor:
+        total = None
+        for x, y in batches:
+            loss = self.model(x, y)
+            self.model.backward(loss)
+            self.model.step()
+            total = loss.detach() if total is None else total + loss.detach()
+        for hook in self.hooks:
+            hook()
+        return total / len(batches)
+
+    def fields(self) -> dict:
+        cfg, zc = self.cfg, self.model.zero_optimization_stage()
+        out = {"zero_stage_in_effect": zc, "deepspeed_precision": cfg.precision}
+        zero = self.model._config.zero_config
+        for name in SETTINGS:
+            value = getattr(zero, name, getattr(zero, name.replace("stage3_", ""), None))  # pydantic aliases
+            out[f"ds_{name}"] = int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        params = [getattr(p, "ds_tensor", p) for p in self.model.module.parameters()]  # ZeRO-3: this rank's partition
+        inner = getattr(self.optimizer, "optimizer", self.optimizer)
+        state = [v for s in getattr(inner, "state", {}).values() for v in s.values() if torch.is_tensor(v) and v.dim()]
+        own = {t.data_ptr() for t in params}  # fp32 without ZeRO: the optimizer steps the model's own tensors
+        masters = [p for g in getattr(inner, "param_groups", []) for p in g["params"] if p.data_ptr() not in own]
+        out["zero_params_bytes"] = _bytes(params)
+        out["zero_optimizer_state_bytes"] = _bytes(state + masters)
+        mixed = cfg.precision in ("bf16", "fp16")
+        out["predicted_model_state_bytes"] = predicted_model_state_bytes(self.n_params, cfg.world_size, zc, mixed)
+        return out
+
+
+class _NoAutocast:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,90 @@
+"""DeepSpeed ZeRO 0-3 on a CPU (gloo), 1 and 2 ranks under torchrun: ZeRO must not change the
+math, and each rank's optimizer state must shrink as the ZeRO paper says."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("deepspeed")
+
+from benchbench import launch  # noqa: E402
+from benchbench.config import RunConfig  # noqa: E402
+from benchbench.device import DeviceInfo  # noqa: E402
+from benchbench.engines import deepspeed_engine  # noqa: E402
+
+GPT = dict(model_args={"n_layer": 2, "n_embd": 32, "n_head": 2, "seq_len": 32, "vocab_size": 64}, device="cpu",
+           engine="deepspeed", batch_size=2, warmup_steps=1, measured_steps=2, timeout_s=240, collect=["memory"])
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory, monkeypatch_module):
+    d = tmp_path_factory.mktemp("ds")
+    return {(stage, ws): launch.run(RunConfig(**GPT, zero_stage=stage, world_size=ws), d, 0)
+            for ws in (1, 2) for stage in (0, 1, 2, 3)}
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DS_ACCELERATOR", "cpu")
+        yield mp
+
+
+def test_every_stage_trains(rows):
+    for key, r in rows.items():
+        assert r["status"] == "ok", (key, r.get("reason"), r.get("log_tail"))
+
+
+def test_zero_does_not_change_the_math(rows):
+    for ws in (1, 2):
+        losses = [rows[(stage, ws)]["loss_last"] for stage in (0, 1, 2, 3)]
+        assert max(losses) - min(losses) < 1e-5, losses
+
+
+def test_optimizer_state_shrinks_with_the_ranks(rows):
+    one = rows[(0, 1)]["zero_optimizer_state_bytes"]
+    for stage in (1, 2, 3):
+        per_rank = rows[(stage, 2)]["zero_optimizer_state_bytes_per_rank"]
+        assert len(per_rank) == 2 and all(b == pytest.approx(rows[(stage, 1)]["zero_optimizer_state_bytes"] / 2, rel=0.02)
+                                          for b in per_rank), (stage, per_rank)
+    assert rows[(0, 2)]["zero_optimizer_state_bytes"] == one  # stage 0 replicates
+    # ZeRO-3 also partitions the parameters
+    assert rows[(3, 2)]["zero_params_bytes"] == pytest.approx(rows[(3, 1)]["zero_params_bytes"] / 2, rel=0.02)
+    assert rows[(2, 2)]["zero_params_bytes"] == rows[(2, 1)]["zero_params_bytes"]
+
+
+def test_rows_carry_the_prediction_and_the_settings(rows, tmp_path):
+    r = rows[(2, 2)]
+    psi = r["n_params"]  # fp32 training: 4 + 12/N bytes per parameter at stage 2
+    assert r["predicted_model_state_bytes"] == pytest.approx(4 * psi + 12 * psi / 2)
+    assert r["ds_reduce_bucket_size"] > 0 and r["ds_contiguous_gradients"] in (True, False)
+
+
+def test_the_generated_config_is_stored(tmp_path):
+    cfg = RunConfig(**GPT, zero_stage=3, stage3_max_live_parameters=10**6, grad_clip=1.0, grad_accum=2)
+    r = launch.run(cfg, tmp_path, 0)
+    assert r["status"] == "ok", r.get("reason")
+    stored = json.loads((tmp_path / "artifacts" / f"{cfg.config_id}-r0" / "deepspeed_config.json").read_text())
+    assert stored["zero_optimization"] == {"stage": 3, "stage3_max_live_parameters": 10**6}
+    assert stored["gradient_accumulation_steps"] == 2 and stored["gradient_clipping"] == 1.0
+    assert r["ds_stage3_max_live_parameters"] == 10**6
+
+
+CPU = DeviceInfo("cpu", "x")
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"precision": "tf32"}, "engine=deepspeed maps precision"),
+    ({"precision": "fp16"}, "engine=deepspeed with fp16 needs a GPU"),
+    ({"offload_param": True, "zero_stage": 2}, "offload_param needs zero_stage=3"),
+    ({"ds_optimizer": "fused_adam"}, "ds_optimizer=fused_adam is a CUDA kernel"),
+])
+def test_skip_reasons(settings, expected):
+    assert deepspeed_engine.skip_reason(RunConfig(engine="deepspeed", **settings), CPU).startswith(expected)
+
+
+def test_paper_formulas():
+    f = deepspeed_engine.predicted_model_state_bytes
+    assert [f(100, 4, s, True) for s in range(4)] == [1600, 400 + 300, 200 + 350, 400]
