@@ -36,11 +36,12 @@ def _reset_hwm() -> bool:
         return False
 
 
-def _bytes(tensors) -> int:
+def tensor_bytes(tensors) -> int:
+    """Bytes of distinct tensors (shared storage counted once; a DTensor by its local shard)."""
     seen, total = set(), 0
     for t in tensors:
         t = t.to_local() if hasattr(t, "to_local") else t  # a sharded (DTensor) parameter: this rank's shard
-        if isinstance(t, torch.Tensor) and t.data_ptr() not in seen:
+        if isinstance(t, torch.Tensor) and t.numel() and t.data_ptr() not in seen:
             seen.add(t.data_ptr())
             total += t.numel() * t.element_size()
     return total
@@ -73,9 +74,9 @@ class Memory(Collector):
             self.out["peak_reserved_bytes"] = torch.cuda.max_memory_reserved(dev)
         self.out["peak_rss_bytes"] = _status_bytes("VmHWM")
         params = [p for p in self.ctx.model.parameters()] if self.ctx.model is not None else []
-        self.out["params_bytes"] = _bytes(params)
-        self.out["grads_bytes"] = _bytes(p for p in params if p.requires_grad)
-        self.out["optimizer_state_bytes"] = _bytes(optimizer_tensors(self.ctx.optimizer)) if self.ctx.optimizer else 0
+        self.out["params_bytes"] = tensor_bytes(params)
+        self.out["grads_bytes"] = tensor_bytes(p for p in params if p.requires_grad)
+        self.out["optimizer_state_bytes"] = tensor_bytes(optimizer_tensors(self.ctx.optimizer)) if self.ctx.optimizer else 0
         if "peak_allocated_bytes" in self.out:
             model_states = self.out["params_bytes"] + self.out["grads_bytes"] + self.out["optimizer_state_bytes"]
             self.out["activations_workspace_bytes"] = self.out["peak_allocated_bytes"] - model_states

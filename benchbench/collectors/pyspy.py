@@ -48,7 +48,7 @@ class PySpy(Collector):
                    "--format", fmt, "--output", str(path)]
             log = open(self.ctx.artifact(f"pyspy.{fmt}.log"), "wb")
             self.procs.append((subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL), path, fmt, log))
-        time.sleep(0.5)  # let py-spy attach before the window starts
+        time.sleep(1.0)  # let py-spy attach before the window starts (outside the window)
 
     def stop(self):
         for p, *_ in self.procs:

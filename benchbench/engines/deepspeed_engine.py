@@ -21,6 +21,8 @@ import os
 
 import torch
 
+from benchbench.collectors.memory import tensor_bytes
+
 SETTINGS = ("reduce_bucket_size", "allgather_bucket_size", "stage3_prefetch_bucket_size", "stage3_max_live_parameters",
             "contiguous_gradients")
 
@@ -80,15 +82,6 @@ def predicted_model_state_bytes(n_params: int, ranks: int, stage: int, mixed: bo
     return {0: 16 * psi, 1: 8 * psi + 8 * psi / n, 2: 4 * psi + 12 * psi / n, 3: 16 * psi / n}[stage]
 
 
-def _bytes(tensors) -> int:
-    seen, total = set(), 0
-    for t in tensors:
-        if isinstance(t, torch.Tensor) and t.numel() and t.data_ptr() not in seen:
-            seen.add(t.data_ptr())
-            total += t.numel() * t.element_size()
-    return total
-
-
 class DeepSpeedEngine:
     def __init__(self, model, make_optimizer, cfg, dev, hooks=()):
         if dev.type == "cpu":
@@ -126,8 +119,8 @@ class DeepSpeedEngine:
         state = [v for s in getattr(inner, "state", {}).values() for v in s.values() if torch.is_tensor(v) and v.dim()]
         own = {t.data_ptr() for t in params}  # fp32 without ZeRO: the optimizer steps the model's own tensors
         masters = [p for g in getattr(inner, "param_groups", []) for p in g["params"] if p.data_ptr() not in own]
-        out["zero_params_bytes"] = _bytes(params)
-        out["zero_optimizer_state_bytes"] = _bytes(state + masters)
+        out["zero_params_bytes"] = tensor_bytes(params)
+        out["zero_optimizer_state_bytes"] = tensor_bytes(state + masters)
         mixed = cfg.precision in ("bf16", "fp16")
         out["predicted_model_state_bytes"] = predicted_model_state_bytes(self.n_params, cfg.world_size, zc, mixed)
         return out

@@ -25,7 +25,9 @@ TINY = dict(model_args={"n_layer": 2, "n_embd": 32, "n_head": 2, "seq_len": 32, 
 def profiled(tmp_path_factory):
     """One real measurement with every collector, the profiler and (when installed) py-spy."""
     art = tmp_path_factory.mktemp("run") / "artifacts" / "abc-r0"
-    cfg = RunConfig(**TINY, attention="eager", profile=True, pyspy=shutil.which("py-spy") is not None)
+    # 60 steps: a timed window of a second or more, so py-spy (100 Hz) samples it even on a loaded machine
+    cfg = RunConfig(**{**TINY, "measured_steps": 60}, attention="eager", profile=True,
+                    pyspy=shutil.which("py-spy") is not None)
     return worker.measure(cfg, art), art
 
 
@@ -51,7 +53,7 @@ def test_memory_breakdown_matches_the_model(profiled):
 def test_throughput_arithmetic(profiled):
     row, _ = profiled
     mean = sum(row["step_times_s"]) / len(row["step_times_s"])
-    assert row["samples_per_s"] == pytest.approx(2 / mean)
+    assert row["step_time_s_n"] == 60 and row["samples_per_s"] == pytest.approx(2 / mean)
     assert row["tokens_per_s"] == pytest.approx(2 * 32 / mean)
     assert row["model_tflops_per_s"] == pytest.approx(row["model_flops_per_step"] / mean / 1e12)
     # eager attention is fully counted by FlopCounterMode: hardware = analytic FLOPs within 2%
