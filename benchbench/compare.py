@@ -1,0 +1,233 @@
+"""Two runs joined on config_id: per config both values with confidence intervals, the ratio, a verdict.
+
+A change is a verdict (`faster`/`slower`) only when it is both statistically significant and, when
+a threshold is given, larger than the threshold (asv's rule). Significance:
+
+- the samples are per step (throughput and step time: every measured step of every ok repeat,
+  as the per-step throughput `tokens_per_step / step_time`), else per repeat (any other column);
+- Mann-Whitney U (two-sided) at `level` when the samples are numerous enough for the test to be
+  able to reach `level`; else the two 95% bootstrap confidence intervals must not overlap.
+
+Deterministic metrics (FLOPs, parameter/gradient/optimizer bytes, the CUDA allocator's peaks) are
+judged by the threshold alone (default 1% when none is given): they do not vary run to run.
+
+"faster"/"slower" are in the metric's good direction: higher is better for throughput-like
+metrics (`*_per_s`, `*_per_j`, `mfu`, `hfu`), lower for times, bytes and energy. For memory,
+"slower" reads "hungrier".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from benchbench import stats, tables
+
+VERDICTS = ("faster", "slower", "same within noise", "only in A", "only in B", "status changed")
+
+# metric -> (numerator column per step, scale): the metric's per-step sample is numerator / step time
+PER_STEP = {
+    "tokens_per_s": ("tokens_per_step", 1.0),
+    "samples_per_s": ("samples_per_step", 1.0),
+    "model_tflops_per_s": ("model_flops_per_step", 1e-12),
+    "hardware_tflops_per_s": ("hardware_flops_per_step", 1e-12),
+}
+STEP_TIME = "step_time_s"  # step_time_s and step_time_s_<stat>: the step times themselves
+DETERMINISTIC = {
+    "model_flops_per_step", "hardware_flops_per_step", "n_params", "params_bytes", "grads_bytes",
+    "optimizer_state_bytes", "peak_allocated_bytes", "peak_reserved_bytes", "steady_allocated_bytes",
+    "zero_params_bytes", "zero_grads_bytes", "zero_optimizer_state_bytes", "predicted_model_state_bytes",
+    "tokens_per_step", "samples_per_step", "effective_batch",
+}
+DETERMINISTIC_DEFAULT_THRESHOLD = 0.01
+HIGHER_IS_BETTER_SUFFIXES = ("_per_s", "_per_j", "mfu", "hfu", "_util_pct_mean")
+
+
+class CompareError(ValueError):
+    """Bad input to a comparison (unknown metric, empty run): the message says what to do."""
+
+
+def higher_is_better(metric: str) -> bool:
+    return metric.endswith(HIGHER_IS_BETTER_SUFFIXES)
+
+
+def is_deterministic(metric: str) -> bool:
+    return metric in DETERMINISTIC
+
+
+def available_metrics(df: pd.DataFrame) -> list[str]:
+    """Numeric columns with a value in some ok row, plus step_time_s: what --metric accepts."""
+    ok = df[df["status"] == "ok"] if "status" in df else df
+    skip = {"schema_version", "repeat", "exit_code", "seed", "world_size", "warmup_steps", "measured_steps",
+            "repeats", "timeout_s", "lr", "grad_accum", "checkpoint_k", "batch_size", "seq_len", "image_size"}
+    cols = [c for c in ok.columns if c not in skip and pd.api.types.is_numeric_dtype(ok[c]) and ok[c].notna().any()
+            and not pd.api.types.is_bool_dtype(ok[c])]
+    return sorted(set(cols) | ({STEP_TIME} if "step_times_s" in ok else set()))
+
+
+def check_metric(df: pd.DataFrame, metric: str, name: str = "run"):
+    ok = df[df["status"] == "ok"] if "status" in df else df
+    if ok.empty:  # nothing ran: the verdicts come from the statuses alone
+        return
+    if metric == STEP_TIME and "step_times_s" in ok:
+        return
+    if metric not in ok.columns or not ok[metric].notna().any():
+        avail = available_metrics(df)
+        hint = " (a CPU run measures peak_rss_bytes, not the CUDA allocator's peaks)" if metric.startswith("peak_") else ""
+        raise CompareError(f"{name}: metric {metric!r} has no value in any ok row{hint}; "
+                           f"metrics with values: {', '.join(avail)}")
+
+
+def samples(rows: pd.DataFrame, metric: str) -> tuple[list[np.ndarray], str]:
+    """The metric's samples in the ok rows of one config, grouped by repeat: (groups, kind)."""
+    ok = rows[rows["status"] == "ok"]
+    base = STEP_TIME if metric.startswith(STEP_TIME) else metric
+    if (base == STEP_TIME or base in PER_STEP) and "step_times_s" in ok:
+        groups = []
+        for _, r in ok.iterrows():
+            t = np.asarray(r["step_times_s"] if isinstance(r["step_times_s"], (list, np.ndarray)) else [], dtype=float)
+            t = t[np.isfinite(t) & (t > 0)]
+            if base == STEP_TIME:
+                groups.append(t)
+            else:
+                num, scale = PER_STEP[base]
+                n = r.get(num)
+                if n is None or pd.isna(n):
+                    groups = []
+                    break
+                groups.append(float(n) * scale / t)
+        if groups and any(g.size for g in groups):
+            return groups, "steps"
+    if metric not in ok:
+        return [], "repeats"
+    values = pd.to_numeric(ok[metric], errors="coerce").dropna().to_numpy(dtype=float)
+    return [values[i:i + 1] for i in range(values.size)], "repeats"
+
+
+def summarize(groups: list[np.ndarray], metric: str) -> tuple[float, float, float, int]:
+    """(value, ci_low, ci_high, n): the median of the samples and its (grouped) bootstrap CI."""
+    flat = np.concatenate(groups) if groups else np.array([])
+    if flat.size == 0:
+        return math.nan, math.nan, math.nan, 0
+    if is_deterministic(metric):
+        v = float(np.max(flat)) if metric.startswith("peak_") else float(np.median(flat))
+        return v, float(np.min(flat)), float(np.max(flat)), int(flat.size)
+    kind_steps = any(g.size > 1 for g in groups)
+    lo, hi = stats.grouped_bootstrap_ci(groups) if kind_steps else stats.bootstrap_ci(flat)
+    return float(np.median(flat)), lo, hi, int(flat.size)
+
+
+def significant(a: np.ndarray, b: np.ndarray, ci_a, ci_b, level: float) -> tuple[bool, float, str]:
+    """(significant, p-value or NaN, test used): Mann-Whitney U when it can reach `level`, else
+    non-overlapping confidence intervals (asv's rule)."""
+    if stats.mwu_min_p(a.size, b.size) < level:
+        _, p = stats.mann_whitney_u(a, b)
+        return bool(p < level), p, "mann-whitney"
+    overlap = ci_a[1] >= ci_b[0] and ci_a[0] <= ci_b[1]
+    return (not overlap), math.nan, "ci-overlap"
+
+
+def labels(df: pd.DataFrame) -> dict[str, str]:
+    """config_id -> its varying axes as "axis=value, axis=value" (the model when nothing varies)."""
+    if df.empty:
+        return {}
+    axes = tables.varying_axes(df)
+    per_config = df.drop_duplicates("config_id").set_index("config_id")
+    out = {}
+    for cid, r in per_config.iterrows():
+        if axes:
+            out[cid] = ", ".join(f"{a}={r[a]}" for a in axes)
+        else:
+            out[cid] = " ".join(str(r[c]) for c in ("model", "model_size") if c in r and pd.notna(r[c])) or cid
+    return out
+
+
+def _status(g: pd.DataFrame | None) -> str | None:
+    return None if g is None or g.empty else tables._status(g["status"])
+
+
+def compare(a: pd.DataFrame, b: pd.DataFrame, metric: str = "tokens_per_s", *, level: float = 0.05,
+            threshold: float | None = None, higher_better: bool | None = None) -> pd.DataFrame:
+    """One row per config_id in either run: statuses, both values with 95% CIs, ratio b/a, p-value, verdict.
+
+    `threshold` is a relative change (0.05 = 5%) a difference must exceed to be a verdict;
+    `higher_better` overrides the metric's known direction. Extra columns: `a_n`, `b_n` (sample
+    counts), `samples` (steps|repeats), `test` (mann-whitney|ci-overlap|threshold), `change`
+    (ratio - 1), `worse` (True when b is worse than a beyond the threshold and significantly,
+    or a was ok and b is not), `note`."""
+    if not 0 < level < 1:
+        raise CompareError(f"level must be between 0 and 1, got {level}")
+    if threshold is not None and threshold < 0:
+        raise CompareError(f"threshold is a magnitude (0.05 = 5%), got {threshold}")
+    for df, name in ((a, "A"), (b, "B")):
+        if not df.empty and ("config_id" not in df or "status" not in df):
+            raise CompareError(f"run {name}: not benchbench rows (no config_id/status columns)")
+        if not df.empty:
+            check_metric(df, metric, f"run {name}")
+    up = higher_is_better(metric) if higher_better is None else higher_better
+    both = pd.concat([a, b], ignore_index=True) if not (a.empty and b.empty) else pd.DataFrame()
+    names = labels(both)
+    ga = dict(tuple(a.groupby("config_id", sort=False))) if not a.empty else {}
+    gb = dict(tuple(b.groupby("config_id", sort=False))) if not b.empty else {}
+    out = []
+    for cid in dict.fromkeys([*ga, *gb]):
+        ra, rb = ga.get(cid), gb.get(cid)
+        rec = {"config_id": cid, "label": names.get(cid, cid), "metric": metric,
+               "status_a": _status(ra), "status_b": _status(rb)}
+        sa, kind = samples(ra, metric) if ra is not None else ([], "")
+        sb, kind_b = samples(rb, metric) if rb is not None else ([], "")
+        for side, groups in (("a", sa), ("b", sb)):
+            v, lo, hi, n = summarize(groups, metric)
+            rec.update({f"{side}_value": v, f"{side}_ci_low": lo, f"{side}_ci_high": hi, f"{side}_n": n})
+        rec.update(samples=kind or kind_b, ratio=None, change=None, p_value=math.nan, test="", note="", worse=False)
+        if ra is None:
+            rec["verdict"] = "only in B"
+        elif rb is None:
+            rec["verdict"] = "only in A"
+            rec["worse"] = rec["status_a"] == "ok"
+        elif rec["status_a"] != rec["status_b"]:
+            rec["verdict"] = "status changed"
+            rec["worse"] = rec["status_a"] == "ok"
+            rec["note"] = f"{rec['status_a']} -> {rec['status_b']}"
+        elif rec["status_a"] != "ok":
+            rec["verdict"] = "same within noise"
+            rec["note"] = f"both {rec['status_a']}: nothing to compare"
+        else:
+            rec.update(_judge(sa, sb, rec, metric, level, threshold, up))
+        out.append(rec)
+    cols = ["config_id", "label", "metric", "status_a", "status_b", "a_value", "a_ci_low", "a_ci_high", "a_n",
+            "b_value", "b_ci_low", "b_ci_high", "b_n", "ratio", "change", "p_value", "test", "samples",
+            "verdict", "worse", "note"]
+    table = pd.DataFrame(out, columns=cols)
+    table.attrs.update(metric=metric, level=level, threshold=threshold, higher_is_better=up)
+    return table
+
+
+def _judge(sa, sb, rec, metric, level, threshold, up) -> dict:
+    a_val, b_val = rec["a_value"], rec["b_value"]
+    if math.isnan(a_val) or math.isnan(b_val) or a_val == 0:
+        return {"verdict": "same within noise", "note": f"no {metric} to compare"}
+    ratio = b_val / a_val
+    change = ratio - 1
+    better = (change > 0) == up
+    res = {"ratio": ratio, "change": change}
+    if is_deterministic(metric):
+        limit = DETERMINISTIC_DEFAULT_THRESHOLD if threshold is None else threshold
+        res.update(test="threshold", note="deterministic: threshold only")
+        moved = abs(change) > limit
+    else:
+        fa, fb = np.concatenate(sa), np.concatenate(sb)
+        sig, p, test = significant(fa, fb, (rec["a_ci_low"], rec["a_ci_high"]),
+                                   (rec["b_ci_low"], rec["b_ci_high"]), level)
+        res.update(p_value=p, test=test)
+        moved = sig and (threshold is None or abs(change) > threshold)
+        if sig and not moved:
+            res["note"] = f"significant but within the {threshold:.0%} threshold"
+    if not moved:
+        res["verdict"] = "same within noise"
+    else:
+        res["verdict"] = "faster" if better else "slower"
+        res["worse"] = not better
+    return res
