@@ -14,6 +14,7 @@ import traceback
 from rich.console import Console
 from rich.markup import escape
 
+from benchbench.cluster import ClusterError
 from benchbench.commands.run import UsageError
 from benchbench.results import StoreError
 from benchbench.suite import SuiteError
@@ -36,6 +37,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--pyspy", action="store_true", help="record the workers' Python stacks with py-spy during the timed window")
     r.add_argument("--no-prestart", action="store_true",
                    help="on a GPU, do not start the next worker's imports while a config runs")
+    m = r.add_argument_group("several machines (configs with nnodes > 1; see docs/multinode.md)")
+    m.add_argument("--nnodes", type=int, help="override the suite's nnodes: machines each config's ranks span")
+    m.add_argument("--node-rank", type=int, help="this machine's rank, 0 = the one that records "
+                                                 "(default: $NODE_RANK or Slurm's $SLURM_NODEID)")
+    m.add_argument("--rdzv-endpoint", metavar="HOST:PORT", help="torchrun's rendezvous on node 0 (ports PORT..PORT+31)")
+    m.add_argument("--hostfile", help="start the ranks with DeepSpeed's launcher from this hostfile instead (node 0 only)")
 
     ls = sub.add_parser("list", help="what exists, with allowed values")
     ls.add_argument("what", choices=("suites", "models", "axes"))
@@ -62,7 +69,7 @@ def main(argv=None) -> int:
         for problem in e.problems:
             say("error", problem)
         return 2
-    except (UsageError, StoreError) as e:
+    except (UsageError, StoreError, ClusterError) as e:
         say("error", str(e))
         return 2
     except KeyboardInterrupt:

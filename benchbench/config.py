@@ -60,7 +60,9 @@ class RunConfig(BaseModel):
     grad_clip: float | None = Field(None, gt=0, description="clip_grad_norm_ max norm; null = no clipping")
     ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA of weights after each step; null = off")
     engine: Engine = Field("torch", description="torch: one process; ddp, fsdp (FSDP2), deepspeed: torch.distributed")
-    world_size: int = Field(1, gt=0, description="ranks (GPUs); > 1 launches the worker through torchrun")
+    world_size: int = Field(1, gt=0, description="ranks (GPUs) in all; > 1 launches the worker through torchrun")
+    nnodes: int = Field(1, gt=0, description="machines the ranks are spread over, world_size / nnodes on each; > 1 needs "
+                                             "the launch settings (--node-rank and --rdzv-endpoint, or --hostfile)")
 
     # DeepSpeed (engine: deepspeed); null = DeepSpeed's default, reported in the row
     zero_stage: int = Field(0, ge=0, le=3, description="DeepSpeed ZeRO stage")
@@ -72,6 +74,8 @@ class RunConfig(BaseModel):
     stage3_prefetch_bucket_size: int | None = Field(None, gt=0)
     stage3_max_live_parameters: int | None = Field(None, gt=0)
     contiguous_gradients: bool | None = None
+    grad_accum_dtype: Literal["fp32", "bf16", "fp16"] | None = Field(
+        None, description="DeepSpeed data_types.grad_accum_dtype: the dtype gradients are kept in; null = the model's")
 
     # what is collected besides step times (collectors/)
     collect: list[Literal["memory", "nvml", "flops"]] = Field(

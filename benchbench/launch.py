@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from benchbench import ranks
+from benchbench.cluster import LOCAL, RESULT_WAIT_S, Cluster
 from benchbench.engines import DISTRIBUTED
 
 TAIL_LINES = 20
@@ -71,11 +72,10 @@ os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
 """
 
 
-def _command(*worker_args: str, ranks: int = 1) -> list[str]:
+def _command(*worker_args: str, cfg=None, cluster: Cluster = LOCAL, slot: int = 0) -> list[str]:
     cmd = ["-m", "benchbench.worker", *worker_args]
-    if ranks > 1:  # torchrun: one worker per rank, a free rendezvous port, no restarts; one rank failing ends all
-        cmd = ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(ranks), "--max-restarts", "0",
-               "--module", "benchbench.worker", *worker_args]
+    if cfg is not None and cfg.world_size > 1:  # a launcher: torchrun (cluster.py) or DeepSpeed's with a hostfile
+        cmd = cluster.command(cfg, ["benchbench.worker", *worker_args], slot)
     if sys.platform.startswith("linux"):
         return [sys.executable, "-c", _ORPHAN_GUARD, str(os.getpid()), *cmd]
     return [sys.executable, *cmd]
@@ -125,17 +125,24 @@ def shutdown():
         _spare = None
 
 
-def run(cfg, run_dir: Path, repeat: int, prestart: bool = False) -> dict:
+def run(cfg, run_dir: Path, repeat: int, prestart: bool = False, cluster: Cluster = LOCAL, slot: int = 0) -> dict:
     """Run one repeat of one config in a fresh process and return its result dict. With
-    `prestart`, the process is a Spare started earlier, and a new Spare is started for the next."""
+    `prestart`, the process is a Spare started earlier, and a new Spare is started for the next.
+    On several machines (cfg.nnodes > 1) `cluster` says how the ranks start and whether this
+    machine leads; `slot` (the run's position in the sweep) picks the rendezvous port."""
     cid = cfg.config_id
     for sub in ("configs", "logs", "work"):
         (run_dir / sub).mkdir(exist_ok=True)
     cfg_path = run_dir / "configs" / f"{cid}.json"
-    cfg_path.write_text(cfg.model_dump_json(indent=2))
     result_path = run_dir / "work" / f"{cid}-r{repeat}.json"
-    log_path = run_dir / "logs" / f"{cid}-r{repeat}.log"
-    result_path.unlink(missing_ok=True)
+    node = f".node{cluster.node_rank}" if cfg.nnodes > 1 and not cluster.leader else ""
+    log_path = run_dir / "logs" / f"{cid}-r{repeat}{node}.log"
+    tmp = cfg_path.with_name(f"{cfg_path.name}.{os.getpid()}")  # every machine writes the same text: atomically
+    tmp.write_text(cfg.model_dump_json(indent=2))
+    os.replace(tmp, cfg_path)
+    if not node:  # the leader clears what an earlier attempt left
+        for old in [result_path, *result_path.parent.glob(f"{result_path.name}.rank*")]:
+            old.unlink(missing_ok=True)
     args = [str(cfg_path), str(result_path), str(run_dir / "artifacts" / f"{cid}-r{repeat}")]
     with tempfile.TemporaryDirectory(prefix="benchbench-compile-") as cache:
         # A cold compile in every worker: compile_s measures compiling, not reading a cache
@@ -144,7 +151,7 @@ def run(cfg, run_dir: Path, repeat: int, prestart: bool = False) -> dict:
         if cfg.engine in DISTRIBUTED and cfg.world_size == 1:  # a one-rank process group, no torchrun
             env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), RANK="0", LOCAL_RANK="0",
                        WORLD_SIZE="1", LOCAL_WORLD_SIZE="1")
-        return _supervise(cfg, args, env, run_dir, log_path, result_path, prestart)
+        return _supervise(cfg, args, env, run_dir, log_path, result_path, prestart, cluster, slot)
 
 
 def free_port() -> int:
@@ -153,15 +160,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(args: list[str], env: dict, log_path: Path, prestart: bool, ranks: int) -> subprocess.Popen:
+def _wait_for(path: Path, timeout_s: float = RESULT_WAIT_S) -> bool:
+    """Another machine writes it to the shared filesystem: wait a while for it to show up."""
+    deadline = time.monotonic() + timeout_s
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return path.exists()
+
+
+def _start(args: list[str], env: dict, log_path: Path, prestart: bool, cfg, cluster: Cluster, slot: int) -> subprocess.Popen:
     global _spare
     t0 = time.perf_counter()
     p = None
-    if _spare is not None and ranks == 1:
+    if _spare is not None and cfg.world_size == 1:
         p, _spare = _spare.take(args, env, log_path), None
     if p is None:
         with open(log_path, "wb") as log:
-            p = subprocess.Popen(_command(*args, ranks=ranks), stdout=log, stderr=subprocess.STDOUT,
+            p = subprocess.Popen(_command(*args, cfg=cfg, cluster=cluster, slot=slot), stdout=log, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, env={**os.environ, **env}, start_new_session=True)
     p.started = t0
     if prestart:
@@ -169,11 +184,14 @@ def _start(args: list[str], env: dict, log_path: Path, prestart: bool, ranks: in
     return p
 
 
-def _merge_ranks(result_path: Path, world_size: int):
-    """torchrun's ranks each wrote <result>.rank<i>; one merged result in their place (ranks.py)."""
+def _merge_ranks(result_path: Path, world_size: int, wait_s: float = 0.0):
+    """torchrun's ranks each wrote <result>.rank<i>; one merged result in their place (ranks.py).
+    wait_s: how long to wait for ranks of other machines (their files reach a shared filesystem late)."""
     per_rank = []
+    deadline = time.monotonic() + wait_s
     for i in range(world_size):
         f = Path(f"{result_path}.rank{i}")
+        _wait_for(f, max(0.0, deadline - time.monotonic()))
         try:
             per_rank.append(json.loads(f.read_text()))
         except (OSError, json.JSONDecodeError):
@@ -182,9 +200,10 @@ def _merge_ranks(result_path: Path, world_size: int):
         result_path.write_text(json.dumps(ranks.merge(per_rank, world_size)))
 
 
-def _supervise(cfg, args, env, run_dir: Path, log_path: Path, result_path: Path, prestart: bool) -> dict:
+def _supervise(cfg, args, env, run_dir: Path, log_path: Path, result_path: Path, prestart: bool,
+               cluster: Cluster = LOCAL, slot: int = 0) -> dict:
     """Start the worker, wait for it within the timeout, and turn whatever happened into a result."""
-    p = _start(args, env, log_path, prestart and cfg.world_size == 1, cfg.world_size)
+    p = _start(args, env, log_path, prestart and cfg.world_size == 1, cfg, cluster, slot)
     t0 = p.started
     try:
         rc = p.wait(timeout=cfg.timeout_s)
@@ -198,8 +217,10 @@ def _supervise(cfg, args, env, run_dir: Path, log_path: Path, result_path: Path,
         raise
     wall = time.perf_counter() - t0
     outcome = {"wall_s": wall, "exit_code": rc, "log": str(log_path.relative_to(run_dir))}
+    if cfg.nnodes > 1 and not cluster.leader:  # a follower: node 0 merges and records
+        return {"status": "followed", **outcome}
     if cfg.world_size > 1:
-        _merge_ranks(result_path, cfg.world_size)
+        _merge_ranks(result_path, cfg.world_size, RESULT_WAIT_S if cfg.nnodes > 1 and rc == 0 else 0.0)
     if result_path.exists():
         try:
             result = json.loads(result_path.read_text())

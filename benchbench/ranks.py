@@ -16,7 +16,10 @@ from benchbench import stats
 
 PER_RANK = ("peak_allocated_bytes", "peak_reserved_bytes", "steady_allocated_bytes", "peak_rss_bytes", "params_bytes",
             "grads_bytes", "optimizer_state_bytes", "activations_workspace_bytes", "process_gpu_memory_peak_bytes",
-            "zero_params_bytes", "zero_grads_bytes", "zero_optimizer_state_bytes", "step_time_s_median",
+            "zero_params_bytes", "zero_grads_bytes", "zero_optimizer_state_bytes", "zero_buffers_bytes",
+            "zero_model_states_bytes", "zero_offloaded_bytes", "allocated_after_backward_bytes",
+            "unattributed_after_backward_bytes", "fwd_bwd_transient_bytes", "optimizer_step_transient_bytes",
+            "step_time_s_median",
             # NVML, each rank sampling its own GPU: the row's value is the hottest GPU; _per_rank has each
             "gpu_util_pct_mean", "mem_util_pct_mean", "power_w_mean", "power_w_max", "sm_clock_mhz_mean",
             "sm_clock_mhz_min", "temperature_c_max", "device_memory_used_peak_bytes")

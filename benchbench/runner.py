@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchbench import launch, results, techniques
+from benchbench.cluster import LOCAL, Cluster
 from benchbench.device import DeviceInfo, probe
+
+DONE = "leader.done"  # in work/: node 0 has left the sweep (finished or interrupted)
 
 
 @dataclass
@@ -53,9 +56,46 @@ def _sigint_deferred():
             raise KeyboardInterrupt
 
 
-def sweep(configs, run_dir: Path, run: dict, on_progress=None, prestart: bool = True) -> SweepSummary:
+def _marker(run_dir: Path, cfg, repeat: int) -> Path:
+    """Node 0 writes 'run' or 'skip' here before a multi-machine config; the others wait for it."""
+    return run_dir / "work" / f"{cfg.config_id}-r{repeat}.launch"
+
+
+def _announce(run_dir: Path, cfg, repeat: int, what: str):
+    (run_dir / "work").mkdir(exist_ok=True)
+    _marker(run_dir, cfg, repeat).write_text(what)
+
+
+def _await_leader(run_dir: Path, cfg, repeat: int, since: float) -> str | None:
+    """'run' / 'skip' once node 0 announces the config; None if node 0 left the sweep first."""
+    marker, done = _marker(run_dir, cfg, repeat), run_dir / "work" / DONE
+    while True:
+        if marker.exists():
+            return marker.read_text().strip()
+        if done.exists() and done.stat().st_mtime >= since:
+            return None
+        time.sleep(0.5)
+
+
+def sweep(configs, run_dir: Path, run: dict, on_progress=None, prestart: bool = True,
+          cluster: Cluster = LOCAL) -> SweepSummary:
     """Run what is pending. on_progress(done, total, cfg, row) is called after each row.
-    prestart: on a GPU, start the next worker's imports while a config runs (launch.Spare)."""
+    prestart: on a GPU, start the next worker's imports while a config runs (launch.Spare).
+    cluster: on several machines, node 0 runs and records everything; the others run only their
+    share of the multi-machine configs, each when node 0 announces it, and record nothing."""
+    if not cluster.leader:
+        return _follow(configs, run_dir, on_progress, cluster)
+    (run_dir / "work").mkdir(exist_ok=True)
+    (run_dir / "work" / DONE).unlink(missing_ok=True)
+    for stale in (run_dir / "work").glob("*.launch"):
+        stale.unlink()
+    try:
+        return _lead(configs, run_dir, run, on_progress, prestart, cluster)
+    finally:
+        (run_dir / "work" / DONE).write_text("")
+
+
+def _lead(configs, run_dir: Path, run: dict, on_progress, prestart: bool, cluster: Cluster) -> SweepSummary:
     todo = pending(configs, run_dir)
     devices: dict[str, DeviceInfo] = {}
     t0 = time.perf_counter()
@@ -66,16 +106,16 @@ def sweep(configs, run_dir: Path, run: dict, on_progress=None, prestart: bool = 
             if cfg.device not in devices:
                 devices[cfg.device] = probe(cfg.device)
             dev = devices[cfg.device]
-            if cfg.device == "cuda" and dev.count == 0:
-                reason = "device=cuda but this machine has no NVIDIA GPU"
-            else:
-                reason = techniques.skip_reason(cfg, dev)
+            reason = _skip_reason(cfg, dev, cluster)
+            if cfg.nnodes > 1:
+                _announce(run_dir, cfg, repeat, "skip" if reason else "run")
             if reason:
                 skipped_early += 1
                 result = {"status": "skipped", "reason": reason}
             else:
                 more = i + 1 < len(todo)
-                result = launch.run(cfg, run_dir, repeat, prestart=prestart and more and dev.type == "cuda")
+                result = launch.run(cfg, run_dir, repeat, prestart=prestart and more and dev.type == "cuda",
+                                    cluster=cluster, slot=i)
             row = results.make_row(run, cfg, repeat, result)
             with _sigint_deferred():  # the row and its count, or neither
                 results.append(run_dir, row)
@@ -89,3 +129,33 @@ def sweep(configs, run_dir: Path, run: dict, on_progress=None, prestart: bool = 
     finally:
         launch.shutdown()
     return SweepSummary(done, skipped_early, False, time.perf_counter() - t0, measured, statuses)
+
+
+def _skip_reason(cfg, dev: DeviceInfo, cluster: Cluster) -> str | None:
+    if cfg.device == "cuda" and dev.count == 0:
+        return "device=cuda but this machine has no NVIDIA GPU"
+    return cluster.skip_reason(cfg) or techniques.skip_reason(cfg, dev)
+
+
+def _follow(configs, run_dir: Path, on_progress, cluster: Cluster) -> SweepSummary:
+    """Machine node_rank > 0: for each multi-machine config node 0 runs, start this machine's ranks."""
+    since = time.time() - 1.0
+    todo = pending(configs, run_dir)
+    t0, ran, statuses = time.perf_counter(), 0, {}
+    try:
+        for i, (cfg, repeat) in enumerate(todo):
+            if cfg.nnodes > 1 and not cluster.skip_reason(cfg):
+                told = _await_leader(run_dir, cfg, repeat, since)
+                if told is None:
+                    break
+                if told == "run":
+                    result = launch.run(cfg, run_dir, repeat, cluster=cluster, slot=i)
+                    ran += 1
+                    statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+            if on_progress:
+                on_progress(i + 1, len(todo), cfg, {"status": "followed" if cfg.nnodes > 1 else "node 0's"})
+    except KeyboardInterrupt:
+        return SweepSummary(ran, 0, True, time.perf_counter() - t0, 0.0, statuses)
+    finally:
+        launch.shutdown()
+    return SweepSummary(ran, 0, False, time.perf_counter() - t0, 0.0, statuses)

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from benchbench import env, estimate, results, runner, tables
 from benchbench import suite as suites
+from benchbench.cluster import Cluster
 from benchbench.device import cuda_available
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
@@ -58,10 +59,11 @@ def _gpu_suite_on_cpu(configs, suite_name: str) -> str | None:
             f"  --device cpu   runs the full sweep here anyway")
 
 
-def _prepare(args) -> tuple[suites.Suite, list, Path, dict]:
+def _prepare(args, cluster: Cluster) -> tuple[suites.Suite, list, Path, dict]:
     if args.resume:
         given = [flag for flag, on in (("SUITE", args.suite), ("--smoke", args.smoke), ("--device", args.device),
-                                       ("--output", args.output), ("--profile", args.profile), ("--pyspy", args.pyspy)) if on]
+                                       ("--output", args.output), ("--profile", args.profile), ("--pyspy", args.pyspy),
+                                       ("--nnodes", args.nnodes)) if on]
         if given:
             raise UsageError(f"--resume continues a run with the suite and options it started with; drop {', '.join(given)}")
         run_dir = Path(args.resume)
@@ -76,7 +78,18 @@ def _prepare(args) -> tuple[suites.Suite, list, Path, dict]:
     suite = suites.load(args.suite)
     overrides = {"device": args.device} if args.device else {}
     overrides.update({flag: True for flag in ("profile", "pyspy") if getattr(args, flag)})
+    if args.nnodes is not None:
+        if args.nnodes < 1:
+            raise UsageError(f"--nnodes {args.nnodes}: must be 1 or more")
+        overrides["nnodes"] = args.nnodes
     configs = suite.expand(smoke=args.smoke, overrides=overrides)
+    if any(c.nnodes > 1 for c in configs) and not args.output:
+        raise UsageError("configs with nnodes > 1 need -o/--output: the same run directory on every machine, on a "
+                         "filesystem they all share (each rank writes its result there)")
+    if not cluster.leader:  # a follower: node 0 writes run.json, env.json and the rows
+        run_dir = Path(args.output)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        return suite, configs, run_dir, {"run_id": run_dir.name, "suite": suite.name, "overrides": overrides}
     problems = suites.check_models(suite, configs)
     if problems:
         raise suites.SuiteError(problems)
@@ -105,7 +118,10 @@ def _prepare(args) -> tuple[suites.Suite, list, Path, dict]:
 
 def main(args) -> int:
     out, err = console(), console(stderr=True)
-    suite, configs, run_dir, run = _prepare(args)
+    cluster = Cluster.from_settings(args.node_rank, args.rdzv_endpoint, args.hostfile)
+    suite, configs, run_dir, run = _prepare(args, cluster)
+    if not cluster.leader:
+        return _follow(args, cluster, configs, run_dir, err)
     todo = runner.pending(configs, run_dir)
     err.print(f"[bold]{escape(suite.name)}[/]: {len(configs)} configs, {len(todo)} runs to do -> {escape(str(run_dir))}",
               highlight=False)
@@ -117,7 +133,7 @@ def main(args) -> int:
         def progress(done, total, cfg, row):
             bar.update(task, completed=done, description=f"{cfg.config_id} {row['status']}")
 
-        summary = runner.sweep(configs, run_dir, run, on_progress=progress, prestart=not args.no_prestart)
+        summary = runner.sweep(configs, run_dir, run, on_progress=progress, prestart=not args.no_prestart, cluster=cluster)
     results.finalize(run_dir)
     run.update(finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                interrupted=summary.interrupted, wall_s=summary.wall_s, measured_s=summary.measured_s)
@@ -134,3 +150,11 @@ def main(args) -> int:
                   highlight=False, soft_wrap=True)
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _follow(args, cluster: Cluster, configs, run_dir: Path, err) -> int:
+    err.print(f"node {cluster.node_rank}: following node 0's sweep in {escape(str(run_dir))} (node 0 records the rows)",
+              highlight=False)
+    summary = runner.sweep(configs, run_dir, {}, cluster=cluster)
+    err.print(f"node {cluster.node_rank}: started its ranks for {summary.ran} runs in {summary.wall_s:.1f} s")
+    return EXIT_INTERRUPTED if summary.interrupted else EXIT_OK

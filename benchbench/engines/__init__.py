@@ -25,6 +25,11 @@ def skip_reason(cfg, dev) -> str | None:
         return f"zero_stage / offload are DeepSpeed settings; engine={cfg.engine}"
     if cfg.engine == "torch" and cfg.world_size > 1:
         return f"world_size={cfg.world_size} needs a distributed engine (ddp, fsdp, deepspeed); engine=torch runs one process"
+    if cfg.world_size % cfg.nnodes:
+        return f"world_size={cfg.world_size} cannot be spread evenly over nnodes={cfg.nnodes}"
+    per_node = cfg.world_size // cfg.nnodes
+    if dev.type == "cuda" and dev.count and per_node > dev.count:
+        return f"world_size={cfg.world_size} over nnodes={cfg.nnodes} needs {per_node} GPUs per machine; this one has {dev.count}"
     if cfg.engine == "fsdp":
         from benchbench.engines.fsdp import skip_reason as fsdp_reason
 

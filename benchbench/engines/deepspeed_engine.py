@@ -21,7 +21,7 @@ import os
 
 import torch
 
-from benchbench.collectors.memory import tensor_bytes
+from benchbench.engines.deepspeed_memory import breakdown
 
 SETTINGS = ("reduce_bucket_size", "allgather_bucket_size", "stage3_prefetch_bucket_size", "stage3_max_live_parameters",
             "contiguous_gradients")
@@ -40,6 +40,15 @@ def skip_reason(cfg, dev) -> str | None:
         return "offload_optimizer needs zero_stage >= 1"
     if cfg.ds_optimizer == "fused_adam" and dev.type == "cpu":
         return "ds_optimizer=fused_adam is a CUDA kernel"
+    if cfg.grad_accum_dtype not in (None, cfg.precision):
+        if cfg.precision == "fp32":
+            return f"grad_accum_dtype={cfg.grad_accum_dtype} with precision=fp32: DeepSpeed keeps fp32 gradients in fp32"
+        if cfg.zero_stage == 0:  # seen: NotImplementedError "unsupported mix of model_dtype and grad_accum_dtype"
+            return (f"grad_accum_dtype={cfg.grad_accum_dtype} with precision={cfg.precision} needs zero_stage >= 1 "
+                    "(DeepSpeed's BF16_Optimizer); at stage 0 DeepSpeed refuses the mix")
+    if (cfg.offload_optimizer or cfg.offload_param) and cfg.ds_optimizer == "client":
+        return ("offload with a client (torch) optimizer is refused by DeepSpeed (zero_force_ds_cpu_optimizer); "
+                "use ds_optimizer=cpu_adam")
     if cfg.ds_optimizer != "client" and cfg.optimizer != "adamw":
         return f"ds_optimizer={cfg.ds_optimizer} is Adam; optimizer={cfg.optimizer}"
     return None
@@ -62,6 +71,8 @@ def ds_config(cfg) -> dict:
         "steps_per_print": 10**9,
         "wall_clock_breakdown": False,
     }
+    if cfg.grad_accum_dtype is not None:
+        config["data_types"] = {"grad_accum_dtype": cfg.grad_accum_dtype}
     if cfg.grad_clip is not None:
         config["gradient_clipping"] = cfg.grad_clip
     if cfg.precision == "bf16":
@@ -97,6 +108,7 @@ class DeepSpeedEngine:
         self.autocast = _NoAutocast  # DeepSpeed casts the model itself
 
     def step(self, batches) -> torch.Tensor:
+        self._batches = batches  # for the memory probe in fields()
         total = None
         for x, y in batches:
             loss = self.model(x, y)
@@ -109,20 +121,51 @@ class DeepSpeedEngine:
 
     def fields(self) -> dict:
         cfg, zc = self.cfg, self.model.zero_optimization_stage()
-        out = {"zero_stage_in_effect": zc, "deepspeed_precision": cfg.precision}
+        out = {"zero_stage_in_effect": zc, "deepspeed_precision": cfg.precision,
+               "ds_optimizer_class": type(self.optimizer).__name__}
         zero = self.model._config.zero_config
         for name in SETTINGS:
             value = getattr(zero, name, getattr(zero, name.replace("stage3_", ""), None))  # pydantic aliases
             out[f"ds_{name}"] = int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-        params = [getattr(p, "ds_tensor", p) for p in self.model.module.parameters()]  # ZeRO-3: this rank's partition
-        inner = getattr(self.optimizer, "optimizer", self.optimizer)
-        state = [v for s in getattr(inner, "state", {}).values() for v in s.values() if torch.is_tensor(v) and v.dim()]
-        own = {t.data_ptr() for t in params}  # fp32 without ZeRO: the optimizer steps the model's own tensors
-        masters = [p for g in getattr(inner, "param_groups", []) for p in g["params"] if p.data_ptr() not in own]
-        out["zero_params_bytes"] = tensor_bytes(params)
-        out["zero_optimizer_state_bytes"] = tensor_bytes(state + masters)
+        out["ds_grad_accum_dtype"] = str(self.model.get_data_types()[1]).removeprefix("torch.")
+        out.update(self._probe())
         mixed = cfg.precision in ("bf16", "fp16")
         out["predicted_model_state_bytes"] = predicted_model_state_bytes(self.n_params, cfg.world_size, zc, mixed)
+        return out
+
+    def _probe(self) -> dict:
+        """One more step, measured in two phases: forward+backward, then the optimizer step. Between
+        them (after the last backward) this rank holds parameters, gradients, optimizer state and
+        DeepSpeed's buffers at once: breakdown() attributes them. On a GPU each phase's transient
+        memory is its allocator peak above what was allocated when it began: activations and
+        gradient buckets in the first, temporaries of the step (e.g. fp32 gradient copies) in the second."""
+        batches = getattr(self, "_batches", None)
+        if not batches:
+            return {}
+        dev = next(self.model.module.parameters()).device
+        cuda = dev.type == "cuda"
+        out = {}
+        if cuda:
+            torch.cuda.synchronize(dev)
+            torch.cuda.reset_peak_memory_stats(dev)
+            before = torch.cuda.memory_allocated(dev)
+        for i, (x, y) in enumerate(batches):
+            self.model.backward(self.model(x, y))
+            if i < len(batches) - 1:
+                self.model.step()
+        out.update(breakdown(self.model.module, self.optimizer, dev.type))
+        if cuda:
+            torch.cuda.synchronize(dev)
+            after = torch.cuda.memory_allocated(dev)
+            out["fwd_bwd_transient_bytes"] = torch.cuda.max_memory_allocated(dev) - before
+            out["allocated_after_backward_bytes"] = after
+            held = sum(out[f"zero_{r}_bytes"] for r in ("params", "grads", "optimizer_state", "buffers"))
+            out["unattributed_after_backward_bytes"] = after - held
+            torch.cuda.reset_peak_memory_stats(dev)
+        self.model.step()
+        if cuda:
+            torch.cuda.synchronize(dev)
+            out["optimizer_step_transient_bytes"] = torch.cuda.max_memory_allocated(dev) - after
         return out
 
 

@@ -23,8 +23,6 @@ def skip_reason(cfg, dev) -> str | None:
     reason = engines.skip_reason(cfg, dev)
     if reason:
         return reason
-    if cfg.world_size > max(dev.count, 1) and dev.type == "cuda":
-        return f"world_size={cfg.world_size} needs {cfg.world_size} GPUs; {dev.count} visible"
     for mod in (*ORDER, optimizer, ema):
         reason = mod.skip_reason(cfg, dev)
         if reason:

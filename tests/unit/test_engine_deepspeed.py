@@ -55,6 +55,35 @@ def test_optimizer_state_shrinks_with_the_ranks(rows):
     assert rows[(2, 2)]["zero_params_bytes"] == rows[(2, 1)]["zero_params_bytes"]
 
 
+def test_memory_breakdown_by_role(rows):
+    """fp32 (no mixed precision): 4 bytes of parameters and 4 of gradients per parameter on every rank
+    that holds them whole, Adam's two moments (8) - and DeepSpeed's ZeRO optimizer an fp32 master
+    copy (4) besides, partitioned with the moments."""
+    for (stage, ws), r in rows.items():
+        psi = r["n_params"]
+        held = {k: r[f"zero_{k}_bytes"] / psi for k in ("params", "grads", "optimizer_state")}
+        assert r["zero_model_states_bytes"] == sum(r[f"zero_{k}_bytes"] for k in ("params", "grads", "optimizer_state"))
+        params = 4 / ws if stage == 3 else 4
+        optim = 8 if stage == 0 else 12 / ws
+        assert held["params"] == pytest.approx(params, rel=0.05), (stage, ws, held)
+        assert held["optimizer_state"] == pytest.approx(optim, rel=0.05), (stage, ws, held)
+        assert 4 / ws * 0.95 <= held["grads"] <= 4.05 if stage else held["grads"] == pytest.approx(4, rel=0.05), (stage, ws, held)
+    # ZeRO-3's reduce bucket is allocated whole: reduce_bucket_size elements (default 5e8) of fp32
+    assert rows[(3, 1)]["zero_buffers_bytes"] >= 4 * rows[(3, 1)]["ds_reduce_bucket_size"]
+    assert "ipg" in rows[(3, 1)]["zero_largest_held"]
+
+
+def test_fp32_gradient_accumulation_is_counted(tmp_path):
+    """bf16 with grad_accum_dtype=fp32 (DeepSpeed's BF16_Optimizer): fp32 gradients next to the bf16
+    ones, 6 bytes per parameter instead of 2: the memory the ZeRO paper's 2-byte gradients miss."""
+    cfg = RunConfig(**GPT, zero_stage=1, precision="bf16", grad_accum_dtype="fp32")
+    r = launch.run(cfg, tmp_path, 0)
+    assert r["status"] == "ok", r.get("reason")
+    assert r["ds_optimizer_class"] == "BF16_Optimizer" and r["ds_grad_accum_dtype"] == "float32"
+    assert r["zero_grads_bytes"] / r["n_params"] == pytest.approx(6, rel=0.02)
+    assert r["zero_model_states_bytes"] / r["predicted_model_state_bytes"] == pytest.approx(20 / 16, rel=0.02)
+
+
 def test_rows_carry_the_prediction_and_the_settings(rows, tmp_path):
     r = rows[(2, 2)]
     psi = r["n_params"]  # fp32 training: 4 + 12/N bytes per parameter at stage 2
@@ -80,6 +109,9 @@ CPU = DeviceInfo("cpu", "x")
     ({"precision": "fp16"}, "engine=deepspeed with fp16 needs a GPU"),
     ({"offload_param": True, "zero_stage": 2}, "offload_param needs zero_stage=3"),
     ({"ds_optimizer": "fused_adam"}, "ds_optimizer=fused_adam is a CUDA kernel"),
+    ({"grad_accum_dtype": "bf16"}, "grad_accum_dtype=bf16 with precision=fp32"),
+    ({"precision": "bf16", "grad_accum_dtype": "fp32"}, "grad_accum_dtype=fp32 with precision=bf16 needs zero_stage >= 1"),
+    ({"zero_stage": 2, "offload_optimizer": True}, "offload with a client (torch) optimizer is refused"),
 ])
 def test_skip_reasons(settings, expected):
     assert deepspeed_engine.skip_reason(RunConfig(engine="deepspeed", **settings), CPU).startswith(expected)

@@ -82,6 +82,16 @@ def test_engine_skip_reasons(settings, expected):
     assert skip_reason(RunConfig(**settings), CPU).startswith(expected)
 
 
+def test_more_ranks_than_gpus_is_a_skip_before_launch():
+    one_gpu = DeviceInfo("cuda", "NVIDIA H100 80GB HBM3", (9, 0), 1)
+    assert skip_reason(RunConfig(engine="ddp", world_size=2), one_gpu) == (
+        "world_size=2 over nnodes=1 needs 2 GPUs per machine; this one has 1")
+    assert skip_reason(RunConfig(engine="ddp", world_size=2, nnodes=2), one_gpu) is None
+    assert skip_reason(RunConfig(engine="ddp", world_size=3, nnodes=2), one_gpu) == (
+        "world_size=3 cannot be spread evenly over nnodes=2")
+    assert skip_reason(RunConfig(engine="ddp", world_size=2), CPU) is None  # CPU ranks are processes
+
+
 def test_deepspeed_missing_is_a_skip_with_the_install_hint(monkeypatch):
     import importlib.util
 

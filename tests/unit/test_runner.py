@@ -116,7 +116,7 @@ def fake_worker(monkeypatch):
     """launch.run without a process: ok rows; the test can make the n-th call raise."""
     calls = []
 
-    def fake_run(cfg, run_dir, repeat, prestart=False):
+    def fake_run(cfg, run_dir, repeat, prestart=False, cluster=None, slot=0):
         calls.append((cfg.config_id, repeat))
         if len(calls) == fake_run.interrupt_at:
             raise KeyboardInterrupt
