@@ -201,6 +201,8 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, metric: str = "tokens_per_s", *, l
             "b_value", "b_ci_low", "b_ci_high", "b_n", "ratio", "change", "p_value", "test", "samples",
             "verdict", "worse", "note"]
     table = pd.DataFrame(out, columns=cols)
+    for col in ("ratio", "change", "status_a", "status_b"):  # None, not NaN, where a run lacks the config or a value
+        table[col] = table[col].astype(object).where(table[col].notna(), None)
     table.attrs.update(metric=metric, level=level, threshold=threshold, higher_is_better=up)
     return table
 

@@ -1,0 +1,143 @@
+"""compare(): every verdict, the direction of each kind of metric, the significance rules
+(Mann-Whitney U on steps, CI overlap on few repeats, threshold only for deterministic metrics),
+and bad input."""
+
+import math
+
+import pytest
+
+from benchbench import compare
+from tests.fixtures.runs import config, frame, row, steps
+
+C = compare.compare
+
+
+def one(t, cid="c1"):
+    return t.set_index("config_id").loc[cid]
+
+
+def test_contract_columns_and_one_row_per_config_of_either_run():
+    a = frame(*config("c1", 0.1), *config("c2", 0.1, attention="sdpa"))
+    b = frame(*config("c1", 0.1, seed=1), *config("c3", 0.1, attention="flex", seed=1))
+    t = C(a, b)
+    for col in ("config_id", "label", "status_a", "status_b", "a_value", "a_ci_low", "a_ci_high", "b_value",
+                "b_ci_low", "b_ci_high", "ratio", "p_value", "verdict"):
+        assert col in t.columns, col
+    assert list(t["config_id"]) == ["c1", "c2", "c3"]
+    assert set(t["verdict"]) <= set(compare.VERDICTS)
+    assert one(t, "c2")["verdict"] == "only in A" and one(t, "c3")["verdict"] == "only in B"
+    assert one(t, "c2")["ratio"] is None and one(t, "c3")["status_a"] is None
+    assert one(t, "c1")["label"] == "attention=eager"
+
+
+def test_slower_and_faster_for_throughput():
+    a = frame(*config("c1", 0.100))
+    slow = frame(*config("c1", 0.125, seed=1))          # 25% longer steps: 20% less throughput
+    fast = frame(*config("c1", 0.080, seed=1))
+    r = one(C(a, slow))
+    assert r["verdict"] == "slower" and r["worse"]
+    assert r["ratio"] == pytest.approx(0.8, rel=0.03)
+    assert r["test"] == "mann-whitney" and r["p_value"] < 1e-6 and r["samples"] == "steps" and r["a_n"] == 40
+    assert r["a_ci_low"] <= r["a_value"] <= r["a_ci_high"]
+    assert r["a_value"] == pytest.approx(1024 / 0.1, rel=0.02)  # median per-step throughput
+    f = one(C(a, fast))
+    assert f["verdict"] == "faster" and not f["worse"] and f["ratio"] > 1.2
+
+
+def test_lower_is_better_for_step_time_and_memory():
+    a = frame(*config("c1", 0.100, rss=400e6))
+    b = frame(*config("c1", 0.125, seed=1, rss=300e6))
+    assert one(C(a, b, "step_time_s"))["verdict"] == "slower"        # longer steps
+    assert one(C(a, b, "step_time_s"))["ratio"] == pytest.approx(1.25, rel=0.03)
+    m = one(C(a, b, "peak_rss_bytes"))                                # less memory: better
+    assert m["verdict"] == "faster" and m["samples"] == "repeats" and m["a_n"] == 2
+    assert compare.higher_is_better("tokens_per_s") and not compare.higher_is_better("peak_allocated_bytes")
+
+
+def test_same_within_noise_when_not_significant():
+    a = frame(*config("c1", 0.100))
+    b = frame(*config("c1", 0.100, seed=9))               # same distribution, other draws
+    r = one(C(a, b))
+    assert r["verdict"] == "same within noise" and r["p_value"] > 0.05 and not r["worse"]
+
+
+def test_significant_but_within_the_threshold_is_same_within_noise():
+    a = frame(*config("c1", 0.100))
+    b = frame(*config("c1", 0.103, seed=1))               # 3% slower, very consistent steps
+    assert one(C(a, b))["verdict"] == "slower"            # no threshold: significance alone
+    r = one(C(a, b, threshold=0.05))
+    assert r["verdict"] == "same within noise" and r["p_value"] < 0.05 and "threshold" in r["note"]
+    assert one(C(a, b, threshold=0.02))["verdict"] == "slower"
+
+
+def test_large_but_noisy_change_is_not_a_verdict():
+    # 2 steps per side cannot make Mann-Whitney reach 0.05; the bootstrap CIs overlap
+    a = frame(row("c1", 0, step_times=[0.1, 0.3]))
+    b = frame(row("c1", 0, step_times=[0.15, 0.35]))
+    r = one(C(a, b))
+    assert r["test"] == "ci-overlap" and math.isnan(r["p_value"]) and r["verdict"] == "same within noise"
+
+
+def test_few_samples_with_separated_cis_is_significant():
+    a = frame(row("c1", 0, rss=400e6), row("c1", 1, rss=401e6))
+    b = frame(row("c1", 0, rss=500e6), row("c1", 1, rss=502e6))
+    r = one(C(a, b, "peak_rss_bytes"))
+    assert r["test"] == "ci-overlap" and r["verdict"] == "slower"      # hungrier
+    assert one(C(a, b, "peak_rss_bytes", threshold=0.30))["verdict"] == "same within noise"
+
+
+def test_deterministic_metric_uses_the_threshold_alone():
+    a = frame(*config("c1", 0.1, hardware_flops_per_step=6.0e9))
+    b = frame(*config("c1", 0.1, seed=1, hardware_flops_per_step=6.3e9))   # +5% FLOPs, no spread at all
+    r = one(C(a, b, "hardware_flops_per_step"))
+    assert r["test"] == "threshold" and r["verdict"] == "slower" and r["ratio"] == pytest.approx(1.05)
+    assert one(C(a, b, "hardware_flops_per_step", threshold=0.10))["verdict"] == "same within noise"
+    assert one(C(a, a, "hardware_flops_per_step"))["verdict"] == "same within noise"
+
+
+@pytest.mark.parametrize("sa,sb,verdict,worse", [
+    ("ok", "oom", "status changed", True),
+    ("ok", "error", "status changed", True),
+    ("ok", "skipped", "status changed", True),
+    ("oom", "ok", "status changed", False),
+    ("oom", "oom", "same within noise", False),
+])
+def test_status_changes(sa, sb, verdict, worse):
+    a, b = frame(row("c1", 0, status=sa)), frame(row("c1", 0, status=sb))
+    r = one(C(a, b))
+    assert (r["verdict"], bool(r["worse"]), r["ratio"]) == (verdict, worse, None)
+    assert (r["status_a"], r["status_b"]) == (sa, sb)
+
+
+def test_one_failed_repeat_is_the_config_status():
+    a = frame(*config("c1", 0.1))
+    b = frame(row("c1", 0, step_times=steps(0.1)), row("c1", 1, status="error"))
+    r = one(C(a, b))
+    assert r["status_b"] == "error" and r["verdict"] == "status changed" and r["worse"]
+
+
+def test_missing_config_is_worse_only_when_it_was_ok():
+    a = frame(*config("c1", 0.1), row("c2", 0, status="oom", attention="sdpa"))
+    b = frame(*config("c1", 0.1, seed=1))
+    t = C(a, b)
+    assert one(t, "c2")["verdict"] == "only in A" and not one(t, "c2")["worse"]
+    t = C(frame(*config("c1", 0.1), *config("c2", 0.1, attention="sdpa")), b)
+    assert one(t, "c2")["worse"]
+
+
+def test_direction_override_and_bad_input():
+    a, b = frame(*config("c1", 0.1)), frame(*config("c1", 0.125, seed=1))
+    assert one(C(a, b, "step_time_s", higher_better=True))["verdict"] == "faster"
+    with pytest.raises(compare.CompareError, match="'nope' has no value.*tokens_per_s"):
+        C(a, b, "nope")
+    with pytest.raises(compare.CompareError, match="peak_rss_bytes"):
+        C(a, b, "peak_allocated_bytes")          # a CPU run: the message points at the CPU's memory column
+    with pytest.raises(compare.CompareError, match="level"):
+        C(a, b, level=1.5)
+    with pytest.raises(compare.CompareError, match="magnitude"):
+        C(a, b, threshold=-0.05)
+
+
+def test_runs_without_ok_rows_compare_on_status_only():
+    a, b = frame(row("c1", 0, status="error")), frame(row("c1", 0, status="error"))
+    assert one(C(a, b, "anything"))["verdict"] == "same within noise"
