@@ -49,7 +49,52 @@ def parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("table", help="print the summary table of stored runs")
     t.add_argument("run_dirs", nargs="+")
+
+    _compare_parsers(sub)
     return p
+
+
+def _compare_parsers(sub):
+    """compare, gate, baseline save, export (benchbench/commands/compare.py, gate.py, export.py)."""
+    c = sub.add_parser("compare", help="join runs on config id: values with CIs, ratio, verdict (or --by axes)")
+    c.add_argument("run_dirs", nargs="+", metavar="RUN", help="RUN_A RUN_B [RUN_C...]: each later run against RUN_A")
+    c.add_argument("--by", help="AXIS[,AXIS]: a matrix of ratios (one run: the axes against each other)")
+    c.add_argument("--metric", default="tokens_per_s", help="a row column, e.g. tokens_per_s, step_time_s, peak_rss_bytes")
+    c.add_argument("--level", type=float, default=0.05, help="significance level (default 0.05)")
+    c.add_argument("--threshold", type=float, metavar="PCT", help="a change must also exceed PCT percent to be a verdict")
+    c.add_argument("--markdown", metavar="FILE", help="also write the tables as markdown")
+
+    g = sub.add_parser("gate", help="check a run against a baseline: exit 0 ok, 1 regression, 2 bad input")
+    g.add_argument("run_dir", metavar="RUN")
+    g.add_argument("--baseline", required=True, metavar="FILE", help="baselines/<name>.json")
+    g.add_argument("--rule", action="append", metavar="RULE",
+                   help='"tokens_per_s:-5%%" (drop > 5%% regresses), "peak_rss_bytes:+3%%"; repeatable; '
+                        "default: the baseline's rules")
+    g.add_argument("--level", type=float, default=0.05, help="significance level (default 0.05)")
+    g.add_argument("--markdown", metavar="FILE", help="write a pull-request comment (verdict first)")
+    g.add_argument("--allow-env-change", action="store_true",
+                   help="compare even if GPU model, driver major, torch or CUDA version differ")
+
+    b = sub.add_parser("baseline", help="baseline save RUN --name NAME: write baselines/NAME.json")
+    bsub = b.add_subparsers(dest="baseline_command", required=True)
+    bs = bsub.add_parser("save", help="write baselines/NAME.json from a run")
+    bs.add_argument("run_dir", metavar="RUN")
+    bs.add_argument("--name", required=True)
+    bs.add_argument("--dir", default="baselines", help="where baselines go (default baselines/)")
+    bs.add_argument("--rule", action="append", metavar="RULE", help="default gate rules stored in the file")
+    bs.add_argument("--note", help="free text stored in the file (e.g. where the thresholds come from)")
+    bs.add_argument("--force", action="store_true", help="replace an existing baseline")
+
+    e = sub.add_parser("export", help="write a run in another tool's format")
+    e.add_argument("run_dir", metavar="RUN")
+    e.add_argument("--format", required=True, choices=("pytest-benchmark",))
+    e.add_argument("--output", "-o", metavar="FILE", help="default: RUN/<format>.json")
+
+
+def _compare_handlers() -> dict:
+    from benchbench.commands import compare, export, gate
+
+    return {"compare": compare.main, "gate": gate.main_gate, "baseline": gate.main_baseline, "export": export.main}
 
 
 def main(argv=None) -> int:
@@ -64,6 +109,7 @@ def main(argv=None) -> int:
         from benchbench.commands import listing, run
 
         handlers = {"run": run.main, "list": listing.main_list, "table": listing.main_table}
+        handlers.update(_compare_handlers())
         return handlers[args.command](args)
     except SuiteError as e:
         for problem in e.problems:

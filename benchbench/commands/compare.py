@@ -1,0 +1,89 @@
+"""`benchbench compare RUN_A RUN_B... [--by AXES] [--metric M] [--markdown FILE]`.
+
+Two or more runs: every later run against the first, one table each (or a --by matrix). One run
+with --by: the axes against each other inside the run (e.g. a precision x attention speedup matrix).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.markup import escape
+from rich.table import Table
+
+from benchbench import compare, markdown, pivot, results
+from benchbench.commands.run import UsageError, console
+
+STYLE = {"faster": "green", "slower": "red", "status changed": "magenta", "only in A": "yellow", "only in B": "yellow"}
+
+
+@contextmanager
+def usage_errors():
+    """Library input errors become UsageError: one line, exit 2."""
+    try:
+        yield
+    except (compare.CompareError, pivot.PivotError) as e:
+        raise UsageError(str(e)) from None
+
+
+def render(t, a_name: str, b_name: str) -> Table:
+    metric = t.attrs.get("metric", "")
+    table = Table(title=escape(f"{metric}: {b_name} vs {a_name} (median, 95% CI; p: Mann-Whitney U)"), title_justify="left")
+    for col in ("config", a_name, b_name, "ratio", "p", "verdict"):
+        table.add_column(escape(col), justify="left" if col in ("config", "verdict") else "right")
+    for _, r in t.iterrows():
+        ratio = "-" if r["ratio"] is None or r["ratio"] != r["ratio"] else f"{r['ratio']:.3f}x"
+        p = "-" if r["p_value"] != r["p_value"] else f"{r['p_value']:.2g}"
+        style = STYLE.get(r["verdict"])
+        verdict = escape(r["verdict"] + (f" ({r['note']})" if r["note"] else ""))
+        table.add_row(escape(r["label"]), escape(markdown._cell(r, "a", metric)), escape(markdown._cell(r, "b", metric)),
+                      ratio, p, f"[{style}]{verdict}[/]" if style else verdict)
+    return table
+
+
+def render_pivot(p, title: str) -> Table:
+    table = Table(title=escape(title), title_justify="left")
+    for c in p.columns:
+        table.add_column(escape(str(c)))
+    for row in p.itertuples(index=False):
+        table.add_row(*(escape(str(v)) for v in row))
+    return table
+
+
+def main(args) -> int:
+    by = [a.strip() for a in args.by.split(",") if a.strip()] if args.by else []
+    if len(args.run_dirs) == 1 and not by:
+        raise UsageError("compare needs two runs (RUN_A RUN_B), or one run with --by AXIS[,AXIS]")
+    frames = [results.load(d) for d in args.run_dirs]
+    for d, f in zip(args.run_dirs, frames):
+        if f.empty:
+            raise UsageError(f"{d}: the run has no rows")
+    out = console()
+    md = []
+    with usage_errors():
+        if len(frames) == 1:
+            run_json = Path(args.run_dirs[0]) / "run.json"
+            ref = results.read_json(run_json).get("baseline_config_id") if run_json.exists() else None
+            p = pivot.single_run(frames[0], by, args.metric, ref, level=args.level)
+            ref_text = ", ".join(f"{k}={v}" for k, v in p.attrs["reference"].items())
+            title = f"{args.metric} relative to {ref_text} ({args.run_dirs[0]})"
+            out.print(render_pivot(p, title))
+            md += [f"**{title}**", "", pivot.to_markdown(p), ""]
+        for d, f in zip(args.run_dirs[1:], frames[1:]):
+            t = compare.compare(frames[0], f, args.metric, level=args.level,
+                                threshold=args.threshold / 100 if args.threshold is not None else None)
+            a_name, b_name = args.run_dirs[0], d
+            if by:
+                p = pivot.two_runs(t, frames[0], f, by)
+                title = f"{args.metric}: {b_name} / {a_name}"
+                out.print(render_pivot(p, title))
+                md += [f"**{title}**", "", pivot.to_markdown(p), ""]
+            else:
+                out.print(render(t, a_name, b_name))
+                md += [f"**{args.metric}: `{b_name}` vs `{a_name}`**", "", markdown.compare_table(t, "A", "B"), ""]
+            counts = t["verdict"].value_counts().to_dict()
+            out.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    if args.markdown:
+        Path(args.markdown).write_text("\n".join(md))
+    return 0

@@ -1,0 +1,54 @@
+"""`benchbench gate RUN --baseline FILE [--rule R]... [--markdown FILE] [--allow-env-change]` and
+`benchbench baseline save RUN --name NAME [--rule R]...`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.markup import escape
+
+from benchbench import baseline, compare, gate, markdown
+from benchbench.commands.compare import render
+from benchbench.commands.run import UsageError, console
+
+
+def main_gate(args) -> int:
+    try:
+        base = baseline.load(args.baseline)
+        rows, run, env = baseline.read_run(args.run_dir)
+        if rows.empty:
+            raise UsageError(f"{args.run_dir}: the run has no rows")
+        rules = [gate.parse_rule(r) for r in args.rule] if args.rule else None
+        res = gate.check(base, rows, run, env, rules, level=args.level, allow_env_change=args.allow_env_change)
+    except (baseline.BaselineError, gate.GateError, compare.CompareError) as e:
+        raise UsageError(str(e)) from None
+    out = console()
+    for t in res.tables.values():
+        out.print(render(t, "baseline", "run"))
+    text = markdown.gate_summary(res, str(args.baseline), str(args.run_dir), args.level)
+    if args.markdown:
+        Path(args.markdown).write_text(text)
+    reg = res.regressions
+    err = console(stderr=True)
+    for line in (*[f"environment changed (allowed): {c}" for c in res.env_changes], *[f"note: {n}" for n in res.notes]):
+        err.print(escape(line), highlight=False, soft_wrap=True)
+    if len(reg):
+        for _, r in reg.iterrows():
+            what = f"{r['change']:+.1%}" if r["change"] is not None and r["change"] == r["change"] else r["note"] or r["verdict"]
+            err.print(escape(f"regression: {r['rule']} {r['label']} ({r['config_id']}): {r['verdict']}, {what}"),
+                      highlight=False, soft_wrap=True)
+        err.print(f"gate: FAIL ({len(reg)} regressions)", highlight=False)
+    else:
+        err.print(f"gate: PASS ({', '.join(str(r) for r in res.rules)})", highlight=False)
+    return res.exit_code
+
+
+def main_baseline(args) -> int:
+    try:
+        for r in args.rule or []:
+            gate.parse_rule(r)
+        path = baseline.save(args.run_dir, args.name, args.dir, args.rule, args.note or "", args.force)
+    except (baseline.BaselineError, gate.GateError) as e:
+        raise UsageError(str(e)) from None
+    console(stderr=True).print(escape(f"baseline written: {path}"), highlight=False, soft_wrap=True)
+    return 0

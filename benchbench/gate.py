@@ -1,0 +1,156 @@
+"""The CI gate: a run against a baseline, rule by rule; exit 0 (nothing regressed) or 1 (something did).
+
+A rule is "metric:<sign><percent>%", e.g. "tokens_per_s:-5%" (a drop of more than 5% is a
+regression) or "peak_rss_bytes:+3%" (a rise of more than 3%). The sign says which direction is
+bad; it may be left out for metrics whose good direction is known (compare.higher_is_better).
+A config regresses on a rule when compare() calls it worse: the change exceeds the threshold and
+is significant (deterministic metrics: the threshold alone), or it was ok in the baseline and is
+now oom/error/timeout/killed/skipped or missing.
+
+Input problems (a rule that does not parse, a metric neither run measured, a baseline from another
+suite or machine) raise GateError: the CLI's exit 2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from benchbench import compare
+from benchbench.baseline import Baseline
+
+RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([+-]?)\s*(\d+(?:\.\d+)?)\s*%\s*$")
+RULE_FORMS = "metric:-N% (a drop of more than N% regresses) or metric:+N% (a rise of more than N%)"
+# What the environment check compares: (env.json key, what it is called in messages)
+ENV_KEYS = (("gpu_name", "GPU model"), ("driver_major", "NVIDIA driver major version"),
+            ("torch_version", "torch version"), ("cuda_version", "CUDA version"))
+ENV_NOTES = (("cpu_model", "CPU model"), ("cpu_count", "CPU count"), ("gpu_count", "GPU count"))
+
+
+class GateError(Exception):
+    """Bad gate input; the message names the rule, file or key and the allowed values."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    metric: str
+    threshold: float        # relative magnitude: 0.05 = 5%
+    higher_is_better: bool  # the sign: "-" means a drop is bad
+
+    def __str__(self) -> str:
+        return f"{self.metric}:{'-' if self.higher_is_better else '+'}{self.threshold * 100:g}%"
+
+
+def known_direction(metric: str) -> bool | None:
+    """True: higher is better; False: lower is better; None: unknown (the rule must give a sign)."""
+    if compare.higher_is_better(metric):
+        return True
+    if metric.startswith(compare.STEP_TIME) or metric.endswith(("_s", "_bytes", "_j", "_w", "_flops_per_step")):
+        return False
+    return None
+
+
+def parse_rule(text: str) -> Rule:
+    m = RULE.match(text)
+    if not m:
+        raise GateError(f"rule {text!r}: expected {RULE_FORMS}, e.g. tokens_per_s:-5% or peak_rss_bytes:+3%")
+    metric, sign, pct = m.group(1), m.group(2), float(m.group(3))
+    known = known_direction(metric)
+    if not sign:
+        if known is None:
+            raise GateError(f"rule {text!r}: {metric} has no known good direction; write {metric}:-{pct:g}% "
+                            f"(higher is better) or {metric}:+{pct:g}% (lower is better)")
+        return Rule(metric, pct / 100, known)
+    higher = sign == "-"
+    if known is not None and known != higher:
+        good = "higher" if known else "lower"
+        raise GateError(f"rule {text!r}: for {metric} {good} is better, so a regression is a "
+                        f"{'drop' if known else 'rise'}: write {metric}:{'-' if known else '+'}{pct:g}%")
+    return Rule(metric, pct / 100, higher)
+
+
+def default_rules(df: pd.DataFrame) -> list[Rule]:
+    """Throughput must not drop by 5%, peak memory must not rise by 5% (allocator peak on a GPU, RSS on a CPU)."""
+    ok = df[df["status"] == "ok"]
+    thr = "tokens_per_s" if "tokens_per_s" in ok and ok["tokens_per_s"].notna().any() else "samples_per_s"
+    mem = "peak_allocated_bytes" if "peak_allocated_bytes" in ok and ok["peak_allocated_bytes"].notna().any() \
+        else "peak_rss_bytes"
+    return [Rule(thr, 0.05, True), Rule(mem, 0.05, False)]
+
+
+def _env_value(env: dict, key: str):
+    if key == "driver_major":
+        d = env.get("driver_version")
+        return str(d).split(".")[0] if d else None
+    return env.get(key)
+
+
+def env_differences(base: dict, run: dict, keys=ENV_KEYS) -> list[str]:
+    """'torch version: 2.13.0+cpu (baseline) vs 2.14.0 (run)' for each key that differs."""
+    out = []
+    for key, what in keys:
+        a, b = _env_value(base, key), _env_value(run, key)
+        if a != b:
+            out.append(f"{what}: {a if a is not None else 'none'} (baseline) vs {b if b is not None else 'none'} (run)")
+    return out
+
+
+def check_inputs(base: Baseline, run: dict):
+    """Refuse a baseline that cannot be compared with this run (another suite, --smoke vs full)."""
+    where = str(base.path)
+    if base.data.get("suite") != run.get("suite"):
+        raise GateError(f"{where} is a baseline of suite {base.data.get('suite')!r}, the run is of suite "
+                        f"{run.get('suite')!r}; gate a run against a baseline of its own suite")
+    if bool(base.data.get("smoke")) != bool(run.get("smoke")):
+        raise GateError(f"{where} was made {'with' if base.data.get('smoke') else 'without'} --smoke and the run "
+                        f"{'with' if run.get('smoke') else 'without'}: their configs differ; use a baseline made like the run")
+
+
+@dataclass
+class GateResult:
+    rules: list[Rule]
+    tables: dict[str, pd.DataFrame]          # str(rule) -> compare() table
+    env_changes: list[str] = field(default_factory=list)   # refused unless allowed; listed in the markdown
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> pd.DataFrame:
+        """One row per (rule, config) that regressed."""
+        parts = [t.assign(rule=name)[t["worse"]] for name, t in self.tables.items()]
+        parts = [p for p in parts if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["rule", "config_id"])
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if len(self.regressions) else 0
+
+
+def check(base: Baseline, run_rows: pd.DataFrame, run: dict, run_env: dict, rules: list[Rule] | None = None,
+          level: float = 0.05, allow_env_change: bool = False) -> GateResult:
+    check_inputs(base, run)
+    changes = env_differences(base.env, run_env)
+    if changes and not allow_env_change:
+        raise GateError(f"the run's environment differs from {base.path}'s: " + "; ".join(changes) +
+                        ". Numbers from different software or hardware are not comparable; make a baseline on "
+                        "this environment (benchbench baseline save RUN --name NAME), or pass --allow-env-change")
+    notes = [f"{d} (not refused)" for d in env_differences(base.env, run_env, ENV_NOTES)]
+    if base.data.get("suite_sha256") and run.get("suite_sha256") and base.data["suite_sha256"] != run["suite_sha256"]:
+        notes.append("the suite file changed since the baseline (suite_sha256 differs); configs are joined on config_id")
+    common = set(base.rows["config_id"]) & set(run_rows["config_id"]) if len(run_rows) else set()
+    if not common:
+        raise GateError(f"no config of the run is in {base.path} (config ids {sorted(set(run_rows.get('config_id', [])))[:4]} "
+                        f"vs {sorted(set(base.rows['config_id']))[:4]}): the suite's configs or benchbench's config ids "
+                        f"changed; re-create the baseline (benchbench baseline save RUN --name {base.path.stem} --force)")
+    if rules is None:
+        rules = [parse_rule(r) for r in base.rules] if base.rules else default_rules(base.rows)
+    tables = {}
+    for rule in rules:
+        try:
+            t = compare.compare(base.rows, run_rows, rule.metric, level=level, threshold=rule.threshold,
+                                higher_better=rule.higher_is_better)
+        except compare.CompareError as e:
+            raise GateError(f"rule {rule}: {e}".replace("run A", f"baseline {base.path}").replace("run B", "the run")) from None
+        tables[str(rule)] = t
+    return GateResult(rules=rules, tables=tables, env_changes=changes, notes=notes)
