@@ -27,9 +27,21 @@ def usage_errors():
         raise UsageError(str(e)) from None
 
 
+def heading(t, a_name: str, b_name: str) -> str:
+    thr = t.attrs.get("threshold")
+    return (f"{t.attrs.get('metric', '')}: {b_name} vs {a_name} (median [95% CI]; p: Mann-Whitney U"
+            + (f"; threshold {thr:.0%})" if thr is not None else ")"))
+
+
+def show(out, title: str, table: Table):
+    """The title on a line of its own (never folded into the table's width), then the table."""
+    out.print(escape(title), highlight=False, soft_wrap=True)
+    out.print(table)
+
+
 def render(t, a_name: str, b_name: str) -> Table:
     metric = t.attrs.get("metric", "")
-    table = Table(title=escape(f"{metric}: {b_name} vs {a_name} (median, 95% CI; p: Mann-Whitney U)"), title_justify="left")
+    table = Table()
     for col in ("config", a_name, b_name, "ratio", "p", "verdict"):
         table.add_column(escape(col), justify="left" if col in ("config", "verdict") else "right")
     for _, r in t.iterrows():
@@ -42,8 +54,8 @@ def render(t, a_name: str, b_name: str) -> Table:
     return table
 
 
-def render_pivot(p, title: str) -> Table:
-    table = Table(title=escape(title), title_justify="left")
+def render_pivot(p) -> Table:
+    table = Table()
     for c in p.columns:
         table.add_column(escape(str(c)))
     for row in p.itertuples(index=False):
@@ -68,7 +80,7 @@ def main(args) -> int:
             p = pivot.single_run(frames[0], by, args.metric, ref, level=args.level)
             ref_text = ", ".join(f"{k}={v}" for k, v in p.attrs["reference"].items())
             title = f"{args.metric} relative to {ref_text} ({args.run_dirs[0]})"
-            out.print(render_pivot(p, title))
+            show(out, title, render_pivot(p))
             md += [f"**{title}**", "", pivot.to_markdown(p), ""]
         for d, f in zip(args.run_dirs[1:], frames[1:]):
             t = compare.compare(frames[0], f, args.metric, level=args.level,
@@ -77,10 +89,10 @@ def main(args) -> int:
             if by:
                 p = pivot.two_runs(t, frames[0], f, by)
                 title = f"{args.metric}: {b_name} / {a_name}"
-                out.print(render_pivot(p, title))
+                show(out, title, render_pivot(p))
                 md += [f"**{title}**", "", pivot.to_markdown(p), ""]
             else:
-                out.print(render(t, a_name, b_name))
+                show(out, heading(t, a_name, b_name), render(t, a_name, b_name))
                 md += [f"**{args.metric}: `{b_name}` vs `{a_name}`**", "", markdown.compare_table(t, "A", "B"), ""]
             counts = t["verdict"].value_counts().to_dict()
             out.print(", ".join(f"{k}: {v}" for k, v in counts.items()))

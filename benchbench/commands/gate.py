@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from benchbench import baseline, compare, gate, markdown
-from benchbench.commands.compare import render
+from benchbench.commands.compare import heading, render, show
 from benchbench.commands.run import UsageError, console
 
 
@@ -23,8 +23,8 @@ def main_gate(args) -> int:
     except (baseline.BaselineError, gate.GateError, compare.CompareError) as e:
         raise UsageError(str(e)) from None
     out = console()
-    for t in res.tables.values():
-        out.print(render(t, "baseline", "run"))
+    for name, t in res.tables.items():
+        show(out, f"rule {name}: " + heading(t, "baseline", "run"), render(t, "baseline", "run"))
     text = markdown.gate_summary(res, str(args.baseline), str(args.run_dir), args.level)
     if args.markdown:
         Path(args.markdown).write_text(text)
