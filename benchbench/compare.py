@@ -27,18 +27,14 @@ from benchbench import stats, tables
 
 VERDICTS = ("faster", "slower", "same within noise", "only in A", "only in B", "status changed")
 
-# metric -> (numerator column per step, scale, step-time list): per-step sample = numerator * scale / time
+# metric -> (numerator column per step, scale): the metric's per-step sample is numerator / step time
 PER_STEP = {
-    "tokens_per_s": ("tokens_per_step", 1.0, "step_times_s"),
-    "samples_per_s": ("samples_per_step", 1.0, "step_times_s"),
-    "model_tflops_per_s": ("model_flops_per_step", 1e-12, "step_times_s"),
-    "hardware_tflops_per_s": ("hardware_flops_per_step", 1e-12, "step_times_s"),
-    # per CPU second of the worker process (CPU runs): barely moved by other jobs on shared cores
-    "tokens_per_cpu_s": ("tokens_per_step", 1.0, "step_cpu_times_s"),
-    "samples_per_cpu_s": ("samples_per_step", 1.0, "step_cpu_times_s"),
+    "tokens_per_s": ("tokens_per_step", 1.0),
+    "samples_per_s": ("samples_per_step", 1.0),
+    "model_tflops_per_s": ("model_flops_per_step", 1e-12),
+    "hardware_tflops_per_s": ("hardware_flops_per_step", 1e-12),
 }
 STEP_TIME = "step_time_s"  # step_time_s and step_time_s_<stat>: the step times themselves
-STEP_LISTS = {STEP_TIME: "step_times_s", "step_cpu_time_s": "step_cpu_times_s"}
 DETERMINISTIC = {
     "model_flops_per_step", "hardware_flops_per_step", "n_params", "params_bytes", "grads_bytes",
     "optimizer_state_bytes", "peak_allocated_bytes", "peak_reserved_bytes", "steady_allocated_bytes",
@@ -46,7 +42,7 @@ DETERMINISTIC = {
     "tokens_per_step", "samples_per_step", "effective_batch",
 }
 DETERMINISTIC_DEFAULT_THRESHOLD = 0.01
-HIGHER_IS_BETTER_SUFFIXES = ("_per_s", "_per_cpu_s", "_per_j", "mfu", "hfu", "_util_pct_mean")
+HIGHER_IS_BETTER_SUFFIXES = ("_per_s", "_per_j", "mfu", "hfu", "_util_pct_mean")
 
 
 class CompareError(ValueError):
@@ -61,57 +57,42 @@ def is_deterministic(metric: str) -> bool:
     return metric in DETERMINISTIC
 
 
-def _base(metric: str) -> str:
-    """step_time_s_median -> step_time_s: the step-list metric a summary column belongs to."""
-    return next((m for m in STEP_LISTS if metric == m or metric.startswith(m + "_")), metric)
-
-
-def _has_list(ok: pd.DataFrame, col: str) -> bool:
-    return col in ok and ok[col].map(lambda v: isinstance(v, (list, np.ndarray)) and len(v) > 0).any()
-
-
 def available_metrics(df: pd.DataFrame) -> list[str]:
-    """Numeric columns with a value in some ok row, plus the per-step metrics: what --metric accepts."""
+    """Numeric columns with a value in some ok row, plus step_time_s: what --metric accepts."""
     ok = df[df["status"] == "ok"] if "status" in df else df
     skip = {"schema_version", "repeat", "exit_code", "seed", "world_size", "warmup_steps", "measured_steps",
             "repeats", "timeout_s", "lr", "grad_accum", "checkpoint_k", "batch_size", "seq_len", "image_size"}
     cols = [c for c in ok.columns if c not in skip and pd.api.types.is_numeric_dtype(ok[c]) and ok[c].notna().any()
             and not pd.api.types.is_bool_dtype(ok[c])]
-    derived = [m for m, lst in STEP_LISTS.items() if _has_list(ok, lst)]
-    derived += [m for m, (num, _, lst) in PER_STEP.items() if _has_list(ok, lst) and num in ok]
-    return sorted(set(cols) | set(derived))
+    return sorted(set(cols) | ({STEP_TIME} if "step_times_s" in ok else set()))
 
 
 def check_metric(df: pd.DataFrame, metric: str, name: str = "run"):
     ok = df[df["status"] == "ok"] if "status" in df else df
     if ok.empty:  # nothing ran: the verdicts come from the statuses alone
         return
-    if metric in available_metrics(df):
+    if metric == STEP_TIME and "step_times_s" in ok:
         return
-    avail = available_metrics(df)
-    hint = ""
-    if metric.startswith("peak_"):
-        hint = " (a CPU run measures peak_rss_bytes, not the CUDA allocator's peaks)"
-    elif "cpu" in metric:
-        hint = " (CPU time per step is recorded on CPU devices at world_size 1 only)"
-    raise CompareError(f"{name}: metric {metric!r} has no value in any ok row{hint}; "
-                       f"metrics with values: {', '.join(avail)}")
+    if metric not in ok.columns or not ok[metric].notna().any():
+        avail = available_metrics(df)
+        hint = " (a CPU run measures peak_rss_bytes, not the CUDA allocator's peaks)" if metric.startswith("peak_") else ""
+        raise CompareError(f"{name}: metric {metric!r} has no value in any ok row{hint}; "
+                           f"metrics with values: {', '.join(avail)}")
 
 
 def samples(rows: pd.DataFrame, metric: str) -> tuple[list[np.ndarray], str]:
     """The metric's samples in the ok rows of one config, grouped by repeat: (groups, kind)."""
     ok = rows[rows["status"] == "ok"]
-    base = _base(metric)
-    lst = STEP_LISTS.get(base) or (PER_STEP[base][2] if base in PER_STEP else None)
-    if lst and lst in ok:
+    base = STEP_TIME if metric.startswith(STEP_TIME) else metric
+    if (base == STEP_TIME or base in PER_STEP) and "step_times_s" in ok:
         groups = []
         for _, r in ok.iterrows():
-            t = np.asarray(r[lst] if isinstance(r[lst], (list, np.ndarray)) else [], dtype=float)
+            t = np.asarray(r["step_times_s"] if isinstance(r["step_times_s"], (list, np.ndarray)) else [], dtype=float)
             t = t[np.isfinite(t) & (t > 0)]
-            if base in STEP_LISTS:
+            if base == STEP_TIME:
                 groups.append(t)
             else:
-                num, scale, _ = PER_STEP[base]
+                num, scale = PER_STEP[base]
                 n = r.get(num)
                 if n is None or pd.isna(n):
                     groups = []

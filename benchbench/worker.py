@@ -96,7 +96,7 @@ def _warmup(ctx: Context, steps: int) -> dict:
     return out
 
 
-def _timed_window(ctx: Context, steps: int, active: list) -> tuple[list[float], float, torch.Tensor, list | None]:
+def _timed_window(ctx: Context, steps: int, active: list) -> tuple[list[float], float, torch.Tensor]:
     """The measured steps: collectors started before, stopped after; nothing else inside."""
     timer = StepTimer(ctx.dev, steps)
     for c in active:
@@ -110,7 +110,7 @@ def _timed_window(ctx: Context, steps: int, active: list) -> tuple[list[float], 
     measured_s = time.perf_counter() - t2
     for c in reversed(active):
         c.stop()
-    return step_times, measured_s, loss, timer.step_cpu_times_s()
+    return step_times, measured_s, loss
 
 
 def _throughput(cfg: RunConfig, built, step_times: list[float], out: dict) -> dict:
@@ -146,7 +146,7 @@ def measure(cfg: RunConfig, artifacts: Path | None = None) -> dict:
     ctx, built, out = setup(cfg, artifacts)
     out.update(_warmup(ctx, cfg.warmup_steps))
     active = collectors.build(cfg, ctx)
-    step_times, out["measured_s"], loss, cpu_times = _timed_window(ctx, cfg.measured_steps, active)
+    step_times, out["measured_s"], loss = _timed_window(ctx, cfg.measured_steps, active)
     out["loss_last"] = float(loss)
     for c in active:
         c.after()  # outside the window: profiling, FLOP counting
@@ -154,9 +154,6 @@ def measure(cfg: RunConfig, artifacts: Path | None = None) -> dict:
     out.update(ctx.engine.fields())
     out["step_times_s"] = step_times
     out.update(stats.summarize(step_times, "step_time_s"))
-    if cpu_times is not None and cfg.world_size == 1:  # CPU time per step: what compare's *_per_cpu_s use
-        out["step_cpu_times_s"] = cpu_times
-        out["step_cpu_time_s_median"] = stats.summarize(cpu_times, "c")["c_median"]
     out.update(_throughput(cfg, built, step_times, out))
     return out
 

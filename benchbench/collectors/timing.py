@@ -2,9 +2,7 @@
 
 CUDA: one event recorded before the first step and after every step; step i is the GPU time
 between events i and i+1 (back to back, so launch gaps count, as they cost real time). Events
-are read after one synchronize at the end. CPU: time.perf_counter at the same points, and
-time.process_time (the CPU time of all the process's threads): a step's CPU time barely moves
-when other jobs share the cores, its wall time does (the gate's load-robust metric on shared CPUs).
+are read after one synchronize at the end. CPU: time.perf_counter at the same points.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ class StepTimer:
     def __init__(self, dev, steps: int):
         self.cuda = dev.type == "cuda"
         self.marks: list = []
-        self.cpu_marks: list[float] = []
         if self.cuda:
             self.events = [torch.cuda.Event(enable_timing=True) for _ in range(steps + 1)]
 
@@ -29,7 +26,6 @@ class StepTimer:
             self.marks.append(None)
         else:
             self.marks.append(time.perf_counter())
-            self.cpu_marks.append(time.process_time())
 
     def step_times_s(self) -> list[float]:
         if self.cuda:
@@ -37,12 +33,6 @@ class StepTimer:
             ev = self.events[: len(self.marks)]
             return [a.elapsed_time(b) / 1e3 for a, b in zip(ev, ev[1:])]
         return [b - a for a, b in zip(self.marks, self.marks[1:])]
-
-    def step_cpu_times_s(self) -> list[float] | None:
-        """CPU seconds the process spent in each step (CPU devices; None on CUDA)."""
-        if self.cuda:
-            return None
-        return [b - a for a, b in zip(self.cpu_marks, self.cpu_marks[1:])]
 
 
 def synchronize(dev):

@@ -141,18 +141,3 @@ def test_direction_override_and_bad_input():
 def test_runs_without_ok_rows_compare_on_status_only():
     a, b = frame(row("c1", 0, status="error")), frame(row("c1", 0, status="error"))
     assert one(C(a, b, "anything"))["verdict"] == "same within noise"
-
-
-def test_throughput_per_cpu_second_uses_the_cpu_time_lists():
-    def with_cpu(rows, cpu_scale):
-        return [{**r, "step_cpu_times_s": [t * cpu_scale for t in r["step_times_s"]]} for r in rows]
-
-    a = frame(*with_cpu(config("c1", 0.1), 1.0))
-    b = frame(*with_cpu(config("c1", 0.3, seed=1), 1 / 3))   # 3x the wall time, the same CPU time: a loaded machine
-    assert one(C(a, b))["verdict"] == "slower"
-    r = one(C(a, b, "tokens_per_cpu_s", threshold=0.05))
-    assert r["verdict"] == "same within noise" and r["samples"] == "steps" and r["a_n"] == 40
-    assert compare.higher_is_better("tokens_per_cpu_s")
-    assert one(C(a, b, "step_cpu_time_s"))["ratio"] == pytest.approx(1.0, rel=0.05)
-    with pytest.raises(compare.CompareError, match="CPU devices at world_size 1"):
-        C(frame(*config("c1", 0.1)), b, "tokens_per_cpu_s")
