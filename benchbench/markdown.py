@@ -19,6 +19,8 @@ def fmt(x, metric: str = "") -> str:
             x /= 1024
     if metric.startswith("step_time_s"):
         return f"{x * 1e3:.2f} ms"
+    if abs(x) >= 1e7:  # FLOPs per step and the like
+        return f"{x:.4g}"
     if abs(x) >= 100:
         return f"{x:,.0f}"
     return f"{x:.3g}"

@@ -1,0 +1,22 @@
+"""Markdown for pull requests: number formats by unit, compare tables, pipes escaped."""
+
+from benchbench import compare, markdown
+from tests.fixtures.runs import config, frame, row
+
+
+def test_formats_follow_the_unit_in_the_name():
+    assert markdown.fmt(400 * 2**20, "peak_rss_bytes") == "400.0 MiB"
+    assert markdown.fmt(0.1123, "step_time_s_median") == "112.30 ms"
+    assert markdown.fmt(8719.4, "tokens_per_s") == "8,719"
+    assert markdown.fmt(6039797760, "hardware_flops_per_step") == "6.04e+09"
+    assert markdown.fmt(float("nan")) == "-" and markdown.fmt(None) == "-"
+
+
+def test_compare_table_rows_and_escaping():
+    a = frame(*config("c1", 0.1, attention="a|b"), row("c2", 0, status="ok", attention="sdpa"))
+    b = frame(*config("c1", 0.2, attention="a|b", seed=1), row("c2", 0, status="oom", attention="sdpa"))
+    md = markdown.compare_table(compare.compare(a, b), "base", "new")
+    lines = md.splitlines()
+    assert lines[0] == "| config | base | new | ratio | p | verdict |" and len(lines) == 4
+    assert "attention=a\\|b" in lines[2] and "| 0.49" in lines[2] and lines[2].endswith("| slower |")
+    assert "| oom |" in lines[3] and "status changed (ok -> oom)" in lines[3]
