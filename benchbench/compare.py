@@ -35,6 +35,12 @@ PER_STEP = {
     "hardware_tflops_per_s": ("hardware_flops_per_step", 1e-12),
 }
 STEP_TIME = "step_time_s"  # step_time_s and step_time_s_<stat>: the step times themselves
+# step_time_s_<stat>: that statistic of all ok steps (step_time_s alone: the median). _p05 is "the fast
+# steps", which other jobs on a shared machine disturb least. Other step_time_s_* columns (std, cv,
+# iqr, ...) are compared as per-repeat values.
+STEP_STATS = {"min": np.min, "max": np.max, "mean": np.mean, "median": np.median,
+              "p05": lambda x, axis=None: np.quantile(x, 0.05, axis=axis),
+              "p95": lambda x, axis=None: np.quantile(x, 0.95, axis=axis)}
 DETERMINISTIC = {
     "model_flops_per_step", "hardware_flops_per_step", "n_params", "params_bytes", "grads_bytes",
     "optimizer_state_bytes", "peak_allocated_bytes", "peak_reserved_bytes", "steady_allocated_bytes",
@@ -64,14 +70,15 @@ def available_metrics(df: pd.DataFrame) -> list[str]:
             "repeats", "timeout_s", "lr", "grad_accum", "checkpoint_k", "batch_size", "seq_len", "image_size"}
     cols = [c for c in ok.columns if c not in skip and pd.api.types.is_numeric_dtype(ok[c]) and ok[c].notna().any()
             and not pd.api.types.is_bool_dtype(ok[c])]
-    return sorted(set(cols) | ({STEP_TIME} if "step_times_s" in ok else set()))
+    steps = {STEP_TIME, *(f"{STEP_TIME}_{k}" for k in STEP_STATS)} if "step_times_s" in ok else set()
+    return sorted(set(cols) | steps)
 
 
 def check_metric(df: pd.DataFrame, metric: str, name: str = "run"):
     ok = df[df["status"] == "ok"] if "status" in df else df
     if ok.empty:  # nothing ran: the verdicts come from the statuses alone
         return
-    if metric == STEP_TIME and "step_times_s" in ok:
+    if "step_times_s" in ok and (metric == STEP_TIME or metric.removeprefix(STEP_TIME + "_") in STEP_STATS):
         return
     if metric not in ok.columns or not ok[metric].notna().any():
         avail = available_metrics(df)
@@ -83,7 +90,7 @@ def check_metric(df: pd.DataFrame, metric: str, name: str = "run"):
 def samples(rows: pd.DataFrame, metric: str) -> tuple[list[np.ndarray], str]:
     """The metric's samples in the ok rows of one config, grouped by repeat: (groups, kind)."""
     ok = rows[rows["status"] == "ok"]
-    base = STEP_TIME if metric.startswith(STEP_TIME) else metric
+    base = STEP_TIME if metric == STEP_TIME or metric.removeprefix(STEP_TIME + "_") in STEP_STATS else metric
     if (base == STEP_TIME or base in PER_STEP) and "step_times_s" in ok:
         groups = []
         for _, r in ok.iterrows():
@@ -106,17 +113,27 @@ def samples(rows: pd.DataFrame, metric: str) -> tuple[list[np.ndarray], str]:
     return [values[i:i + 1] for i in range(values.size)], "repeats"
 
 
+def location(metric: str):
+    """The statistic a metric's value is: np.median, or step_time_s_<stat>'s (STEP_STATS)."""
+    stat = metric.removeprefix(STEP_TIME + "_") if metric.startswith(STEP_TIME + "_") else ""
+    return STEP_STATS.get(stat, np.median)
+
+
 def summarize(groups: list[np.ndarray], metric: str) -> tuple[float, float, float, int]:
-    """(value, ci_low, ci_high, n): the median of the samples and its (grouped) bootstrap CI."""
+    """(value, ci_low, ci_high, n): the median of the samples (step_time_s_<stat>: that statistic)
+    and its (grouped) bootstrap CI."""
     flat = np.concatenate(groups) if groups else np.array([])
     if flat.size == 0:
         return math.nan, math.nan, math.nan, 0
     if is_deterministic(metric):
         v = float(np.max(flat)) if metric.startswith("peak_") else float(np.median(flat))
         return v, float(np.min(flat)), float(np.max(flat)), int(flat.size)
-    kind_steps = any(g.size > 1 for g in groups)
-    lo, hi = stats.grouped_bootstrap_ci(groups) if kind_steps else stats.bootstrap_ci(flat)
-    return float(np.median(flat)), lo, hi, int(flat.size)
+    if not any(g.size > 1 for g in groups):  # per-repeat values: one sample per repeat
+        lo, hi = stats.bootstrap_ci(flat)
+        return float(np.median(flat)), lo, hi, int(flat.size)
+    stat = location(metric)
+    lo, hi = stats.grouped_bootstrap_ci(groups, stat)
+    return float(stat(flat)), lo, hi, int(flat.size)
 
 
 def significant(a: np.ndarray, b: np.ndarray, ci_a, ci_b, level: float) -> tuple[bool, float, str]:

@@ -141,3 +141,26 @@ def test_direction_override_and_bad_input():
 def test_runs_without_ok_rows_compare_on_status_only():
     a, b = frame(row("c1", 0, status="error")), frame(row("c1", 0, status="error"))
     assert one(C(a, b, "anything"))["verdict"] == "same within noise"
+
+
+def test_step_time_statistics_are_that_statistic_of_all_steps():
+    rows = [row("c1", 0, step_times=[0.1, 0.2, 0.3, 0.4, 0.5]), row("c1", 1, step_times=[0.6, 0.7, 0.8, 0.9, 1.0])]
+    a = frame(*rows)
+    t = lambda m: one(C(a, a, m))  # noqa: E731
+    assert t("step_time_s")["a_value"] == pytest.approx(0.55)             # median of the ten steps
+    assert t("step_time_s_median")["a_value"] == pytest.approx(0.55)
+    assert t("step_time_s_min")["a_value"] == pytest.approx(0.1)
+    assert t("step_time_s_p05")["a_value"] == pytest.approx(0.1 + 0.45 * 0.1)   # numpy's linear quantile
+    assert t("step_time_s_mean")["a_value"] == pytest.approx(0.55)
+    r = t("step_time_s_p05")
+    assert r["a_ci_low"] <= r["a_value"] <= r["a_ci_high"] and r["samples"] == "steps" and r["a_n"] == 10
+    # a spread statistic is a per-repeat column, not a statistic of the step times
+    b = frame(*[{**x, "step_time_s_cv": 0.1} for x in rows])
+    assert one(C(b, b, "step_time_s_cv"))["samples"] == "repeats"
+
+
+def test_fast_steps_see_a_slowdown_as_the_median_does():
+    a = frame(*config("c1", 0.100))
+    b = frame(*config("c1", 0.150, seed=1))
+    r = one(C(a, b, "step_time_s_p05", threshold=0.2))
+    assert r["verdict"] == "slower" and r["ratio"] == pytest.approx(1.5, rel=0.05) and r["test"] == "mann-whitney"
