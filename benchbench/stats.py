@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 BOOTSTRAP_RESAMPLES = 2000
+NAN_AWARE = {np.median: np.nanmedian, np.mean: np.nanmean, np.min: np.nanmin, np.max: np.nanmax}
 CONFIDENCE = 0.95
 
 
@@ -146,7 +147,12 @@ def grouped_bootstrap_ci(groups, stat=np.median, confidence: float = CONFIDENCE,
     within = (rng.random((resamples, len(groups), sizes.max())) * sizes[picked][..., None]).astype(int)
     drawn = padded[picked[..., None], within]                                          # (resamples, groups, max size)
     drawn[np.arange(sizes.max()) >= sizes[picked][..., None]] = np.nan                 # a short group draws fewer
-    values = np.nanmedian(drawn.reshape(resamples, -1), axis=1) if stat is np.median else \
-        np.array([stat(v[~np.isnan(v)]) for v in drawn.reshape(resamples, -1)])
+    drawn = drawn.reshape(resamples, -1)
+    if (sizes == sizes[0]).all():  # no padding drawn
+        values = stat(drawn, axis=1)
+    elif stat in NAN_AWARE:
+        values = NAN_AWARE[stat](drawn, axis=1)
+    else:
+        values = np.array([stat(v[~np.isnan(v)]) for v in drawn])
     alpha = (1 - confidence) / 2
     return (float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha)))

@@ -129,3 +129,13 @@ def test_grouped_bootstrap_includes_the_spread_between_groups():
     assert plain_hi < 1.02                                  # the plain bootstrap treats the steps as independent
     assert grouped_bootstrap_ci([r0]) == bootstrap_ci(r0)
     assert all(math.isnan(v) for v in grouped_bootstrap_ci([]))
+
+
+def test_grouped_bootstrap_of_unequal_groups_and_other_statistics():
+    rng = np.random.default_rng(1)
+    groups = [rng.normal(1.0, 0.01, 30), rng.normal(1.0, 0.01, 12)]   # a repeat cut short
+    lo, hi = grouped_bootstrap_ci(groups)
+    assert 0.99 < lo < 1.0 < hi < 1.01
+    p05 = grouped_bootstrap_ci(groups, lambda x, axis=None: np.quantile(x, 0.05, axis=axis))
+    assert p05[0] < np.quantile(np.concatenate(groups), 0.05) < p05[1] + 1e-9 and p05[1] < lo
+    assert grouped_bootstrap_ci(groups, np.min)[0] >= min(g.min() for g in groups)
