@@ -1,6 +1,6 @@
 """Does the gate work on this machine? A/A false alarms, a real slowdown, a sub-noise slowdown.
 
-    python bench/gate_aa.py --out /tmp/gate_aa                      # 12 A/A runs, 3 x 2.0x, 3 x 1.03x
+    python bench/gate_aa.py --out /tmp/gate_aa             # 11 A/A runs, 2 at 6x slower, 2 at 1.03x slower
     python bench/gate_aa.py --out /tmp/gate_aa --threads 2 --omp1 3 # also OMP_NUM_THREADS=1 vs 2
 
 Runs the suite (default suites/quickstart.yaml) N times unchanged ("A/A"), then with a deliberate
@@ -72,10 +72,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--suite", type=Path, default=REPO / "suites" / "quickstart.yaml")
-    ap.add_argument("--aa", type=int, default=12, help="A/A runs (default 12)")
-    ap.add_argument("--slow", type=int, default=3, help="runs with the real slowdown (default 3)")
-    ap.add_argument("--slow-factor", type=float, default=2.0)
-    ap.add_argument("--subnoise", type=int, default=3, help="runs with the sub-noise slowdown (default 3)")
+    ap.add_argument("--aa", type=int, default=11, help="A/A runs (default 11: 110 ordered pairs)")
+    ap.add_argument("--slow", type=int, default=2, help="runs with the real slowdown (default 2)")
+    ap.add_argument("--slow-factor", type=float, default=6.0)
+    ap.add_argument("--subnoise", type=int, default=2, help="runs with the sub-noise slowdown (default 2)")
     ap.add_argument("--subnoise-factor", type=float, default=1.03)
     ap.add_argument("--omp1", type=int, default=0, help="runs with OMP_NUM_THREADS=1 (with --threads 2)")
     ap.add_argument("--threads", type=int, default=1, help="OMP_NUM_THREADS of every other run (default 1, as CI)")
