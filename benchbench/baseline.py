@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -80,13 +81,24 @@ def summary(df: pd.DataFrame) -> list[dict]:
     return out
 
 
+def _strict(x):
+    """NaN/inf -> None, recursively: the file stays strict JSON (jq, GitHub's tools read it)."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _strict(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_strict(v) for v in x]
+    return x
+
+
 def build(run_dir: str | Path, name: str, rules: list[str] | None = None, note: str = "") -> dict:
     df, run, env = read_run(run_dir)
     if df.empty:
         raise BaselineError(f"{run_dir}: the run has no rows; a baseline needs a finished run")
     if run.get("interrupted"):
         raise BaselineError(f"{run_dir}: the run was interrupted; finish it (benchbench run --resume {run_dir}) first")
-    return {
+    return _strict({
         "kind": KIND,
         "baseline_version": BASELINE_VERSION,
         "name": name,
@@ -100,7 +112,7 @@ def build(run_dir: str | Path, name: str, rules: list[str] | None = None, note: 
         "note": note,
         "summary": summary(df),
         "rows": results.read_rows(run_dir),  # as stored: full precision, raw step times
-    }
+    })
 
 
 def save(run_dir: str | Path, name: str, directory: str | Path = "baselines", rules: list[str] | None = None,

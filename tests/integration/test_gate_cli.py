@@ -84,6 +84,13 @@ def test_compare_same_run_and_a_slower_copy(runs):
     assert p.returncode == 0 and "slower: 2" in p.stdout and "5.000x" in p.stdout
 
 
+def test_compare_three_runs_each_against_the_first(runs):
+    root, a = runs
+    p = cli_run("compare", a, variant(root, a, "same"), variant(root, a, "slow", slower(5.0)), cwd=root)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.count(f"vs {a} (median") == 2 and "same within noise: 2" in p.stdout and "slower: 2" in p.stdout
+
+
 def test_compare_by_axis_in_one_run(runs):
     root, a = runs
     p = cli_run("compare", a, "--by", "attention", cwd=root)

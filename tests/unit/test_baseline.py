@@ -100,3 +100,14 @@ def test_rows_of_another_schema_are_refused(saved):
     saved.write_text(json.dumps(data))
     with pytest.raises(baseline.BaselineError, match=r"rows of schema_version \[0\].*reads rows of schema_version 1"):
         baseline.load(saved)
+
+
+def test_the_file_is_strict_json(tmp_path):
+    d = write_run(tmp_path / "run", [*config("c1", 0.1, mfu=float("nan"))])
+    path = baseline.save(d, "strict", tmp_path)
+
+    def refuse(c):
+        raise ValueError(c)
+
+    data = json.loads(path.read_text(), parse_constant=refuse)   # no NaN/Infinity tokens
+    assert data["rows"][0]["mfu"] is None
