@@ -51,6 +51,12 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("run_dirs", nargs="+")
 
     _compare_parsers(sub)
+    rp = sub.add_parser("report", help="one self-contained HTML file (or markdown tables) from stored runs")
+    rp.add_argument("run_dirs", nargs="+", metavar="RUN", help="one run, or several: each later one compared with the first")
+    rp.add_argument("--baseline", metavar="FILE", help="baselines/<name>.json: the gate's verdict in the header")
+    rp.add_argument("--output", "-o", metavar="FILE", help="default: RUN/report.html (RUN/report.md); - : markdown to stdout")
+    rp.add_argument("--format", choices=("html", "markdown"), default="html")
+    rp.add_argument("--title", help="default: benchbench report: <suite>")
     return p
 
 
@@ -94,7 +100,10 @@ def _compare_parsers(sub):
 def _compare_handlers() -> dict:
     from benchbench.commands import compare, export, gate
 
-    return {"compare": compare.main, "gate": gate.main_gate, "baseline": gate.main_baseline, "export": export.main}
+    from benchbench.commands import report
+
+    return {"compare": compare.main, "gate": gate.main_gate, "baseline": gate.main_baseline, "export": export.main,
+            "report": report.main}
 
 
 def main(argv=None) -> int:

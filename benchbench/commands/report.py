@@ -1,0 +1,33 @@
+"""`benchbench report RUN [RUN...] [--baseline FILE] [-o FILE] [--format html|markdown]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchbench import baseline, gate
+from benchbench.commands.run import UsageError, console
+
+
+def main(args) -> int:
+    from benchbench import report
+    from benchbench.report import html, markdown
+
+    if args.baseline and not Path(args.baseline).is_file():
+        raise UsageError(f"--baseline {args.baseline}: no such file")
+    try:
+        rep = report.build(args.run_dirs, baseline=args.baseline, title=args.title)
+    except (baseline.BaselineError, gate.GateError) as e:
+        raise UsageError(str(e)) from None
+    out = Path(args.output or Path(args.run_dirs[0]) / ("report.md" if args.format == "markdown" else "report.html"))
+    if args.format == "markdown":
+        text = markdown.render(rep)
+        if args.output == "-":
+            print(text, end="")
+            return 0
+        out.write_text(text)
+    else:
+        if args.output == "-":
+            raise UsageError("-o -: only --format markdown can go to standard output")
+        html.write(rep, out)
+    console(stderr=True).print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)", highlight=False, soft_wrap=True)
+    return 0

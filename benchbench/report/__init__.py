@@ -1,0 +1,120 @@
+"""benchbench report: one self-contained HTML file (or markdown tables) from stored runs.
+
+    build(run_dirs, baseline=...)  -> Report   (data.py reads, charts.py plots, verdicts from compare/gate)
+    html.render(report, out_dir)   -> str      (Jinja2 template, plotly.js inlined: opens offline)
+    markdown.render(report)        -> str      (tables only)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from benchbench import baseline as baseline_mod
+from benchbench import compare, gate
+from benchbench.report import charts
+from benchbench.report.data import Run, header, load_runs, swept
+
+
+@dataclass
+class BaselineVerdict:
+    run: str                       # the run's name
+    result: gate.GateResult | None
+    error: str | None = None       # why the run could not be gated (another suite, no common config)
+
+
+@dataclass
+class Report:
+    runs: list[Run]
+    title: str
+    headers: list[dict]
+    swept: dict[str, list[str]]
+    comparisons: list[tuple[str, pd.DataFrame]] = field(default_factory=list)   # (run name, compare table vs runs[0])
+    verdicts: dict[str, dict[str, str]] = field(default_factory=dict)           # run name -> config_id -> verdict
+    baseline_path: str | None = None
+    baseline: list[BaselineVerdict] = field(default_factory=list)
+    figures: list[tuple[str, str, dict]] = field(default_factory=list)          # (section, id, plotly figure)
+    highlights: list[tuple[str, str, str]] = field(default_factory=list)        # (what, value, config)
+    generated_at: str = ""
+
+
+def build(run_dirs, baseline: str | Path | None = None, title: str | None = None, level: float = 0.05) -> Report:
+    runs = load_runs(run_dirs)
+    suites = list(dict.fromkeys(h["suite"] for h in map(header, runs)))
+    rep = Report(runs=runs, title=title or f"benchbench report: {', '.join(suites)}", headers=[header(r) for r in runs],
+                 swept=swept(runs), generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    first = runs[0]
+    thr = first.configs.attrs.get("throughput", "tokens_per_s")
+    for other in runs[1:]:
+        try:
+            t = compare.compare(first.rows, other.rows, thr, level=level)
+        except compare.CompareError:
+            continue  # nothing comparable (e.g. no ok row): the tables still show both runs
+        rep.comparisons.append((other.name, t))
+        rep.verdicts[other.name] = dict(zip(t["config_id"], t["verdict"]))
+    if baseline is not None:
+        rep.baseline_path = str(baseline)
+        base = baseline_mod.load(baseline)
+        for run in runs:
+            try:
+                res = gate.check(base, run.rows, run.run, run.env, level=level, allow_env_change=True)
+                rep.baseline.append(BaselineVerdict(run.name, res))
+            except (gate.GateError, compare.CompareError) as e:
+                rep.baseline.append(BaselineVerdict(run.name, None, str(e)))
+    rep.highlights = highlights(runs)
+    rep.figures = figures(rep)
+    return rep
+
+
+def figures(rep: Report) -> list[tuple[str, str, dict]]:
+    out = []
+    fig = charts.throughput_vs_memory(rep.runs)
+    if fig:
+        out.append(("overview", "fig-pareto", fig))
+    fig = charts.runs_side_by_side(rep.runs, rep.verdicts)
+    if fig:
+        out.append(("runs", "fig-runs", fig))
+    for k, run in enumerate(rep.runs):
+        for j, fig in enumerate(charts.per_axis(run)):
+            out.append(("axes", f"fig-axes-{k}-{j}", fig))
+        fig = charts.profile(run)
+        if fig:
+            out.append(("profile", f"fig-profile-{k}", fig))
+    return out
+
+
+def highlights(runs: list[Run]) -> list[tuple[str, str, str]]:
+    """The few numbers a reader looks for first, from the first run: fastest, leanest, most
+    energy-efficient config."""
+    t = runs[0].configs
+    ok = t[t["status"] == "ok"]
+    thr = t.attrs.get("throughput", "tokens_per_s")
+    out = []
+    if ok[thr].notna().any():
+        r = ok.loc[ok[thr].idxmax()]
+        out.append(("fastest", f"{r[thr]:,.0f} {thr.replace('_per_s', '/s')} ({r['speedup']:.2f}x)", r["label"]))
+    if ok["peak_memory_bytes"].notna().any():
+        r = ok.loc[ok["peak_memory_bytes"].idxmin()]
+        out.append(("least memory", f"{r['peak_memory_bytes'] / 2**30:.2f} GiB", r["label"]))
+    if "j_per_token" in ok and ok["j_per_token"].notna().any():
+        r = ok.loc[ok["j_per_token"].idxmin()]
+        out.append(("least energy", f"{r['j_per_token'] * 1e3:.3g} mJ/token", r["label"]))
+    if "mfu" in ok and ok["mfu"].notna().any():
+        r = ok.loc[ok["mfu"].idxmax()]
+        out.append(("highest MFU", f"{r['mfu']:.1%}", r["label"]))
+    failed = t[t["status"] != "ok"]
+    if len(failed):
+        counts = failed["status"].value_counts()
+        out.append(("not ok", ", ".join(f"{n} {s}" for s, n in counts.items()), ""))
+    return out
+
+
+def finite(x) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+__all__ = ["Report", "build"]
