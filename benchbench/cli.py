@@ -98,9 +98,7 @@ def _compare_parsers(sub):
 
 
 def _compare_handlers() -> dict:
-    from benchbench.commands import compare, export, gate
-
-    from benchbench.commands import report
+    from benchbench.commands import compare, export, gate, report
 
     return {"compare": compare.main, "gate": gate.main_gate, "baseline": gate.main_baseline, "export": export.main,
             "report": report.main}

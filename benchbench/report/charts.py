@@ -26,7 +26,7 @@ LAYOUT = dict(
     font=dict(family="-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
               size=12, color="#1f2933"),
     paper_bgcolor="white", plot_bgcolor="white", colorway=PALETTE, hovermode="closest",
-    margin=dict(l=60, r=20, t=48, b=48), legend=dict(orientation="h", y=-0.18, x=0),
+    margin=dict(l=60, r=20, t=84, b=56), legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
     hoverlabel=dict(bgcolor="white", font_size=12),
 )
 AXIS = dict(gridcolor="#e8ebf0", zeroline=False, linecolor="#c5cbd3", ticks="outside", tickcolor="#c5cbd3")
@@ -42,7 +42,8 @@ def esc(x) -> str:
 
 
 def _finish(fig: go.Figure, title: str, height: int = 420) -> dict:
-    fig.update_layout(**LAYOUT, title=dict(text=esc(title), x=0, xanchor="left", font=dict(size=15)), height=height)
+    fig.update_layout(**LAYOUT, title=dict(text=esc(title), x=0.005, xanchor="left", xref="container", y=1,
+                                                 yanchor="top", yref="container", pad=dict(t=12), font=dict(size=15)), height=height)
     fig.update_xaxes(**AXIS)
     fig.update_yaxes(**AXIS)
     d = fig.to_plotly_json()
@@ -123,7 +124,7 @@ def per_axis(run: Run) -> list[dict]:
             fig.add_hline(y=1, line=dict(color="#9aa5b1", width=1, dash="dash"))
         fig.update_yaxes(tickformat=fmt, rangemode="tozero")
         fig.update_yaxes(title_text=esc(title), col=1)
-        out.append(_finish(fig, f"{title} by axis", 340 * rows + 40))
+        out.append(_finish(fig, f"{title} by axis", 320 * rows + 90))
     return out
 
 
@@ -142,8 +143,15 @@ def profile(run: Run) -> dict | None:
                              hovertemplate="%{y}<br>" + name + ": %{x:.1f}%<extra></extra>"))
     fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed", automargin=True),
                       legend=dict(traceorder="normal"))
-    fig.update_xaxes(title_text="share of the profiled window's GPU time (%)", range=[0, 100])
-    return _finish(fig, "Where the GPU time goes (profiled window, by kernel category)", 140 + 26 * len(t))
+    where = device_word(run)
+    fig.update_xaxes(title_text=f"share of the profiled window's {where} time (%)", range=[0, 100])
+    return _finish(fig, f"Where the {where} time goes (profiled window, by kernel category)", 170 + 26 * len(t))
+
+
+def device_word(run: Run) -> str:
+    """GPU when the profiler timed CUDA kernels, else CPU (a CPU run's profile is of CPU ops)."""
+    dev = run.rows["profile_device"].dropna() if "profile_device" in run.rows else []
+    return "GPU" if len(dev) and (dev == "cuda").any() else "CPU"
 
 
 def runs_side_by_side(runs: list[Run], verdicts: dict[str, dict[str, str]]) -> dict | None:

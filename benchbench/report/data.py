@@ -113,7 +113,7 @@ def artifacts(run_dir: Path, cid: str, rows: pd.DataFrame) -> list[tuple[str, st
     the first repeat's that has each."""
     out = []
     for key, text in ARTIFACTS:
-        for k, r in rows.sort_values("repeat").iterrows():
+        for _, r in rows.sort_values("repeat").iterrows():
             rel = key.format(cid=cid, k=r["repeat"]) if "/" in key else r.get(key)
             if isinstance(rel, str) and rel and (run_dir / rel).is_file():
                 out.append((text, rel))

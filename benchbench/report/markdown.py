@@ -8,7 +8,8 @@ from benchbench.report.html import table_rows
 
 
 def _esc(s) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
+    """A table cell: pipes escaped, one line, no HTML (a pull-request comment would render it)."""
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
 
 
 def render(rep: Report) -> str:

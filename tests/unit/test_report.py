@@ -1,0 +1,164 @@
+"""benchbench/report: data, charts, HTML (escaping, offline, one file) and markdown, from synthetic runs."""
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from benchbench import report
+from benchbench.report import charts, data, html, markdown
+from tests.fixtures import runs as fx
+
+EVIL = "<script>alert(1)</script>"
+
+
+def make_run(tmp_path, name="a", speed=1.0, suite="quickstart", evil=False, profile=False, artifacts=False):
+    """Four configs: eager/sdpa x fp32/bf16 (one bf16 config OOMs), plus a skipped one."""
+    rows = []
+    for i, (att, prec, median, rss) in enumerate([("eager", "fp32", 0.10, 500e6), ("sdpa", "fp32", 0.08, 400e6),
+                                                  ("eager", "bf16", 0.06, 450e6), ("sdpa", "bf16", 0.05, 300e6)]):
+        extra = {}
+        if profile:
+            extra = dict(profile_busy_frac=0.9, profile_share_matmul=0.6, profile_share_attention=0.2,
+                         profile_share_norm_elementwise=0.1, profile_share_optimizer=0.05, profile_share_communication=0.0,
+                         profile_share_memcpy=0.03, profile_share_other=0.02, mfu=0.3 + i / 20, tokens_per_j=1000.0 + i)
+        if artifacts:
+            extra["profile_trace"] = f"artifacts/c{i}-r0/trace.json.gz"
+        rows += fx.config(f"c{i}", median / speed, attention=EVIL if (evil and i == 0) else att, precision=prec,
+                          rss=rss, seed=i, **extra)
+    rows.append(fx.row("c4", status="oom", attention="flash", precision="bf16"))
+    rows.append(fx.row("c5", status="skipped", attention="flash", precision="fp32", reason=f"needs bf16 {EVIL}"))
+    d = fx.write_run(tmp_path / name, rows, suite=suite)
+    (d / "suite.yaml").write_text(f"name: {json.dumps(suite)}\ndescription: {json.dumps('about ' + EVIL)}\n"
+                                  "sweep: {precision: [fp32, bf16], attention: [eager, sdpa, flash]}\n")
+    if artifacts:
+        (d / "artifacts" / "c0-r0").mkdir(parents=True)
+        (d / "artifacts" / "c0-r0" / "trace.json.gz").write_bytes(b"x")
+    return d
+
+
+def test_pareto_front_keeps_only_undominated_configs():
+    t = pd.DataFrame({"status": ["ok", "ok", "ok", "ok", "oom"], "tokens_per_s": [100, 200, 150, 300, None],
+                      "peak_memory_bytes": [10, 20, 30, 40, None]})
+    # 150 at 30 is beaten by 200 at 20; the others each buy throughput with memory.
+    assert data.pareto(t, "tokens_per_s") == [True, True, False, True, False]
+
+
+def test_per_config_table(tmp_path):
+    run = data.load_run(make_run(tmp_path, profile=True))
+    t = run.configs.set_index("config_id")
+    assert list(t.index) == ["c0", "c1", "c2", "c3", "c4", "c5"]
+    assert t.loc["c0", "speedup"] == pytest.approx(1.0)          # the run's baseline config: the first
+    assert t.loc["c3", "speedup"] == pytest.approx(2.0, rel=0.03)
+    assert t.loc["c0", "throughput_ci_low"] < t.loc["c0", "tokens_per_s"] < t.loc["c0", "throughput_ci_high"]
+    assert t.loc["c3", "pareto"] and not t.loc["c0", "pareto"] and not t.loc["c4", "pareto"]
+    assert t.loc["c0", "gpu_time_matmul"] == pytest.approx(0.54) and t.loc["c0", "gpu_time_idle"] == pytest.approx(0.1)
+    assert t.loc["c0", "j_per_token"] == pytest.approx(1e-3)
+    assert t.loc["c4", "status"] == "oom"
+    assert "c0" in t.loc["c0", "label"] or "attention=eager" in t.loc["c0", "label"]
+
+
+def test_artifact_links_only_for_files_that_exist(tmp_path):
+    d = make_run(tmp_path, artifacts=True)
+    (d / "configs").mkdir()
+    (d / "configs" / "c1.json").write_text("{}")
+    t = data.load_run(d).configs.set_index("config_id")
+    assert t.loc["c0", "artifacts"] == [("profiler trace", "artifacts/c0-r0/trace.json.gz")]
+    assert t.loc["c1", "artifacts"] == [("config", "configs/c1.json")]  # its trace was never written
+    page = html.render(report.build([d]), tmp_path / "out")
+    assert 'href="../a/artifacts/c0-r0/trace.json.gz"' in page  # relative to where the report is written
+
+
+def test_html_is_one_offline_file_with_every_chart(tmp_path):
+    d = make_run(tmp_path, profile=True)
+    rep = report.build([d])
+    page = html.render(rep, tmp_path)
+    ids = [fid for _, fid, _ in rep.figures]
+    assert "fig-pareto" in ids and "fig-profile-0" in ids and any(i.startswith("fig-axes") for i in ids)
+    for fid in ids:
+        assert f'id="{fid}"' in page and f'data-target="{fid}"' in page
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', page)   # nothing fetched from a network
+    assert "Plotly.newPlot" in page and len(page) > 3_000_000   # plotly.js itself is in the file
+    # the figures are valid JSON as embedded
+    for m in re.finditer(r'<script type="application/json" class="bb-fig" data-target="[^"]+">(.*?)</script>', page, re.S):
+        fig = json.loads(m.group(1))
+        assert fig["data"] and "template" not in fig["layout"]
+
+
+def test_user_text_is_escaped_everywhere(tmp_path):
+    d = make_run(tmp_path, suite=EVIL, evil=True)
+    rep = report.build([d])
+    page = html.render(rep, tmp_path)
+    assert EVIL not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page     # the suite name, the description, the axis value
+    # inside figure JSON: no '<' at all, so no '</script>' can end the element early
+    for m in re.finditer(r'class="bb-fig"[^>]*>(.*?)</script>', page, re.S):
+        assert "<" not in m.group(1)
+    text = json.dumps(charts.throughput_vs_memory(rep.runs))
+    assert "<script>" not in text and "&lt;script&gt;" in text   # plotly renders HTML in labels: escaped there too
+
+
+def test_no_chart_for_what_was_not_measured(tmp_path):
+    rep = report.build([make_run(tmp_path)])            # a CPU run: no profile, MFU or energy
+    ids = [fid for _, fid, _ in rep.figures]
+    assert not any(i.startswith("fig-profile") for i in ids)
+    titles = [f["layout"]["title"]["text"] for _, _, f in rep.figures]
+    assert not any("MFU" in t or "energy" in t for t in titles)
+    page = html.render(rep, tmp_path)
+    assert ">MFU %<" not in page and ">mJ/token<" not in page
+
+
+def test_a_run_of_one_config(tmp_path):
+    d = fx.write_run(tmp_path / "one", fx.config("only", 0.1))
+    rep = report.build([d])
+    page = html.render(rep, tmp_path)
+    assert [fid for _, fid, _ in rep.figures] == ["fig-pareto"]
+    assert page.count("<tr data-status=") == 1
+
+
+def test_a_run_where_nothing_ran(tmp_path):
+    d = fx.write_run(tmp_path / "none", [fx.row("x", status="oom"), fx.row("y", status="error")])
+    rep = report.build([d])
+    page = html.render(rep, tmp_path)
+    assert rep.figures == [] and page.count("<tr data-status=") == 2
+    assert "1 oom" in page and "1 error" in page
+
+
+def test_several_runs_get_verdicts_and_side_by_side_bars(tmp_path):
+    a = make_run(tmp_path, "a")
+    b = make_run(tmp_path, "b", speed=1.5)       # every config 1.5x faster
+    rep = report.build([a, b])
+    assert [rep.verdicts["b"][c] for c in ("c0", "c1", "c2", "c3")] == ["faster"] * 4
+    assert "fig-runs" in [fid for _, fid, _ in rep.figures]
+    page = html.render(rep, tmp_path)
+    assert "b vs a" in page and page.count('class="verdict-chip v-faster"') >= 8   # comparison table + configs table
+
+
+def test_same_directory_name_twice_gets_unique_names(tmp_path):
+    a = make_run(tmp_path / "x", "run")
+    b = make_run(tmp_path / "y", "run")
+    assert [r.name for r in report.build([a, b]).runs] == ["run", "run (2)"]
+
+
+def test_baseline_verdict_in_the_header(tmp_path):
+    from benchbench import baseline
+
+    base = baseline.save(make_run(tmp_path, "base"), "b", tmp_path / "baselines", rules=["tokens_per_s:-5%"])
+    ok = html.render(report.build([make_run(tmp_path, "same")], baseline=base), tmp_path)
+    assert "<b>PASS</b>" in ok
+    slow = report.build([make_run(tmp_path, "slow", speed=0.5)], baseline=base)
+    page = html.render(slow, tmp_path)
+    assert "<b>FAIL</b>" in page and "Regressions against the baseline" in page
+    other = report.build([make_run(tmp_path, "other", suite="another")], baseline=base)
+    assert "<b>Not gated</b>" in html.render(other, tmp_path) and other.baseline[0].error
+
+
+def test_markdown_has_the_tables(tmp_path):
+    rep = report.build([make_run(tmp_path, "a"), make_run(tmp_path, "b", speed=1.5)])
+    text = markdown.render(rep)
+    assert text.startswith("# benchbench report: quickstart")
+    assert "| run | precision | attention | status | tokens_per_s |" in text
+    assert "## b vs a" in text and "| faster |" in text
+    assert "| oom |" in text and "| skipped |" in text
+    assert "needs bf16 &lt;script&gt;" in text and EVIL not in text   # a PR comment renders HTML
