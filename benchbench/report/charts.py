@@ -29,6 +29,7 @@ LAYOUT = dict(
     margin=dict(l=60, r=20, t=84, b=56), legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
     hoverlabel=dict(bgcolor="white", font_size=12),
 )
+MAX_BARS = 60  # configs in a bar chart; beyond that the chart shows the most telling ones and says so
 AXIS = dict(gridcolor="#e8ebf0", zeroline=False, linecolor="#c5cbd3", ticks="outside", tickcolor="#c5cbd3")
 # Per-axis metrics: (per_config column, title, scale, tick format)
 PER_AXIS = (("speedup", "speedup vs the baseline config", 1, ".2f"),
@@ -135,6 +136,10 @@ def profile(run: Run) -> dict | None:
     t = t[t[cols].notna().any(axis=1)] if all(c in t for c in cols) else t.iloc[0:0]
     if t.empty:
         return None
+    n = len(t)
+    if n > MAX_BARS:  # the Pareto front first, then the fastest
+        thr = run.configs.attrs.get("throughput", "tokens_per_s")
+        t = t.assign(_f=~t["pareto"]).sort_values(["_f", thr], ascending=[True, False]).head(MAX_BARS)
     fig = go.Figure()
     labels = [esc(x) for x in t["label"]]
     for c, name in (*PROFILE_CATEGORIES.items(), ("idle", "idle")):
@@ -145,7 +150,8 @@ def profile(run: Run) -> dict | None:
                       legend=dict(traceorder="normal"))
     where = device_word(run)
     fig.update_xaxes(title_text=f"share of the profiled window's {where} time (%)", range=[0, 100])
-    return _finish(fig, f"Where the {where} time goes (profiled window, by kernel category)", 170 + 26 * len(t))
+    more = f"; {len(t)} of {n} configs: the Pareto front, then the fastest" if n > len(t) else ""
+    return _finish(fig, f"Where the {where} time goes (profiled window, by kernel category{more})", 170 + 26 * len(t))
 
 
 def device_word(run: Run) -> str:
@@ -161,6 +167,10 @@ def runs_side_by_side(runs: list[Run], verdicts: dict[str, dict[str, str]]) -> d
         return None
     thr = runs[0].configs.attrs.get("throughput", "tokens_per_s")
     order = list(dict.fromkeys(x for r in runs for x in r.configs["config_id"]))
+    n = len(order)
+    if n > MAX_BARS:  # the configs with a verdict first (faster, slower, changed), then in suite order
+        changed = {c for v in verdicts.values() for c, x in v.items() if x != "same within noise"}
+        order = sorted(order, key=lambda c: c not in changed)[:MAX_BARS]
     label = {cid: lab for r in runs for cid, lab in zip(r.configs["config_id"], r.configs["label"])}
     fig = go.Figure()
     for run in runs:
@@ -175,5 +185,6 @@ def runs_side_by_side(runs: list[Run], verdicts: dict[str, dict[str, str]]) -> d
     fig.update_layout(barmode="group", yaxis=dict(autorange="reversed", automargin=True))
     fig.update_xaxes(title_text=thr.replace("_per_s", " per second") + " (bars: median, whiskers: 95% CI)",
                      tickformat="~s")
-    return _finish(fig, f"{thr} per run (verdicts against {runs[0].name})",
+    more = f"; {len(order)} of {n} configs, those with a verdict first" if n > len(order) else ""
+    return _finish(fig, f"{thr} per run (verdicts against {runs[0].name}{more})",
                    160 + len(order) * (14 * len(runs) + 10))

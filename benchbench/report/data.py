@@ -86,8 +86,9 @@ def per_config(run: Run) -> pd.DataFrame:
     thr = t.attrs["throughput"]
     labels = compare.labels(df)
     extra = []
+    by_config = dict(tuple(df.groupby("config_id", sort=False)))
     for cid in t["config_id"]:
-        g = df[df["config_id"] == cid]
+        g = by_config[cid]
         ok = g[g["status"] == "ok"]
         groups, _ = compare.samples(g, thr)
         _, lo, hi, _ = compare.summarize(groups, thr)
@@ -112,8 +113,10 @@ def artifacts(run_dir: Path, cid: str, rows: pd.DataFrame) -> list[tuple[str, st
     """(link text, path relative to the run directory) of the files this config left that exist:
     the first repeat's that has each."""
     out = []
+    cols = ["repeat", *(k for k, _ in ARTIFACTS if k in rows.columns)]
+    records = rows[cols].sort_values("repeat").to_dict("records")
     for key, text in ARTIFACTS:
-        for _, r in rows.sort_values("repeat").iterrows():
+        for r in records:
             rel = key.format(cid=cid, k=r["repeat"]) if "/" in key else r.get(key)
             if isinstance(rel, str) and rel and (run_dir / rel).is_file():
                 out.append((text, rel))

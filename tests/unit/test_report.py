@@ -162,3 +162,14 @@ def test_markdown_has_the_tables(tmp_path):
     assert "## b vs a" in text and "| faster |" in text
     assert "| oom |" in text and "| skipped |" in text
     assert "needs bf16 &lt;script&gt;" in text and EVIL not in text   # a PR comment renders HTML
+
+
+def test_bar_charts_of_many_configs_show_the_telling_ones(tmp_path):
+    rows = []
+    for i in range(70):
+        rows += fx.config(f"c{i:02d}", 0.1 + i / 1000, repeats=1, seed=i, attention=f"a{i}", profile_busy_frac=0.5,
+                          profile_share_matmul=1.0)
+    run = data.load_run(fx.write_run(tmp_path / "many", rows))
+    fig = charts.profile(run)
+    assert len(fig["data"][0]["y"]) == charts.MAX_BARS and "60 of 70 configs" in fig["layout"]["title"]["text"]
+    assert fig["data"][0]["y"][0] == run.configs.loc[run.configs["pareto"], "label"].iloc[0]   # the front first
