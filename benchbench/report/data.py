@@ -149,7 +149,7 @@ def swept(runs: list[Run]) -> dict[str, list[str]]:
 def device(env: dict) -> str:
     if env.get("gpu_count"):
         n = env["gpu_count"]
-        return f"{n}× {env.get('gpu_name')}" if n > 1 else str(env.get("gpu_name"))
+        return f"{env.get('gpu_name')} ({n} on the host)" if n > 1 else str(env.get("gpu_name"))
     return f"CPU: {env.get('cpu_model') or 'unknown'} ({env.get('cpu_count', '?')} cores)"
 
 
