@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -69,6 +70,18 @@ def parse_rule(text: str) -> Rule:
         raise GateError(f"rule {text!r}: for {metric} {good} is better, so a regression is a "
                         f"{'drop' if known else 'rise'}: write {metric}:{'-' if known else '+'}{pct:g}%")
     return Rule(metric, pct / 100, higher)
+
+
+def suite_rules(run_dir) -> list[str]:
+    """The `gate:` rules of the suite a run was made from (its stored suite.yaml), [] when none."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((Path(run_dir) / "suite.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return []
+    rules = data.get("gate") if isinstance(data, dict) else None
+    return [str(r) for r in rules] if isinstance(rules, list) else []
 
 
 def default_rules(df: pd.DataFrame) -> list[Rule]:

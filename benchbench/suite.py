@@ -10,6 +10,7 @@
     overrides: [{match: {precision: fp16}, set: {batch_size: 8}}]
     baseline: {precision: fp32}             # the config speedups are relative to (default: the first)
     smoke: {batch_size: 1}                  # extra settings for --smoke
+    gate: ["tokens_per_s:-5%", "peak_allocated_bytes:+3%"]   # benchbench gate's rules for runs of this suite
 
 Scalars are read as YAML 1.2 does: only true/false are booleans (`compile: off` is the string
 "off") and 3e-4 is a number.
@@ -20,10 +21,8 @@ all problems at once, as SuiteError.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import itertools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +31,10 @@ from pydantic import ValidationError
 
 from benchbench import models
 from benchbench.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
+from benchbench.suite_yaml import Checker, Loader, duplicates, explain, lines
 
-TOP_KEYS = ("name", "description", "model", "defaults", "sweep", "exclude", "include", "overrides", "baseline", "smoke")
+TOP_KEYS = ("name", "description", "model", "defaults", "sweep", "exclude", "include", "overrides", "baseline", "smoke",
+            "gate")
 MODEL_KEYS = ("model", "model_size", "model_args")  # set through `model:`, not defaults
 AXES = tuple(f for f in FIELDS if f not in ("model", "model_args", *NOT_IN_ID))
 # --smoke: every config at tiny scale, so any suite checks itself on a CPU in seconds.
@@ -64,6 +65,7 @@ class Suite:
     overrides: list[dict] = field(default_factory=list)
     baseline: dict | None = None
     smoke: dict = field(default_factory=dict)
+    gate: list[str] = field(default_factory=list)   # default rules of `benchbench gate` (gate.parse_rule strings)
     text: str = ""
     _expanded: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # memo of _expand
 
@@ -163,96 +165,6 @@ def _flow(d: dict) -> str:
     return yaml.safe_dump(d, default_flow_style=True, sort_keys=False, width=10**6).strip()
 
 
-# ---------------------------------------------------------------- loading with line numbers
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans and floats (PyYAML implements YAML 1.1, where off/on/yes/no
-    are booleans, so `compile: off` would be False, and 3e-4 is a string)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-                              list("-+0123456789"))
-
-
-def _lines(node, path=()) -> dict[tuple, int]:
-    out = {path: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            out[path + (k.value,)] = k.start_mark.line + 1
-            out.update({p: ln for p, ln in _lines(v, path + (k.value,)).items() if p != path + (k.value,)})
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            out.update(_lines(v, path + (i,)))
-    return out
-
-
-def _duplicates(node, path=()):
-    """(path, line) of every key given twice in one mapping (YAML keeps the last silently)."""
-    if isinstance(node, yaml.MappingNode):
-        seen = set()
-        for k, v in node.value:
-            if k.value in seen:
-                yield path + (k.value,), k.start_mark.line + 1
-            seen.add(k.value)
-            yield from _duplicates(v, path + (k.value,))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            yield from _duplicates(v, path + (i,))
-
-
-class _Checker:
-    def __init__(self, path: Path, lines: dict):
-        self.path, self.lines, self.problems = path, lines, []
-
-    def add(self, loc: tuple, msg: str, line: int | None = None):
-        if line is None:
-            line = next((self.lines[loc[:i]] for i in range(len(loc), -1, -1) if loc[:i] in self.lines), None)
-        where = f"{self.path}:{line}" if line else str(self.path)
-        key = _dotted(loc)
-        self.problems.append(f"{where}: {key}: {msg}" if key else f"{where}: {msg}")
-
-    def unknown_keys(self, loc: tuple, given: dict, allowed, what: str):
-        for k in given:
-            if k not in allowed:
-                hint = difflib.get_close_matches(str(k), allowed, n=1)
-                also = f" (did you mean {hint[0]!r}?)" if hint else ""
-                self.add(loc + (k,), f"unknown {what} {k!r}{also}; allowed: {', '.join(allowed)}")
-
-    def config_values(self, loc: tuple, values: dict, base: dict, at_key: bool = True) -> bool:
-        """Validate `values` as RunConfig fields on top of `base`; report each bad one at loc+key
-        (at loc itself when at_key is False: loc already names the value)."""
-        try:
-            RunConfig(**{**base, **values})
-            return True
-        except ValidationError as e:
-            for err in e.errors():
-                fld = err["loc"][0] if err["loc"] else None
-                sub = loc + ((fld,) if at_key and fld in values else ())
-                self.add(sub, _explain(err, fld))
-            return False
-
-
-def _dotted(loc: tuple) -> str:
-    s = ""
-    for part in loc:
-        s += f"[{part}]" if isinstance(part, int) else (f".{part}" if s else str(part))
-    return s
-
-
-def _explain(err: dict, fld) -> str:
-    val = err.get("input")
-    allowed = allowed_values(fld) if fld in FIELDS else None
-    if allowed is not None and err["type"] == "literal_error":
-        return f"{val!r} is not allowed; allowed: {', '.join(map(str, allowed))}"
-    return f"{val!r}: {err['msg']}"
-
-
 def load(path: str | Path) -> Suite:
     """Read and validate a suite file. Raises SuiteError listing every problem."""
     path = Path(path)
@@ -263,8 +175,8 @@ def load(path: str | Path) -> Suite:
     except UnicodeDecodeError:
         raise SuiteError([f"{path}: not a text (UTF-8) file"]) from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+        node = yaml.compose(text, Loader=Loader)
     except yaml.YAMLError as e:
         mark, context, context_mark = (getattr(e, a, None) for a in ("problem_mark", "context", "context_mark"))
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -272,10 +184,10 @@ def load(path: str | Path) -> Suite:
         if context and context_mark is not None and (mark is None or context_mark.line != mark.line):
             msg += f" ({context} that starts on line {context_mark.line + 1})"  # e.g. an unclosed [ or {
         raise SuiteError([msg]) from None
-    ck = _Checker(path, _lines(node) if node is not None else {})
+    ck = Checker(path, lines(node) if node is not None else {})
     if not isinstance(data, dict):
         raise SuiteError([f"{path}: a suite is a YAML mapping with keys {', '.join(TOP_KEYS)}"])
-    for loc, line in _duplicates(node):
+    for loc, line in duplicates(node):
         ck.add(loc, "given twice; YAML would keep only the last one", line)
     ck.unknown_keys((), data, TOP_KEYS, "top-level key")
     suite = _check(path, data, ck)
@@ -287,7 +199,7 @@ def load(path: str | Path) -> Suite:
     return suite
 
 
-def _mapping(ck: _Checker, data: dict, key: str) -> dict:
+def _mapping(ck: Checker, data: dict, key: str) -> dict:
     v = data.get(key)
     if v is None:
         return {}
@@ -297,7 +209,7 @@ def _mapping(ck: _Checker, data: dict, key: str) -> dict:
     return v
 
 
-def _entries(ck: _Checker, data: dict, key: str) -> list[dict]:
+def _entries(ck: Checker, data: dict, key: str) -> list[dict]:
     v = data.get(key)
     if v is None:
         return []
@@ -323,7 +235,7 @@ def _default_size(name) -> str:
     return "tiny" if "tiny" in sizes or not sizes else next(iter(sizes))
 
 
-def _model(ck: _Checker, model: dict) -> dict:
+def _model(ck: Checker, model: dict) -> dict:
     """model: {name, size, <shape arguments>} -> model, model_size, model_args; problems at model.<key>."""
     given = {"model": model["name"], "model_size": model.get("size") or _default_size(model["name"]),
              "model_args": {k: v for k, v in model.items() if k not in ("name", "size")}}
@@ -333,10 +245,10 @@ def _model(ck: _Checker, model: dict) -> dict:
         for err in e.errors():
             if err["loc"][0] == "model_args" and len(err["loc"]) > 1:
                 arg = err["loc"][1]
-                ck.add(("model", arg), _explain(err, "model_args"))
+                ck.add(("model", arg), explain(err, "model_args"))
                 given["model_args"].pop(arg, None)
             else:
-                ck.add(("model", {"model": "name", "model_size": "size"}[err["loc"][0]]), _explain(err, err["loc"][0]))
+                ck.add(("model", {"model": "name", "model_size": "size"}[err["loc"][0]]), explain(err, err["loc"][0]))
                 return {}
     probe = RunConfig(**{**given, "model_args": {}})
     found = models.problems(probe)
@@ -350,7 +262,7 @@ def _model(ck: _Checker, model: dict) -> dict:
     return given
 
 
-def _check(path: Path, data: dict, ck: _Checker) -> Suite:
+def _check(path: Path, data: dict, ck: Checker) -> Suite:
     name = data.get("name")
     if name is None:
         ck.add(("name",), "required: the suite's name (letters, digits, '-', '_' and '.'; it names the results folder)")
@@ -425,10 +337,28 @@ def _check(path: Path, data: dict, ck: _Checker) -> Suite:
     _settings(ck, ("smoke",), smoke, base)
 
     return Suite(path=path, name=str(name), description=str(description or ""), base=base, axes=axes,
-                 exclude=exclude, include=include, overrides=overrides, baseline=baseline, smoke=smoke)
+                 exclude=exclude, include=include, overrides=overrides, baseline=baseline, smoke=smoke,
+                 gate=_gate_rules(ck, data.get("gate")))
 
 
-def _check_expansion(ck: _Checker, suite: Suite):
+def _gate_rules(ck: Checker, rules) -> list[str]:
+    """`gate:`: a list of rule strings, each as `benchbench gate --rule` takes it."""
+    from benchbench.gate import GateError, parse_rule
+
+    if rules is None:
+        return []
+    if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+        ck.add(("gate",), f"{rules!r}: a list of rules, e.g. [\"tokens_per_s:-5%\", \"peak_allocated_bytes:+3%\"]")
+        return []
+    for i, r in enumerate(rules):
+        try:
+            parse_rule(r)
+        except GateError as e:
+            ck.add(("gate", i), str(e))
+    return list(rules)
+
+
+def _check_expansion(ck: Checker, suite: Suite):
     """Problems only the expanded sweep shows: nothing left to run, a baseline naming no config or several."""
     pairs = suite._expand()
     if not pairs:
@@ -451,7 +381,7 @@ def _check_expansion(ck: _Checker, suite: Suite):
         ck.add(("baseline",), f"{_flow(suite.baseline)} matches {len(hits)} of the {n} configs; name one, e.g. {example}")
 
 
-def _settings(ck: _Checker, loc: tuple, given: dict, base: dict):
+def _settings(ck: Checker, loc: tuple, given: dict, base: dict):
     """Keys must be config fields, values valid for them."""
     ck.unknown_keys(loc, given, list(FIELDS), "setting")
     ck.config_values(loc, {k: v for k, v in given.items() if k in FIELDS}, base)

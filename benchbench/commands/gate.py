@@ -18,7 +18,9 @@ def main_gate(args) -> int:
         rows, run, env = baseline.read_run(args.run_dir)
         if rows.empty:
             raise UsageError(f"{args.run_dir}: the run has no rows")
-        rules = [gate.parse_rule(r) for r in args.rule] if args.rule else None
+        # --rule, else the baseline's rules, else the suite's `gate:` rules, else gate.default_rules
+        given = args.rule or (None if base.rules else gate.suite_rules(args.run_dir)) or None
+        rules = [gate.parse_rule(r) for r in given] if given else None
         res = gate.check(base, rows, run, env, rules, level=args.level, allow_env_change=args.allow_env_change)
     except (baseline.BaselineError, gate.GateError, compare.CompareError) as e:
         raise UsageError(str(e)) from None
@@ -45,9 +47,10 @@ def main_gate(args) -> int:
 
 def main_baseline(args) -> int:
     try:
-        for r in args.rule or []:
+        rules = args.rule or gate.suite_rules(args.run_dir)   # stored in the file: gate's defaults
+        for r in rules:
             gate.parse_rule(r)
-        path = baseline.save(args.run_dir, args.name, args.dir, args.rule, args.note or "", args.force)
+        path = baseline.save(args.run_dir, args.name, args.dir, rules, args.note or "", args.force)
     except (baseline.BaselineError, gate.GateError) as e:
         raise UsageError(str(e)) from None
     console(stderr=True).print(escape(f"baseline written: {path}"), highlight=False, soft_wrap=True)

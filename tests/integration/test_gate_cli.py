@@ -127,6 +127,22 @@ def test_rules_on_the_command_line_replace_the_baselines(runs, saved):
     assert p.returncode == 0 and "gate: PASS (tokens_per_s:-90%)" in p.stderr, p.stderr  # -80% is within 90%
 
 
+def test_rules_from_the_suite_when_the_baseline_has_none(runs, tmp_path):
+    root, a = runs
+    run = variant(root, a, "suite-rules", slower(2.0))
+    (run / "suite.yaml").write_text(SUITE.read_text() + 'gate: ["tokens_per_s:-90%"]\n')
+    base = tmp_path / "plain.json"
+    p = cli_run("baseline", "save", a, "--name", "plain", "--dir", tmp_path, cwd=root)   # a's suite has no gate:
+    assert p.returncode == 0 and json.loads(base.read_text())["rules"] == []
+    p = cli_run("gate", run, "--baseline", base, cwd=root)
+    # -50%: a regression under the default rules (-5%), not under the suite's looser one
+    assert p.returncode == 0 and "gate: PASS (tokens_per_s:-90%)" in p.stderr, p.stderr
+    p = cli_run("baseline", "save", run, "--name", "from-suite", "--dir", tmp_path, cwd=root)
+    assert p.returncode == 0 and json.loads((tmp_path / "from-suite.json").read_text())["rules"] == ["tokens_per_s:-90%"]
+    p = cli_run("gate", run, "--baseline", base, "--rule", "tokens_per_s:-5%", cwd=root)
+    assert p.returncode == 1, p.stderr                                      # --rule wins over the suite
+
+
 def test_gate_fails_on_ok_to_oom(runs, saved):
     root, a = runs
     p = cli_run("gate", variant(root, a, "oom", oom_sdpa), "--baseline", saved, cwd=root)

@@ -471,6 +471,19 @@ BAD = {
         {GPT}
         baseline: {{precission: fp32}}
         """, [f"S:3: baseline.precission: unknown setting 'precission' (did you mean 'precision'?); allowed: {', '.join(FIELDS)}"]),
+    "gate not a list": (f"""
+        name: s
+        {GPT}
+        gate: "tokens_per_s:-5%"
+        """, ["S:3: gate: 'tokens_per_s:-5%': a list of rules, e.g. [\"tokens_per_s:-5%\", \"peak_allocated_bytes:+3%\"]"]),
+    "gate rule that does not parse": (f"""
+        name: s
+        {GPT}
+        gate: ["tokens_per_s:-5%", "tokens_per_s:+5%", "fast"]
+        """, ["S:3: gate[1]: rule 'tokens_per_s:+5%': for tokens_per_s higher is better, so a regression is a drop: "
+              "write tokens_per_s:-5%",
+              "S:3: gate[2]: rule 'fast': expected metric:-N% (a drop of more than N% regresses) or metric:+N% (a rise "
+              "of more than N%), e.g. tokens_per_s:-5% or peak_rss_bytes:+3%"]),
     "duplicate key": (f"""
         name: s
         {GPT}
@@ -484,6 +497,14 @@ BAD = {
 def test_malformed_suite_exact_message(tmp_path, case):
     text, expected = BAD[case]
     assert problems(tmp_path, text) == expected
+
+
+def test_gate_rules(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(f"name: s\n{GPT}\ngate: [\"tokens_per_s:-5%\", \"peak_rss_bytes:+3%\"]\n")
+    assert suites.load(p).gate == ["tokens_per_s:-5%", "peak_rss_bytes:+3%"]
+    p.write_text(f"name: s\n{GPT}\n")
+    assert suites.load(p).gate == []
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
