@@ -79,11 +79,13 @@ def figures(rep: Report) -> list[tuple[str, str, dict]]:
     if fig:
         out.append(("runs", "fig-runs", fig))
     for k, run in enumerate(rep.runs):
-        for j, fig in enumerate(charts.per_axis(run)):
-            out.append(("axes", f"fig-axes-{k}-{j}", fig))
+        per_run = [("axes", f"fig-axes-{k}-{j}", fig) for j, fig in enumerate(charts.per_axis(run))]
         fig = charts.profile(run)
         if fig:
-            out.append(("profile", f"fig-profile-{k}", fig))
+            per_run.append(("profile", f"fig-profile-{k}", fig))
+        for _, _, fig in per_run if len(rep.runs) > 1 else ():  # which run a chart is of
+            fig["layout"]["title"]["text"] = f"{charts.esc(run.name)}: {fig['layout']['title']['text']}"
+        out += per_run
     return out
 
 

@@ -173,3 +173,10 @@ def test_bar_charts_of_many_configs_show_the_telling_ones(tmp_path):
     fig = charts.profile(run)
     assert len(fig["data"][0]["y"]) == charts.MAX_BARS and "60 of 70 configs" in fig["layout"]["title"]["text"]
     assert fig["data"][0]["y"][0] == run.configs.loc[run.configs["pareto"], "label"].iloc[0]   # the front first
+
+
+def test_charts_of_several_runs_name_their_run(tmp_path):
+    rep = report.build([make_run(tmp_path, "a", profile=True), make_run(tmp_path, "b", profile=True)])
+    titles = {fid: f["layout"]["title"]["text"] for _, fid, f in rep.figures}
+    assert titles["fig-profile-0"].startswith("a: ") and titles["fig-profile-1"].startswith("b: ")
+    assert html.render(rep, tmp_path).count('<p class="lede">') == 1   # one suite: its description once
