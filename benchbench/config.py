@@ -25,7 +25,7 @@ DsOptimizer = Literal["client", "fused_adam", "cpu_adam"]
 Device = Literal["auto", "cpu", "cuda"]
 
 # Fields that do not change what a config measures: left out of its id.
-NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops", "collect", "profile", "pyspy")
+NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops", "collect", "profile", "pyspy", "numerics_steps", "numerics_reference")
 
 
 class RunConfig(BaseModel):
@@ -82,6 +82,10 @@ class RunConfig(BaseModel):
         default_factory=lambda: ["memory", "nvml", "flops"], description="collectors around the timed window")
     profile: bool = Field(False, description="torch.profiler window after the timed one; trace + GPU time by category")
     pyspy: bool = Field(False, description="py-spy record of the worker's Python stacks during the timed window")
+    numerics_steps: int = Field(0, ge=0, description="numerics check: train this many steps against a reference "
+                                                     "config (fp32, eager, ...) after timing; 0 = off (numerics.py)")
+    numerics_reference: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict, description="settings of the numerics check's reference config, over numerics.REFERENCE")
 
     # reporting
     peak_tflops: float | None = Field(None, gt=0, description="device peak for MFU; null = benchbench's table (peaks.py)")
@@ -111,6 +115,7 @@ class RunConfig(BaseModel):
         d = self.model_dump()
         d["model_args"] = json.dumps(d["model_args"], sort_keys=True) if d["model_args"] else ""
         d["collect"] = ",".join(d["collect"])
+        d["numerics_reference"] = json.dumps(d["numerics_reference"], sort_keys=True) if d["numerics_reference"] else ""
         return d
 
 

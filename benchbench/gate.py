@@ -13,6 +13,7 @@ suite or machine) raise GateError: the CLI's exit 2.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,4 +167,35 @@ def check(base: Baseline, run_rows: pd.DataFrame, run: dict, run_env: dict, rule
         except compare.CompareError as e:
             raise GateError(f"rule {rule}: {e}".replace("run A", f"baseline {base.path}").replace("run B", "the run")) from None
         tables[str(rule)] = t
+    t = numerics_table(base.rows, run_rows)
+    if t is not None:
+        tables["numerics"] = t
     return GateResult(rules=rules, tables=tables, env_changes=changes, notes=notes)
+
+
+def numerics_table(base_rows: pd.DataFrame, run_rows: pd.DataFrame) -> pd.DataFrame | None:
+    """A config whose numerics check diverged in the run and did not in the baseline regresses
+    (numerics.py); None when the run has no numerics check."""
+    from benchbench import tables as tbl
+
+    if "numerics" not in run_rows or not run_rows["numerics"].notna().any():
+        return None
+    names = compare.labels(pd.concat([base_rows, run_rows], ignore_index=True))
+    base = dict(tuple(base_rows.groupby("config_id", sort=False)))
+    out = []
+    for cid, g in run_rows.groupby("config_id", sort=False):
+        b = base.get(cid)
+        va, vb = (tbl.numerics_verdict(b) if b is not None else ""), tbl.numerics_verdict(g)
+        worse = vb == "diverged" and va != "diverged"
+        dev = pd.to_numeric(g.get("numerics_max_rel_loss_dev"), errors="coerce").max() if "numerics_max_rel_loss_dev" in g else None
+        why = g["numerics_reason"].dropna() if "numerics_reason" in g else []
+        out.append({"config_id": cid, "label": names.get(cid, cid), "metric": "numerics_max_rel_loss_dev",
+                    "status_a": compare._status(b), "status_b": compare._status(g), "a_value": math.nan,
+                    "a_ci_low": math.nan, "a_ci_high": math.nan, "a_n": 0, "b_value": dev, "b_ci_low": math.nan,
+                    "b_ci_high": math.nan, "b_n": len(g), "ratio": None, "change": None, "p_value": math.nan,
+                    "test": "tolerance", "samples": "", "worse": worse,
+                    "verdict": "numerics diverged" if vb == "diverged" else "same within noise",
+                    "note": (f"{va or 'unchecked'} -> {vb}: " + (why.iloc[0] if len(why) else "")) if va != vb else ""})
+    t = pd.DataFrame(out)
+    t.attrs.update(metric="numerics_max_rel_loss_dev")
+    return t

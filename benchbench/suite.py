@@ -11,6 +11,7 @@
     baseline: {precision: fp32}             # the config speedups are relative to (default: the first)
     smoke: {batch_size: 1}                  # extra settings for --smoke
     gate: ["tokens_per_s:-5%", "peak_allocated_bytes:+3%"]   # benchbench gate's rules for runs of this suite
+    numerics: true                          # also check each config's math against a reference (numerics.py)
 
 Scalars are read as YAML 1.2 does: only true/false are booleans (`compile: off` is the string
 "off") and 3e-4 is a number.
@@ -29,12 +30,12 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from benchbench import models
+from benchbench import models, suite_options
 from benchbench.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
 from benchbench.suite_yaml import Checker, Loader, duplicates, explain, lines
 
 TOP_KEYS = ("name", "description", "model", "defaults", "sweep", "exclude", "include", "overrides", "baseline", "smoke",
-            "gate")
+            "gate", "numerics")
 MODEL_KEYS = ("model", "model_size", "model_args")  # set through `model:`, not defaults
 AXES = tuple(f for f in FIELDS if f not in ("model", "model_args", *NOT_IN_ID))
 # --smoke: every config at tiny scale, so any suite checks itself on a CPU in seconds.
@@ -290,6 +291,8 @@ def _check(path: Path, data: dict, ck: Checker) -> Suite:
     else:
         base.update({k: v for k, v in defaults.items() if _ok(k, v, base)})
 
+    base.update(suite_options.numerics(ck, data.get("numerics"), base))
+
     axes: dict[str, list] = {}
     for k, values in _mapping(ck, data, "sweep").items():
         if k in NOT_IN_ID:
@@ -338,24 +341,7 @@ def _check(path: Path, data: dict, ck: Checker) -> Suite:
 
     return Suite(path=path, name=str(name), description=str(description or ""), base=base, axes=axes,
                  exclude=exclude, include=include, overrides=overrides, baseline=baseline, smoke=smoke,
-                 gate=_gate_rules(ck, data.get("gate")))
-
-
-def _gate_rules(ck: Checker, rules) -> list[str]:
-    """`gate:`: a list of rule strings, each as `benchbench gate --rule` takes it."""
-    from benchbench.gate import GateError, parse_rule
-
-    if rules is None:
-        return []
-    if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
-        ck.add(("gate",), f"{rules!r}: a list of rules, e.g. [\"tokens_per_s:-5%\", \"peak_allocated_bytes:+3%\"]")
-        return []
-    for i, r in enumerate(rules):
-        try:
-            parse_rule(r)
-        except GateError as e:
-            ck.add(("gate", i), str(e))
-    return list(rules)
+                 gate=suite_options.gate_rules(ck, data.get("gate")))
 
 
 def _check_expansion(ck: Checker, suite: Suite):
@@ -382,9 +368,7 @@ def _check_expansion(ck: Checker, suite: Suite):
 
 
 def _settings(ck: Checker, loc: tuple, given: dict, base: dict):
-    """Keys must be config fields, values valid for them."""
-    ck.unknown_keys(loc, given, list(FIELDS), "setting")
-    ck.config_values(loc, {k: v for k, v in given.items() if k in FIELDS}, base)
+    ck.settings(loc, given, base)
 
 
 def _ok(k, v, base) -> bool:

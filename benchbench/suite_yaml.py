@@ -71,6 +71,11 @@ class Checker:
                 also = f" (did you mean {hint[0]!r}?)" if hint else ""
                 self.add(loc + (k,), f"unknown {what} {k!r}{also}; allowed: {', '.join(allowed)}")
 
+    def settings(self, loc: tuple, given: dict, base: dict):
+        """Keys must be config fields, values valid for them."""
+        self.unknown_keys(loc, given, list(FIELDS), "setting")
+        self.config_values(loc, {k: v for k, v in given.items() if k in FIELDS}, base)
+
     def config_values(self, loc: tuple, values: dict, base: dict, at_key: bool = True) -> bool:
         """Validate `values` as RunConfig fields on top of `base`; report each bad one at loc+key
         (at loc itself when at_key is False: loc already names the value)."""

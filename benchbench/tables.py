@@ -20,6 +20,17 @@ def varying_axes(df: pd.DataFrame) -> list[str]:
     return [c for c in cols if per_config[c].astype(str).nunique() > 1]
 
 
+NUMERICS_ORDER = ("diverged", "error", "ok", "unchecked")
+
+
+def numerics_verdict(rows: pd.DataFrame) -> str:
+    """The worst numerics verdict over a config's ok repeats ("" when no repeat was checked)."""
+    if "numerics" not in rows:
+        return ""
+    got = set(rows.loc[rows["status"] == "ok", "numerics"].dropna())
+    return next((v for v in NUMERICS_ORDER if v in got), "")
+
+
 def _status(s: pd.Series) -> str:
     present = set(s)
     return next(st for st in STATUS_ORDER if st in present) if present <= set(STATUS_ORDER) else s.iloc[0]
@@ -51,6 +62,10 @@ def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
             rec[col] = ok[col].median() if col in ok and ok[col].notna().any() else float("nan")
         reasons = g["reason"].dropna() if "reason" in g else pd.Series(dtype=str)
         rec["reason"] = reasons.iloc[0] if len(reasons) else ""
+        rec["numerics"] = numerics_verdict(g)
+        if rec["numerics"] in ("diverged", "error"):
+            why = ok["numerics_reason"].dropna() if "numerics_reason" in ok else pd.Series(dtype=str)
+            rec["reason"] = f"numerics {rec['numerics']}: {why.iloc[0]}" if len(why) else rec["reason"]
         out.append(rec)
     table = pd.DataFrame(out)
     if table.empty:
@@ -113,6 +128,8 @@ def render(table: pd.DataFrame, title: str = ""):
         status = f"[{style}]{r['status']}[/]" if style else escape(str(r["status"]))
         if r["status"] != "ok" and r["reason"]:
             status += f" [dim]{escape(str(r['reason'])[:70])}[/]"  # worker messages quote shapes: [2, 3]
+        elif r.get("numerics") in ("diverged", "error"):
+            status += f" [red]numerics {r['numerics']}[/] [dim]{escape(str(r['reason'])[:70])}[/]"
         t.add_row(*[escape(str(r[a])) for a in axes], _num(r[thr]), _num(r["speedup"], "{:.2f}x") + base,
                   _num(r["step_time_s_median"] * 1e3, "{:.2f}"), _human_bytes(r["peak_memory_bytes"]),
                   *(_num(r[c], OPTIONAL[c][1]) for c in extra), status)

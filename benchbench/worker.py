@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from benchbench import collectors, engines, models, peaks, stats, techniques
+from benchbench import collectors, engines, models, numerics, peaks, stats, techniques
 from benchbench import device as devices
 from benchbench.collectors import Context
 from benchbench.collectors.timing import StepTimer, synchronize
@@ -155,6 +155,11 @@ def measure(cfg: RunConfig, artifacts: Path | None = None) -> dict:
     out["step_times_s"] = step_times
     out.update(stats.summarize(step_times, "step_time_s"))
     out.update(_throughput(cfg, built, step_times, out))
+    if cfg.numerics_steps:  # after everything measured: its own fresh models, the timed ones freed first
+        dev = ctx.dev
+        del ctx, built, active
+        numerics.free(dev)
+        out.update(numerics.check(cfg, setup))
     return out
 
 

@@ -86,7 +86,7 @@ def table_rows(rep: Report, out_dir: Path) -> tuple[list[str], list[dict]]:
                 "status": r["status"], "status_class": STATUS_CLASS.get(r["status"], "err"),
                 "reason": str(r["reason"] or ""), "repeats_ok": r["repeats_ok"], "pareto": bool(r["pareto"]),
                 "base": r["config_id"] == t.attrs.get("baseline_id"), "cells": cells, "links": links,
-                "verdict": verdicts.get(r["config_id"], ""),
+                "verdict": verdicts.get(r["config_id"], ""), "numerics": r.get("numerics", ""),
             })
     return axes, rows
 

@@ -42,7 +42,8 @@ def render(rep: Report) -> str:
                            for h in head) + "|"]
     for r in rows:
         cells = {c[0]: c[1] for c in r["cells"]}
-        status = r["status"] + (" ★" if r["pareto"] else "") + (" (base)" if r["base"] else "")
+        status = r["status"] + (" ★" if r["pareto"] else "") + (" (base)" if r["base"] else "") \
+            + (f", numerics {r['numerics']}" if r["numerics"] in ("diverged", "error") else "")
         vals = ([r["run"]] if multi else []) + r["axes"] + [status, cells["throughput"], cells["speedup"], cells["step"],
                                                            cells["memory"], cells["mfu"], cells["energy"], r["repeats_ok"],
                                                            r["reason"][:120]]

@@ -349,3 +349,14 @@ def test_profile_and_pyspy_flags(tmp_path):
         assert (out / r["profile_trace"]).is_file() and r["profile_share_matmul"] > 0
         assert r.get("pyspy_speedscope") or r.get("pyspy_reason")
     assert results.read_json(out / "run.json")["overrides"] == {"profile": True, "pyspy": True}
+
+
+def test_numerics_check_through_the_cli(tmp_path):
+    run_dir = tmp_path / "numerics"
+    p = cli_run("run", FIXTURES / "numerics.yaml", "-o", run_dir, "-q", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    rows = results.read_rows(run_dir)
+    assert len(rows) == 4 and {r["numerics"] for r in rows} == {"ok"}
+    assert all(len(r["numerics_losses"]) == 10 and r["numerics_steps"] == 10 for r in rows)
+    assert all("precision=fp32, attention=eager" in r["numerics_reference_config"] for r in rows)
+    assert len({r["config_id"] for r in rows}) == 4

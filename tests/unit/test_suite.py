@@ -484,6 +484,18 @@ BAD = {
               "write tokens_per_s:-5%",
               "S:3: gate[2]: rule 'fast': expected metric:-N% (a drop of more than N% regresses) or metric:+N% (a rise "
               "of more than N%), e.g. tokens_per_s:-5% or peak_rss_bytes:+3%"]),
+    "numerics bad": (f"""
+        name: s
+        {GPT}
+        numerics: {{steps: 0, reference: {{precision: fp9}}, tolerance: 1}}
+        """, ["S:3: numerics.tolerance: unknown key 'tolerance'; allowed: steps, reference",
+              "S:3: numerics.steps: 0: a whole number of training steps > 0, e.g. 50",
+              "S:3: numerics.reference.precision: 'fp9' is not allowed; allowed: fp32, tf32, fp16, bf16, bf16-pure"]),
+    "numerics not a mapping": (f"""
+        name: s
+        {GPT}
+        numerics: yes
+        """, ["S:3: numerics: 'yes': true, or {steps: 50, reference: {precision: fp32, attention: eager}}"]),
     "duplicate key": (f"""
         name: s
         {GPT}
@@ -505,6 +517,18 @@ def test_gate_rules(tmp_path):
     assert suites.load(p).gate == ["tokens_per_s:-5%", "peak_rss_bytes:+3%"]
     p.write_text(f"name: s\n{GPT}\n")
     assert suites.load(p).gate == []
+
+
+def test_numerics_key(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(f"name: s\n{GPT}\nsweep: {{precision: [fp32, bf16]}}\nnumerics: true\n")
+    configs = suites.load(p).expand()
+    assert [c.numerics_steps for c in configs] == [50, 50]
+    p.write_text(f"name: s\n{GPT}\nnumerics: {{steps: 7, reference: {{attention: sdpa}}}}\n")
+    (cfg,) = suites.load(p).expand()
+    assert cfg.numerics_steps == 7 and cfg.numerics_reference == {"attention": "sdpa"}
+    p.write_text(f"name: s\n{GPT}\n")
+    assert suites.load(p).expand()[0].config_id == cfg.config_id   # the check does not change what is measured
 
 
 def test_every_problem_is_reported_at_once(tmp_path):

@@ -1,0 +1,137 @@
+"""Numerics check: did a technique change the math?
+
+With `numerics_steps: K` (suite: `numerics: true`, K = 50), the worker, after the timed window,
+trains the config K steps from a fresh model (same seed, same data) and then a reference config
+the same K steps: fp32, eager attention, no checkpointing, no compile, one process, and no
+accumulation (its one batch is the config's micro-batches concatenated, so both see the same
+samples in each step). The suite may change the reference (`numerics: {reference: {...}}`).
+
+Recorded: both loss trajectories, the largest relative loss deviation over the K steps, and the
+cosine similarity of the two total parameter updates (theta_K - theta_0, every parameter, fp32).
+A config is `diverged` when the deviation exceeds its precision's tolerance or the cosine falls
+below it (TOLERANCES; docs/numerics.md says how they were chosen), else `ok`; `unchecked` when the
+check cannot apply (several ranks) and `error` when it failed (the timing row is kept either way).
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from dataclasses import dataclass
+
+import torch
+
+DEFAULT_STEPS = 50
+REFERENCE = dict(precision="fp32", attention="eager", checkpointing="none", compile="off", grad_accum=1, engine="torch",
+                 world_size=1, nnodes=1, zero_stage=0, offload_optimizer=False, offload_param=False, ds_optimizer="client",
+                 grad_accum_dtype=None, optimizer_impl="auto")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    max_rel_loss_dev: float   # largest |loss - reference loss| / reference loss over the K steps
+    min_update_cosine: float  # cosine of the config's and the reference's total parameter update
+
+
+# Chosen from measured trajectories (docs/numerics.md): about 10x the deviation each precision showed
+# against the fp32 reference on GPT models over 50 steps, so rounding passes and a broken technique
+# (a lost causal mask, a wrong scale) does not.
+TOLERANCES = {
+    "fp32": Tolerance(1e-3, 0.99),
+    "tf32": Tolerance(1e-2, 0.95),
+    "fp16": Tolerance(5e-2, 0.9),
+    "bf16": Tolerance(5e-2, 0.9),
+    "bf16-pure": Tolerance(1e-1, 0.8),
+}
+
+
+def reference_config(cfg):
+    """The config the check compares with: REFERENCE, the suite's own reference settings, and the
+    config's whole step batch in one micro-batch."""
+    return cfg.model_copy(update={**REFERENCE, "batch_size": cfg.batch_size * cfg.grad_accum, "numerics_steps": 0,
+                                  **dict(cfg.numerics_reference)})
+
+
+def describe(ref, cfg) -> str:
+    keys = [k for k in ("precision", "attention", "checkpointing", "compile", "grad_accum", "batch_size", "engine",
+                        "optimizer_impl") if getattr(ref, k) != getattr(cfg, k) or k in ("precision", "attention")]
+    return ", ".join(f"{k}={getattr(ref, k)}" for k in keys)
+
+
+def _params(built) -> list[torch.Tensor]:
+    return [p for p in built.model.parameters() if p.requires_grad]
+
+
+def _snapshot(params) -> torch.Tensor:
+    """All parameters as one flat fp32 CPU tensor (ZeRO-3: gathered first)."""
+    try:
+        from deepspeed.zero import GatheredParameters
+    except ImportError:
+        GatheredParameters = None
+    if GatheredParameters is not None and any(hasattr(p, "ds_id") for p in params):
+        with GatheredParameters(params):
+            return torch.cat([p.detach().float().reshape(-1).cpu() for p in params])
+    return torch.cat([p.detach().float().reshape(-1).cpu() for p in params])
+
+
+def _train(ctx, built, steps: int) -> tuple[list[float], torch.Tensor]:
+    params = _params(built)
+    before = _snapshot(params)
+    losses = [float(ctx.engine.step(ctx.batches)) for _ in range(steps)]
+    return losses, _snapshot(params) - before
+
+
+def _concat(batches):
+    """The micro-batches as one batch (each tensor of a batch concatenated along dim 0)."""
+    return [tuple(torch.cat([b[i] for b in batches]) for i in range(len(batches[0])))]
+
+
+def free(dev):
+    gc.collect()
+    if dev.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def compare(losses, ref_losses, update, ref_update, precision: str) -> dict:
+    """Deviation, cosine and the verdict, from two trajectories."""
+    dev = max((abs(a - b) / abs(b) if b else math.inf) for a, b in zip(losses, ref_losses))
+    if any(not math.isfinite(x) for x in losses):
+        dev = math.inf
+    denom = float(update.norm() * ref_update.norm())
+    cos = float(torch.dot(update, ref_update)) / denom if denom > 0 else math.nan
+    tol = TOLERANCES[precision]
+    why = []
+    if not dev <= tol.max_rel_loss_dev:
+        why.append(f"max relative loss deviation {dev:.3g} > {tol.max_rel_loss_dev:g}")
+    if not cos >= tol.min_update_cosine:
+        why.append(f"update cosine {cos:.4f} < {tol.min_update_cosine:g}")
+    return {"numerics": "diverged" if why else "ok", "numerics_max_rel_loss_dev": dev, "numerics_update_cosine": cos,
+            "numerics_reason": f"{'; '.join(why)} ({precision} tolerance)" if why else None}
+
+
+def check(cfg, setup) -> dict:
+    """Run the check; `setup` is worker.setup (model, techniques, engine, batches for a config)."""
+    steps = cfg.numerics_steps
+    out = {"numerics_steps": steps}
+    if cfg.world_size > 1:
+        return {**out, "numerics": "unchecked", "numerics_reason": "the numerics check runs in one process (world_size 1)"}
+    ref = reference_config(cfg)
+    out["numerics_reference_config"] = describe(ref, cfg)
+    try:
+        ctx, built, _ = setup(cfg)
+        micro = [tuple(t.cpu() for t in b) for b in ctx.batches]
+        losses, update = _train(ctx, built, steps)
+        dev = ctx.dev
+        del ctx, built
+        free(dev)
+        ctx, built, _ = setup(ref)
+        ctx.batches = [tuple(t.to(ctx.dev) for t in b) for b in _concat(micro)]
+        ref_losses, ref_update = _train(ctx, built, steps)
+        del ctx, built
+        free(dev)
+    except Exception as e:  # the timing row stands; the check says why it could not finish
+        kind = "out of memory" if isinstance(e, (torch.OutOfMemoryError, MemoryError)) else type(e).__name__
+        return {**out, "numerics": "error", "numerics_reason": f"{kind}: {' '.join(str(e).split())[:300]}"}
+    out.update(numerics_losses=losses, numerics_reference_losses=ref_losses)
+    out.update(compare(losses, ref_losses, update, ref_update, cfg.precision))
+    return out
