@@ -57,6 +57,12 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--output", "-o", metavar="FILE", help="default: RUN/report.html (RUN/report.md); - : markdown to stdout")
     rp.add_argument("--format", choices=("html", "markdown"), default="html")
     rp.add_argument("--title", help="default: benchbench report: <suite>")
+    mb = sub.add_parser("maxbatch", help="the largest micro-batch of each config that runs without OOM")
+    mb.add_argument("suite", help="suite YAML file")
+    mb.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the suite's device")
+    mb.add_argument("--output", "-o", help="run directory (default: results/<suite>-maxbatch/<UTC time>-<id>)")
+    mb.add_argument("--results-root", default="results")
+    mb.add_argument("--cap", type=int, help=f"largest batch to try (default {1 << 16} on a GPU, 1024 on a CPU)")
     return p
 
 
@@ -98,10 +104,10 @@ def _compare_parsers(sub):
 
 
 def _compare_handlers() -> dict:
-    from benchbench.commands import compare, export, gate, report
+    from benchbench.commands import compare, export, gate, maxbatch, report
 
     return {"compare": compare.main, "gate": gate.main_gate, "baseline": gate.main_baseline, "export": export.main,
-            "report": report.main}
+            "report": report.main, "maxbatch": maxbatch.main}
 
 
 def main(argv=None) -> int:

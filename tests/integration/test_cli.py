@@ -1,6 +1,7 @@
 """The real command line: `benchbench run` on quickstart.yaml (smoke and full), a run killed and
 resumed, Ctrl-C, bad input (exit 2, one line per problem, nothing written), list and table."""
 
+import json
 import os
 import signal
 import subprocess
@@ -360,3 +361,26 @@ def test_numerics_check_through_the_cli(tmp_path):
     assert all(len(r["numerics_losses"]) == 10 and r["numerics_steps"] == 10 for r in rows)
     assert all("precision=fp32, attention=eager" in r["numerics_reference_config"] for r in rows)
     assert len({r["config_id"] for r in rows}) == 4
+
+
+def test_maxbatch_through_the_cli(tmp_path):
+    """A fake memory limit (the fixture model runs out of memory above batch 5): every probe its
+    own worker, the answer and the probes stored."""
+    suite = tmp_path / "mb.yaml"
+    suite.write_text("name: mb\nmodel: {name: 'py:tests.fixtures.faulty_model', size: limit, max_batch: 5}\n"
+                     "defaults: {device: cpu, batch_size: 4, warmup_steps: 1, measured_steps: 2, collect: []}\n")
+    p = cli_run("maxbatch", suite, "-o", tmp_path / "run", cwd=REPO)
+    assert p.returncode == 0, p.stderr
+    answer = json.loads((tmp_path / "run" / "maxbatch.json").read_text())["configs"][0]
+    assert answer["max_batch"] == 5 and answer["trail"] == ["4:ok", "8:oom", "6:oom", "5:ok"] and answer["probes"] == 4
+    assert answer["samples_per_s"] > 0
+    rows = results.read_rows(tmp_path / "run")
+    assert [(r["batch_size"], r["status"]) for r in rows] == [(4, "ok"), (8, "oom"), (6, "oom"), (5, "ok")]
+    assert "largest micro-batch per config" in p.stdout and "4:ok 8:oom 6:oom 5:ok" in p.stdout
+
+
+def test_maxbatch_bad_input(tmp_path):
+    p = cli_run("maxbatch", tmp_path / "missing.yaml")
+    assert p.returncode == 2 and "cannot read suite file" in p.stderr
+    p = cli_run("maxbatch", QUICKSTART, "--cap", "0", "-o", tmp_path / "x")
+    assert p.returncode == 2 and "--cap 0" in p.stderr
