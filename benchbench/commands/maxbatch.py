@@ -86,7 +86,7 @@ def _prober(cfg, run_dir, run, err, label):
     def probe(batch: int) -> str:
         count[0] += 1
         c = cfg.model_copy(update={"batch_size": batch, "repeats": 1})
-        result = launch.run(c, run_dir, 0)
+        result = launch.run(c, run_dir, 0, prestart=c.device != "cpu")   # the next probe's imports meanwhile
         row = results.make_row(run, c, 0, result)
         row.update(maxbatch_of=cfg.config_id, maxbatch_probe=count[0])
         results.append(run_dir, row)
