@@ -25,6 +25,9 @@ from benchbench.collectors.timing import StepTimer, synchronize
 from benchbench.config import RunConfig
 from benchbench.techniques import optimizer
 
+# Out of memory as CUDA libraries report it (not torch.OutOfMemoryError): seen near an H100's limit,
+# "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`".
+OOM_MESSAGES = ("CUBLAS_STATUS_ALLOC_FAILED", "CUDNN_STATUS_ALLOC_FAILED", "CUDA error: out of memory")
 # Messages PyTorch gives when a forced attention backend cannot run the inputs.
 BACKEND_REFUSALS = ("No viable backend", "No available kernel")
 
@@ -174,6 +177,9 @@ def run(cfg: RunConfig, artifacts: Path | None = None) -> dict:
                 "peak_allocated_bytes": peak}
     except Exception as e:
         msg = str(e).strip()
+        if any(m in msg for m in OOM_MESSAGES):
+            return {"status": "oom", "reason": f"{type(e).__name__}: " + " ".join(msg.split())[:500],
+                    "peak_allocated_bytes": torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None}
         if cfg.attention not in ("eager", "sdpa") and any(r in msg for r in BACKEND_REFUSALS):
             return {"status": "skipped", "reason": f"attention={cfg.attention}: " + " ".join(msg.split())[:500]}
         return {

@@ -47,6 +47,11 @@ def test_worker_oom_without_a_message():
     assert (r["status"], r["reason"]) == ("oom", "MemoryError")
 
 
+def test_worker_oom_that_cuda_libraries_report_as_errors():
+    r = worker.run(faulty("cublas"))
+    assert r["status"] == "oom" and r["reason"].startswith("RuntimeError: CUDA error: CUBLAS_STATUS_ALLOC_FAILED")
+
+
 def test_worker_skips_what_cannot_run_here():
     r = worker.run(faulty("ok", precision="fp16"))
     assert r["status"] == "skipped" and "fp16" in r["reason"]
