@@ -129,7 +129,7 @@ def render(table: pd.DataFrame, title: str = ""):
         if r["status"] != "ok" and r["reason"]:
             status += f" [dim]{escape(str(r['reason'])[:70])}[/]"  # worker messages quote shapes: [2, 3]
         elif r.get("numerics") in ("diverged", "error"):
-            status += f" [red]numerics {r['numerics']}[/] [dim]{escape(str(r['reason'])[:70])}[/]"
+            status += f" [red]{escape(str(r['reason'])[:80])}[/]"  # "numerics diverged: why"
         t.add_row(*[escape(str(r[a])) for a in axes], _num(r[thr]), _num(r["speedup"], "{:.2f}x") + base,
                   _num(r["step_time_s_median"] * 1e3, "{:.2f}"), _human_bytes(r["peak_memory_bytes"]),
                   *(_num(r[c], OPTIONAL[c][1]) for c in extra), status)
