@@ -1,0 +1,189 @@
+"""Predicted peak memory of one config, from first principles (per rank, bytes).
+
+    predict(cfg) -> dict   predicted_peak_bytes (the CUDA allocator's peak, what a row's
+                           peak_allocated_bytes measures) and its parts; None for what is unknown
+
+Two moments compete for the peak, and the larger one is it:
+
+- **backward starts** (the loss is computed, nothing freed yet): parameters, optimizer states,
+  gradients only when they already exist (accumulation after the first micro-batch, DDP's buckets),
+  every activation the forward saved, and the loss's buffers over the vocabulary;
+- **optimizer step**: parameters, gradients, optimizer states and the step's own temporaries.
+
+Model states (Ψ parameters; N ranks; ZeRO paper, Rajbhandari et al. 2020): torch engines keep fp32
+weights and gradients (4Ψ + 4Ψ) and AdamW's two fp32 moments (8Ψ; SGD's momentum 4Ψ); bf16-pure
+keeps bf16 weights and gradients (2Ψ + 2Ψ) and fp32 masters in the optimizer (+4Ψ). DeepSpeed bf16
+keeps bf16 weights and gradients and K = 12 bytes of fp32 master + moments, stage 1 shards the
+optimizer states over N, stage 2 also the gradients, stage 3 also the weights.
+
+Activations per transformer layer and sample (Korthikanti et al. 2022: 34·s·h bytes + 5·a·s² with
+16-bit activations and dropout; this GPT has no dropout but saves the attention output for the
+fused kernels' backward, so it is 34·s·h again): 68·s·h with fp32 activations, 38·s·h under
+autocast (the residual stream and layer-norm inputs stay fp32), 34·s·h with bf16 weights. The s²
+term (the attention probabilities) exists only with eager attention: 4·a·s² bytes in fp32, 6·a·s²
+under autocast (fp32 softmax output and its 16-bit copy), 2·a·s² in bf16. Checkpointing keeps a
+checkpointed block's input only and recomputes one block (or segment) at a time; selective
+recomputation drops the s² term and the attention output.
+
+The loss over the vocabulary V: fp32 logits, their log-softmax and its gradient (12·s·V bytes);
+under autocast the 16-bit logits, their fp32 copy and the log-softmax (10·s·V); 16-bit weights
+6·s·V. These three constants come from counting the saved tensors of F.cross_entropy; checked
+against measured peaks (docs/performance.md#predicted-vs-measured-memory).
+
+Not modelled: torch.compile (inductor saves less: the prediction is an upper bound there), FSDP
+(predicted as ZeRO-3 with fp32 states), models other than the GPT family (states only, activations
+None, so no peak). A prediction of whether a config fits adds MARGIN_FRACTION and CONTEXT_BYTES
+for the allocator's fragmentation, the CUDA context and library workspaces.
+"""
+
+from __future__ import annotations
+
+import math
+
+MARGIN_FRACTION = 0.10          # reserved-but-unused memory near the limit (seen 1-25% in OOM messages)
+CONTEXT_BYTES = 0.75 * 2**30    # CUDA context, cuBLAS/cuDNN workspaces: outside the allocator's count
+DS_BUCKET_ELEMENTS = 5e8        # DeepSpeed's default reduce_bucket_size (16-bit elements)
+DS_LIVE_PARAMETERS = 1e9        # DeepSpeed's default stage3_max_live_parameters
+AUTOCAST = ("bf16", "fp16")
+
+
+def _shape(cfg) -> dict | None:
+    """The GPT family's shape (n_layer, n_head, n_embd, seq_len, vocab_size), else None."""
+    if cfg.model != "gpt":
+        return None
+    from benchbench.models import gpt
+
+    shape = {**gpt.SIZES[cfg.model_size], **cfg.model_args}
+    shape["seq_len"] = cfg.seq_len or shape["seq_len"]
+    return shape
+
+
+def n_params(cfg) -> int:
+    """Trainable parameters, counted on the meta device (no memory, any model)."""
+    import torch
+
+    from benchbench import models
+
+    with torch.device("meta"):
+        built = models.build(cfg)
+    return sum(p.numel() for p in built.model.parameters() if p.requires_grad)
+
+
+def _states(cfg, psi: int) -> dict:
+    """Bytes of weights, gradients, optimizer states, extra buffers and the step's temporaries."""
+    n = cfg.world_size
+    moments = 8 if cfg.optimizer == "adamw" else 4
+    if cfg.engine == "deepspeed":
+        w, g, k = (2, 2, 4 + moments) if cfg.precision in ("bf16", "fp16", "bf16-pure") else (4, 4, moments)
+        if cfg.grad_accum_dtype == "fp32":
+            g = 4
+        stage = cfg.zero_stage
+        params = w * psi / (n if stage >= 3 else 1)
+        grads = g * psi / (n if stage >= 2 else 1)
+        opt = k * psi / (n if stage >= 1 else 1)
+        if cfg.offload_optimizer:
+            opt = 0.0
+        bucket = 2 * (cfg.reduce_bucket_size or DS_BUCKET_ELEMENTS) if stage >= 1 else 0.0
+        buffers = 0.0
+        if stage >= 3:  # ZeRO-3 holds its bucket and the gathered (live) parameters through backward
+            buffers = bucket + 2 * min(cfg.stage3_max_live_parameters or DS_LIVE_PARAMETERS, psi)
+            bucket = 0.0
+        # the step converts the gradients it updates to fp32: a flat copy and its partition; stages
+        # 1-2 fill their reduce bucket only then
+        step = (8 * psi if stage == 0 and w == 2 else (4 * psi / n if w == 2 else 0.0)) + bucket
+        return dict(params_bytes=params, grads_bytes=grads, optimizer_state_bytes=opt, buffers_bytes=buffers,
+                    step_transient_bytes=step, grads_exist_in_backward=False)
+    if cfg.precision == "bf16-pure":
+        params, grads, opt = 2 * psi, 2 * psi, (moments + 4) * psi
+    else:
+        params, grads, opt = 4 * psi, 4 * psi, moments * psi
+    shard = n if cfg.engine == "fsdp" else 1
+    buffers = 2 * psi / shard if cfg.precision in AUTOCAST else 0.0   # autocast's 16-bit weight copies
+    if cfg.engine == "ddp":  # DDP's flat gradient buckets, beside .grad (gradient_as_bucket_view=False)
+        buffers += grads
+    return dict(params_bytes=params / shard, grads_bytes=grads / shard, optimizer_state_bytes=opt / shard,
+                buffers_bytes=buffers, step_transient_bytes=0.0,
+                grads_exist_in_backward=cfg.engine == "ddp" or cfg.grad_accum > 1)
+
+
+def _act_kind(cfg) -> str:
+    if cfg.engine == "deepspeed" and cfg.precision in ("bf16", "fp16"):
+        return "16bit"      # DeepSpeed bf16/fp16: the module itself is 16-bit, no autocast
+    if cfg.precision == "bf16-pure":
+        return "16bit"
+    return "autocast" if cfg.precision in AUTOCAST else "fp32"
+
+
+# bytes per (token x n_embd) saved by one layer; per (head x token^2) with eager attention; per
+# (token x vocab) for the loss
+LAYER = {"fp32": 68, "autocast": 38, "16bit": 34}
+SCORES = {"fp32": 4, "autocast": 6, "16bit": 2}
+RESIDUAL = {"fp32": 4, "autocast": 4, "16bit": 2}
+ATTN_OUT = {"fp32": 4, "autocast": 2, "16bit": 2}
+LOSS = {"fp32": 12, "autocast": 10, "16bit": 6}
+
+
+def _activations(cfg, shape: dict) -> tuple[float, float, float]:
+    """(activations saved when backward starts, the loss buffers then, and the activations while
+    the first checkpointed segment is recomputed) for one micro-batch."""
+    kind = _act_kind(cfg)
+    s, b, h, a, L, V = (shape["seq_len"], cfg.batch_size, shape["n_embd"], shape["n_head"], shape["n_layer"],
+                        shape["vocab_size"])
+    scores = SCORES[kind] * a * s * s * b if cfg.attention == "eager" else 0.0
+    full = LAYER[kind] * s * b * h + scores             # one layer, nothing recomputed
+    kept = RESIDUAL[kind] * s * b * h                   # a checkpointed block's input
+    mode, k = cfg.checkpointing, cfg.checkpoint_k
+    recompute = 0.0                                     # one checkpointed segment's activations again
+    if mode == "none":
+        stored = L * full
+    elif mode == "full":
+        stored, recompute = L * kept, full              # every block's input; one block at a time
+    elif mode == "every_k":
+        n_ckpt = math.ceil(L / k)
+        stored, recompute = n_ckpt * kept + (L - n_ckpt) * full, full
+    elif mode == "sqrt":
+        size = math.ceil(math.sqrt(L))
+        stored, recompute = math.ceil(L / size) * kept, size * full
+    else:  # selective: the attention core (its scores and output) is recomputed
+        stored = L * (LAYER[kind] - ATTN_OUT[kind]) * s * b * h
+    return stored, LOSS[kind] * s * b * V, stored + recompute
+
+
+def predict(cfg) -> dict:
+    """Predicted peak allocator bytes of one rank, with its parts (see the module's docstring)."""
+    psi = n_params(cfg)
+    out = {"n_params": psi, **_states(cfg, psi)}
+    grads_now = out.pop("grads_exist_in_backward")
+    shape = _shape(cfg)
+    base = out["params_bytes"] + out["optimizer_state_bytes"] + out["buffers_bytes"]
+    step = base + out["grads_bytes"] + out["step_transient_bytes"]
+    if shape is None:
+        out.update(activations_bytes=None, loss_bytes=None, predicted_peak_bytes=None, peak_phase=None,
+                   predicted_note=f"activations of model {cfg.model} are not modelled (GPT family only)")
+        return out
+    act, loss, during_recompute = _activations(cfg, shape)
+    backward = base + max(act + loss, during_recompute) + (out["grads_bytes"] if grads_now else 0.0)
+    peak = max(backward, step)
+    out.update(activations_bytes=act, loss_bytes=loss, predicted_peak_bytes=peak,
+               peak_phase="backward" if backward >= step else "optimizer step",
+               predicted_note="upper bound: torch.compile saves fewer activations" if cfg.compile != "off" else "")
+    return out
+
+
+def device_bytes_needed(predicted_peak: float) -> float:
+    """What a config needs of a GPU's memory: the allocator's peak plus fragmentation and context."""
+    return predicted_peak * (1 + MARGIN_FRACTION) + CONTEXT_BYTES
+
+
+def row_fields(cfg, measured_peak: float | None = None) -> dict:
+    """The columns every run row carries: predicted_peak_bytes and, when measured, the error."""
+    try:
+        p = predict(cfg)
+    except Exception as e:  # a model the meta device cannot build: no prediction, the row stands
+        return {"predicted_peak_bytes": None, "predicted_note": f"no prediction: {type(e).__name__}: {e}"[:300]}
+    out = {"predicted_peak_bytes": p["predicted_peak_bytes"], "predicted_peak_phase": p["peak_phase"]}
+    if p.get("predicted_note"):
+        out["predicted_note"] = p["predicted_note"]
+    if measured_peak and p["predicted_peak_bytes"]:
+        out["predicted_peak_error"] = p["predicted_peak_bytes"] / measured_peak - 1
+    return out
