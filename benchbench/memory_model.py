@@ -42,7 +42,7 @@ import math
 
 MARGIN_FRACTION = 0.10          # reserved-but-unused memory near the limit (seen 1-25% in OOM messages)
 CONTEXT_BYTES = 0.75 * 2**30    # CUDA context, cuBLAS/cuDNN workspaces: outside the allocator's count
-DS_BUCKET_ELEMENTS = 5e8        # DeepSpeed's default reduce_bucket_size (16-bit elements)
+DS_BUCKET_ELEMENTS = 5e8        # DeepSpeed's default reduce_bucket_size (elements; fp32 ones with fp32)
 DS_LIVE_PARAMETERS = 1e9        # DeepSpeed's default stage3_max_live_parameters
 AUTOCAST = ("bf16", "fp16")
 
@@ -83,10 +83,10 @@ def _states(cfg, psi: int) -> dict:
         opt = k * psi / (n if stage >= 1 else 1)
         if cfg.offload_optimizer:
             opt = 0.0
-        bucket = 2 * (cfg.reduce_bucket_size or DS_BUCKET_ELEMENTS) if stage >= 1 else 0.0
+        bucket = g * (cfg.reduce_bucket_size or DS_BUCKET_ELEMENTS) if stage >= 1 else 0.0  # gradients' dtype
         buffers = 0.0
         if stage >= 3:  # ZeRO-3 holds its bucket and the gathered (live) parameters through backward
-            buffers = bucket + 2 * min(cfg.stage3_max_live_parameters or DS_LIVE_PARAMETERS, psi)
+            buffers = bucket + w * min(cfg.stage3_max_live_parameters or DS_LIVE_PARAMETERS, psi)
             bucket = 0.0
         # the step converts the gradients it updates to fp32: a flat copy and its partition; stages
         # 1-2 fill their reduce bucket only then
