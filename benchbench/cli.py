@@ -63,6 +63,10 @@ def parser() -> argparse.ArgumentParser:
     mb.add_argument("--output", "-o", help="run directory (default: results/<suite>-maxbatch/<UTC time>-<id>)")
     mb.add_argument("--results-root", default="results")
     mb.add_argument("--cap", type=int, help=f"largest batch to try (default {1 << 16} on a GPU, 1024 on a CPU)")
+    es = sub.add_parser("estimate", help="predicted peak memory of every config (nothing is run)")
+    es.add_argument("suite", help="suite YAML file")
+    es.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the suite's device")
+    es.add_argument("--device-memory", type=float, metavar="GiB", help="GPU memory to check against (default: GPU 0's)")
     return p
 
 
@@ -104,10 +108,10 @@ def _compare_parsers(sub):
 
 
 def _compare_handlers() -> dict:
-    from benchbench.commands import compare, export, gate, maxbatch, report
+    from benchbench.commands import compare, estimate, export, gate, maxbatch, report
 
     return {"compare": compare.main, "gate": gate.main_gate, "baseline": gate.main_baseline, "export": export.main,
-            "report": report.main, "maxbatch": maxbatch.main}
+            "report": report.main, "maxbatch": maxbatch.main, "estimate": estimate.main}
 
 
 def main(argv=None) -> int:

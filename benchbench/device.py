@@ -34,6 +34,22 @@ def _nvml_gpus() -> list[tuple[str, tuple[int, int]]]:
         pynvml.nvmlShutdown()
 
 
+def gpu_memory_bytes(index: int = 0) -> float | None:
+    """Total memory of one GPU from NVML (no CUDA context in this process); None without one."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:
+        return None
+    try:
+        return float(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(index)).total)
+    except Exception:
+        return None
+    finally:
+        pynvml.nvmlShutdown()
+
+
 def cuda_available() -> bool:
     import torch
 

@@ -38,6 +38,8 @@ for the allocator's fragmentation, the CUDA context and library workspaces.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 
 MARGIN_FRACTION = 0.10          # reserved-but-unused memory near the limit (seen 1-25% in OOM messages)
@@ -58,14 +60,25 @@ def _shape(cfg) -> dict | None:
     return shape
 
 
-def n_params(cfg) -> int:
-    """Trainable parameters, counted on the meta device (no memory, any model)."""
+BUILT_IN = ("gpt", "vit", "unet")   # models whose code the parent may run (py:/library models: only in workers)
+
+
+def n_params(cfg) -> int | None:
+    """Trainable parameters of a built-in model, counted on the meta device (no memory). None for
+    a user's or a library's model: its code runs in workers only (it may hang, crash or download)."""
+    if cfg.model not in BUILT_IN:
+        return None
+    return _n_params(cfg.model, cfg.model_size, json.dumps(cfg.model_args, sort_keys=True), cfg.seq_len, cfg.image_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _n_params(model: str, size: str, args: str, seq_len, image_size) -> int:
     import torch
 
     from benchbench import models
 
     with torch.device("meta"):
-        built = models.build(cfg)
+        built = models.module(model).build(size, json.loads(args), seq_len, image_size)
     return sum(p.numel() for p in built.model.parameters() if p.requires_grad)
 
 
@@ -152,6 +165,9 @@ def _activations(cfg, shape: dict) -> tuple[float, float, float]:
 def predict(cfg) -> dict:
     """Predicted peak allocator bytes of one rank, with its parts (see the module's docstring)."""
     psi = n_params(cfg)
+    if psi is None:
+        return {"n_params": None, "predicted_peak_bytes": None, "peak_phase": None,
+                "predicted_note": f"model {cfg.model} is not predicted: its code runs in workers only"}
     out = {"n_params": psi, **_states(cfg, psi)}
     grads_now = out.pop("grads_exist_in_backward")
     shape = _shape(cfg)
@@ -173,6 +189,21 @@ def predict(cfg) -> dict:
 def device_bytes_needed(predicted_peak: float) -> float:
     """What a config needs of a GPU's memory: the allocator's peak plus fragmentation and context."""
     return predicted_peak * (1 + MARGIN_FRACTION) + CONTEXT_BYTES
+
+
+def wont_fit(configs, gpu_bytes: float | None) -> list[tuple]:
+    """(config, bytes it needs) of the CUDA configs predicted not to fit a GPU of `gpu_bytes`."""
+    out = []
+    for c in configs if gpu_bytes else ():
+        if c.device == "cpu":
+            continue
+        try:
+            p = predict(c)["predicted_peak_bytes"]
+        except Exception:
+            continue
+        if p and device_bytes_needed(p) > gpu_bytes:
+            out.append((c, device_bytes_needed(p)))
+    return out
 
 
 def row_fields(cfg, measured_peak: float | None = None) -> dict:

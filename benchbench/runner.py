@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchbench import launch, results, techniques
+from benchbench import launch, memory_model, results, techniques
 from benchbench.cluster import LOCAL, Cluster
 from benchbench.device import DeviceInfo, probe
 
@@ -117,6 +117,7 @@ def _lead(configs, run_dir: Path, run: dict, on_progress, prestart: bool, cluste
                 result = launch.run(cfg, run_dir, repeat, prestart=prestart and more and dev.type == "cuda",
                                     cluster=cluster, slot=i)
             row = results.make_row(run, cfg, repeat, result)
+            row.update(_predicted(cfg, row.get("peak_allocated_bytes")))
             with _sigint_deferred():  # the row and its count, or neither
                 results.append(run_dir, row)
                 done += 1
@@ -129,6 +130,14 @@ def _lead(configs, run_dir: Path, run: dict, on_progress, prestart: bool, cluste
     finally:
         launch.shutdown()
     return SweepSummary(done, skipped_early, False, time.perf_counter() - t0, measured, statuses)
+
+
+def _predicted(cfg, measured_peak) -> dict:
+    """predicted_peak_bytes (memory_model.py) next to the measured peak; never costs a row."""
+    try:
+        return memory_model.row_fields(cfg, measured_peak)
+    except Exception as e:
+        return {"predicted_peak_bytes": None, "predicted_note": f"no prediction: {type(e).__name__}"}
 
 
 def _skip_reason(cfg, dev: DeviceInfo, cluster: Cluster) -> str | None:

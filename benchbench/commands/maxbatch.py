@@ -10,7 +10,7 @@ import sys
 from rich.markup import escape
 from rich.table import Table
 
-from benchbench import compare, device, env, launch, maxbatch, results
+from benchbench import compare, device, env, launch, maxbatch, memory_model, results
 from benchbench import suite as suites
 from benchbench.commands.run import UsageError, _new_run_dir, console
 
@@ -18,19 +18,7 @@ CPU_CAP = 1024   # a CPU rarely runs out of memory before it runs out of patienc
 
 
 def device_bytes(kind: str) -> float | None:
-    """Memory of GPU 0 from NVML (no CUDA context in this process); None on a CPU."""
-    if kind != "cuda":
-        return None
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-        try:
-            return float(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(0)).total)
-        finally:
-            pynvml.nvmlShutdown()
-    except Exception:
-        return None
+    return device.gpu_memory_bytes() if kind == "cuda" else None
 
 
 def main(args) -> int:
@@ -89,6 +77,7 @@ def _prober(cfg, run_dir, run, err, label):
         result = launch.run(c, run_dir, 0, prestart=c.device != "cpu")   # the next probe's imports meanwhile
         row = results.make_row(run, c, 0, result)
         row.update(maxbatch_of=cfg.config_id, maxbatch_probe=count[0])
+        row.update(memory_model.row_fields(c, row.get("peak_allocated_bytes")))
         results.append(run_dir, row)
         err.print(escape(f"{label}: batch {batch} {row['status']}"), highlight=False)
         return row["status"]

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from benchbench import env, estimate, results, runner, tables
+from benchbench import device, env, estimate, memory_model, results, runner, tables
 from benchbench import suite as suites
 from benchbench.cluster import Cluster
 from benchbench.device import cuda_available
@@ -125,6 +125,7 @@ def main(args) -> int:
     todo = runner.pending(configs, run_dir)
     err.print(f"[bold]{escape(suite.name)}[/]: {len(configs)} configs, {len(todo)} runs to do -> {escape(str(run_dir))}",
               highlight=False)
+    _warn_wont_fit(err, configs)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
                   transient=True, disable=args.quiet) as bar:
@@ -150,6 +151,17 @@ def main(args) -> int:
                   highlight=False, soft_wrap=True)
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _warn_wont_fit(err, configs):
+    """Name the configs the memory model predicts will not fit this GPU; they run anyway (an OOM is a row)."""
+    if not any(c.device != "cpu" for c in configs) or not cuda_available():
+        return
+    gpu = device.gpu_memory_bytes()
+    for c, need in memory_model.wont_fit(configs, gpu):
+        err.print(escape(f"predicted not to fit: {c.config_id} needs ~{need / 2**30:.1f} GiB of the GPU's "
+                         f"{gpu / 2**30:.1f} GiB (benchbench estimate shows why); running it anyway"),
+                  style="yellow", highlight=False, soft_wrap=True)
 
 
 def _follow(args, cluster: Cluster, configs, run_dir: Path, err) -> int:

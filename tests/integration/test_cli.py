@@ -384,3 +384,13 @@ def test_maxbatch_bad_input(tmp_path):
     assert p.returncode == 2 and "cannot read suite file" in p.stderr
     p = cli_run("maxbatch", QUICKSTART, "--cap", "0", "-o", tmp_path / "x")
     assert p.returncode == 2 and "--cap 0" in p.stderr
+
+
+def test_estimate_through_the_cli():
+    p = cli_run("estimate", REPO / "bench" / "suites" / "maxbatch_gpu.yaml", "--device-memory", "16")
+    assert p.returncode == 0, p.stderr
+    assert "predicted peak memory per rank (GiB), GPU of 16.0 GiB" in p.stdout
+    assert "model_size=350m, precision=fp32, checkpointing=none" in p.stdout and "no (" in p.stdout  # 21.3 GiB
+    assert "model_size=124m, precision=bf16, checkpointing=full" in p.stdout and "yes" in p.stdout
+    p = cli_run("estimate", QUICKSTART, "--device-memory", "-1")
+    assert p.returncode == 2 and "--device-memory -1" in p.stderr

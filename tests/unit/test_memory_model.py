@@ -1,0 +1,106 @@
+"""memory_model.py against hand-computed cases, the ZeRO paper's ratios, and the trend of measured
+CPU memory (doubling the batch doubles the activations)."""
+
+import json
+
+import pytest
+
+from benchbench import memory_model as mm
+from benchbench.config import RunConfig
+from tests.integration.test_cli import cli_run
+
+S, H, A, L, V = 1024, 768, 12, 12, 50304          # GPT-2 124M as models/gpt.py builds it
+PSI = V * H + S * H + L * (2 * 2 * H + H * 3 * H + H * H + H * 4 * H + 4 * H * H) + 2 * H   # tied lm_head
+
+
+def gpt(**kw) -> RunConfig:
+    return RunConfig(**{"model": "gpt", "model_size": "124m", "seq_len": S, "batch_size": 1, "device": "cuda", **kw})
+
+
+def test_parameter_count():
+    assert mm.n_params(gpt()) == PSI == 124_392_960
+
+
+def test_fp32_by_hand():
+    p = mm.predict(gpt(precision="fp32", attention="sdpa"))
+    assert (p["params_bytes"], p["grads_bytes"], p["optimizer_state_bytes"]) == (4 * PSI, 4 * PSI, 8 * PSI)
+    assert p["activations_bytes"] == 68 * S * H * L            # 17 saved (s, h) tensors a layer, 4 bytes each
+    assert p["loss_bytes"] == 12 * S * V                       # logits' log-softmax, its gradient and input, fp32
+    # the peak: when backward starts (no gradients yet with set_to_none), over the optimizer step
+    assert p["predicted_peak_bytes"] == 4 * PSI + 8 * PSI + 68 * S * H * L + 12 * S * V
+    assert p["peak_phase"] == "backward"
+
+
+def test_eager_attention_adds_the_s_squared_term_and_flash_does_not():
+    sdpa = mm.predict(gpt(precision="fp32", attention="sdpa"))
+    eager = mm.predict(gpt(precision="fp32", attention="eager"))
+    flash = mm.predict(gpt(precision="bf16", attention="flash"))
+    assert eager["activations_bytes"] - sdpa["activations_bytes"] == 4 * A * S * S * L
+    assert flash["activations_bytes"] == mm.predict(gpt(precision="bf16", attention="sdpa"))["activations_bytes"]
+    bf16_eager = mm.predict(gpt(precision="bf16", attention="eager"))
+    assert bf16_eager["activations_bytes"] - flash["activations_bytes"] == 6 * A * S * S * L
+
+
+def test_checkpointing_keeps_block_inputs():
+    none = mm.predict(gpt(precision="bf16"))
+    full = mm.predict(gpt(precision="bf16", checkpointing="full"))
+    assert none["activations_bytes"] == 38 * S * H * L
+    assert full["activations_bytes"] == 4 * S * H * L           # every block's fp32 input
+    every2 = mm.predict(gpt(precision="bf16", checkpointing="every_k", checkpoint_k=2))
+    assert full["activations_bytes"] < every2["activations_bytes"] < none["activations_bytes"]
+    sel = mm.predict(gpt(precision="bf16", checkpointing="selective", attention="eager"))
+    assert sel["activations_bytes"] == (38 - 2) * S * H * L     # no scores, no attention output
+
+
+def test_doubling_the_batch_doubles_activations_not_states():
+    one, two = mm.predict(gpt(batch_size=4)), mm.predict(gpt(batch_size=8))
+    assert two["activations_bytes"] == 2 * one["activations_bytes"] and two["loss_bytes"] == 2 * one["loss_bytes"]
+    assert two["optimizer_state_bytes"] == one["optimizer_state_bytes"]
+
+
+@pytest.mark.parametrize("stage, params, grads, opt", [(0, 2, 2, 12), (1, 2, 2, 12 / 4), (2, 2, 2 / 4, 12 / 4),
+                                                       (3, 2 / 4, 2 / 4, 12 / 4)])
+def test_zero_stages_shard_as_the_paper_says(stage, params, grads, opt):
+    p = mm.predict(gpt(engine="deepspeed", world_size=4, zero_stage=stage, precision="bf16"))
+    assert p["params_bytes"] == pytest.approx(params * PSI)
+    assert p["grads_bytes"] == pytest.approx(grads * PSI)
+    assert p["optimizer_state_bytes"] == pytest.approx(opt * PSI)   # K = 12: fp32 master + two moments
+
+
+def test_bf16_pure_and_sgd_states():
+    p = mm.predict(gpt(precision="bf16-pure", optimizer="sgd"))
+    assert (p["params_bytes"], p["grads_bytes"], p["optimizer_state_bytes"]) == (2 * PSI, 2 * PSI, (4 + 4) * PSI)
+
+
+def test_other_models_get_states_but_no_peak():
+    p = mm.predict(RunConfig(model="vit", model_size="tiny", batch_size=2))
+    assert p["params_bytes"] > 0 and p["activations_bytes"] is None and p["predicted_peak_bytes"] is None
+    assert "not modelled" in p["predicted_note"]
+
+
+def test_row_fields_and_fit():
+    cfg = gpt(batch_size=8)
+    peak = mm.predict(cfg)["predicted_peak_bytes"]
+    f = mm.row_fields(cfg, measured_peak=peak / 1.05)
+    assert f["predicted_peak_bytes"] == peak and f["predicted_peak_error"] == pytest.approx(0.05)
+    user = mm.row_fields(RunConfig(model="py:tests.fixtures.faulty_model", model_size="hang"))   # never built here
+    assert user["predicted_peak_bytes"] is None and "runs in workers only" in user["predicted_note"]
+    assert [c for c, _ in mm.wont_fit([cfg], 80 * 2**30)] == []
+    assert [c for c, _ in mm.wont_fit([cfg], 4 * 2**30)] == [cfg]
+
+
+def test_measured_cpu_memory_grows_as_predicted(tmp_path):
+    """Three batch sizes of a small GPT, each in its own worker: the host's peak RSS grows with the
+    batch like the predicted activations (CPU kernels keep some more temporaries: 0.8-3x)."""
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: rss\nmodel: {name: gpt, size: tiny, n_layer: 2, n_embd: 128, n_head: 4, seq_len: 256}\n"
+                     "defaults: {device: cpu, seq_len: 256, warmup_steps: 1, measured_steps: 2, collect: [memory]}\n"
+                     "sweep: {batch_size: [8, 16, 32]}\n")
+    p = cli_run("run", suite, "-o", tmp_path / "run", "-q")
+    assert p.returncode == 0, p.stderr
+    rows = {r["batch_size"]: r for r in map(json.loads, (tmp_path / "run" / "rows.jsonl").read_text().splitlines())}
+    measured = {b: rows[b]["peak_rss_bytes"] for b in (8, 16, 32)}
+    predicted = {b: rows[b]["predicted_peak_bytes"] for b in (8, 16, 32)}
+    grow_m, grow_p = measured[32] - measured[8], predicted[32] - predicted[8]
+    assert 0.8 * grow_p < grow_m < 3 * grow_p, (measured, predicted)
+    assert measured[8] < measured[16] < measured[32]
