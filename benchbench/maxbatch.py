@@ -4,8 +4,9 @@ Each probe is the config at one batch size, run like any config (its own worker 
 warmup and measured steps, one repeat), so a probe that runs out of memory leaves nothing behind
 for the next. The search brackets the answer, then bisects to the exact batch:
 
-- from the memory model's guess (memory_model.py: the batch whose predicted peak fills the device),
-  stepping by GUESS_STEP (the model's error is small, so the bracket is narrow);
+- from the memory model's guess (memory_model.py: the largest batch whose predicted need fits the
+  device), stepping out by 10%, then 20%, 40%, ... until the answer is bracketed (the model is
+  usually within 10%, so the bracket is narrow and the bisection short);
 - without a guess, from the config's own batch size, doubling.
 
 Every probe is a row of the run (status ok or oom, `maxbatch_probe` its number), so the search is
@@ -17,8 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-GUESS_STEP = 1.25   # bracket factor around the memory model's guess
-DOUBLE = 2.0        # without a guess
+GUESS_STEP = 0.10   # first step out from the memory model's guess (doubled at every step after)
+DOUBLE = 1.0        # without a guess: x2 every step
 DEFAULT_CAP = 1 << 16
 
 
@@ -38,7 +39,7 @@ class Search:
 def search(probe, start: int, *, guessed: bool = False, cap: int = DEFAULT_CAP) -> Search:
     """probe(batch) -> status ("ok", "oom", or another status that ends the search)."""
     start = max(1, min(int(start), cap))
-    factor = GUESS_STEP if guessed else DOUBLE
+    grow = GUESS_STEP if guessed else DOUBLE
     s = Search(batch=0, start=start, guessed=guessed)
     lo, hi = 0, None          # largest ok, smallest that ran out of memory
     b = start
@@ -58,11 +59,13 @@ def search(probe, start: int, *, guessed: bool = False, cap: int = DEFAULT_CAP) 
         if hi is None:
             if lo >= cap:
                 break
-            b = min(cap, max(lo + 1, math.ceil(lo * factor)))
+            b = min(cap, max(lo + 1, math.ceil(lo * (1 + grow))))
+            grow = grow * 2 if guessed else grow
         elif lo == 0:
             if hi == 1:
                 break
-            b = max(1, min(hi - 1, math.floor(hi / factor)))
+            b = max(1, min(hi - 1, math.floor(hi / (1 + grow))))
+            grow = grow * 2 if guessed else grow
         elif hi - lo <= 1:
             break
         else:
@@ -71,27 +74,30 @@ def search(probe, start: int, *, guessed: bool = False, cap: int = DEFAULT_CAP) 
     return s
 
 
-def guess(cfg, device_bytes: float | None) -> int | None:
-    """The batch the memory model says fills `device_bytes` (None without a model or a device size).
-
-    The prediction is linear in the batch: state that does not grow with it plus activations that
-    do; two predictions give both parts."""
+def guess(cfg, device_bytes: float | None, cap: int = DEFAULT_CAP) -> int | None:
+    """The largest batch whose predicted need (memory_model.device_bytes_needed) fits `device_bytes`:
+    a bisection over the model itself, which costs nothing. None without a device size or without a
+    prediction for the model."""
     if not device_bytes:
         return None
     try:
         from benchbench import memory_model
 
-        p1 = _predicted(memory_model, cfg.model_copy(update={"batch_size": 1}))
-        p2 = _predicted(memory_model, cfg.model_copy(update={"batch_size": 2}))
+        def fits(b: int) -> bool | None:
+            peak = memory_model.predict(cfg.model_copy(update={"batch_size": b}))["predicted_peak_bytes"]
+            return None if peak is None else memory_model.device_bytes_needed(peak) <= device_bytes
+
+        first = fits(1)
     except Exception:  # a model the estimator cannot size: search without a guess
         return None
-    if p1 is None or p2 is None or p2 <= p1:
+    if first is None:
         return None
-    per_sample, fixed = p2 - p1, p1 - (p2 - p1)
-    return max(1, int((device_bytes - fixed) // per_sample))
-
-
-def _predicted(memory_model, cfg) -> float | None:
-    out = memory_model.predict(cfg)
-    value = out.get("predicted_peak_bytes") if isinstance(out, dict) else getattr(out, "predicted_peak_bytes", out)
-    return float(value) if value is not None else None
+    if not first:
+        return 1
+    lo, hi = 1, 2
+    while hi <= cap and fits(hi):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return min(lo, cap)
