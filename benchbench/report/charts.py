@@ -124,6 +124,7 @@ def per_axis(run: Run) -> list[dict]:
         if col == "speedup":
             fig.add_hline(y=1, line=dict(color="#9aa5b1", width=1, dash="dash"))
         fig.update_yaxes(tickformat=fmt, rangemode="tozero")
+        fig.update_xaxes(type="category")   # axis values are names, even when they look like numbers (batch 8, 16, 32)
         fig.update_yaxes(title_text=esc(title), col=1)
         out.append(_finish(fig, f"{title} by axis", 320 * rows + 90))
     return out

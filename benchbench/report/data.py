@@ -95,6 +95,9 @@ def per_config(run: Run) -> pd.DataFrame:
         rec = {"label": labels.get(cid, cid), "throughput_ci_low": lo, "throughput_ci_high": hi,
                "j_per_token": 1 / _median(ok["tokens_per_j"]) if "tokens_per_j" in ok and _median(ok["tokens_per_j"]) > 0 else math.nan,
                "gpu_util_pct_mean": _median(ok["gpu_util_pct_mean"]) if "gpu_util_pct_mean" in ok else math.nan,
+               # the memory model's prediction, stored in the row (GPU rows also carry the error)
+               "predicted_peak_bytes": _median(g["predicted_peak_bytes"]) if "predicted_peak_bytes" in g else math.nan,
+               "predicted_peak_error": _median(ok["predicted_peak_error"]) if "predicted_peak_error" in ok else math.nan,
                "power_w_mean": _median(ok["power_w_mean"]) if "power_w_mean" in ok else math.nan}
         busy = _median(ok["profile_busy_frac"]) if "profile_busy_frac" in ok else math.nan
         for c in PROFILE_CATEGORIES:

@@ -74,6 +74,9 @@ def table_rows(rep: Report, out_dir: Path) -> tuple[list[str], list[dict]]:
                 ("step", _fmt(r["step_time_s_median"], ".1f", 1e3), _sort(r["step_time_s_median"]), "median step time, ms"),
                 ("memory", _fmt(r["peak_memory_bytes"], ".2f", 1 / 2**30), _sort(r["peak_memory_bytes"]),
                  f"{_fmt(r['peak_memory_bytes'], ',.0f')} bytes ({r['peak_memory_kind']})"),
+                ("predicted", _fmt(r["predicted_peak_bytes"], ".2f", 1 / 2**30), _sort(r["predicted_peak_bytes"]),
+                 "the memory model's predicted allocator peak" + (f"; predicted / measured - 1 = {r['predicted_peak_error']:+.1%}"
+                                                                  if finite(r["predicted_peak_error"]) else "")),
                 ("mfu", _fmt(r["mfu"], ".1f", 100), _sort(r["mfu"]), ""),
                 ("energy", _fmt(r["j_per_token"], ".3g", 1e3), _sort(r["j_per_token"]), "mJ per token"),
                 ("util", _fmt(r["gpu_util_pct_mean"], ".0f"), _sort(r["gpu_util_pct_mean"]), "NVML utilization, mean %"),

@@ -180,3 +180,11 @@ def test_charts_of_several_runs_name_their_run(tmp_path):
     titles = {fid: f["layout"]["title"]["text"] for _, fid, f in rep.figures}
     assert titles["fig-profile-0"].startswith("a: ") and titles["fig-profile-1"].startswith("b: ")
     assert html.render(rep, tmp_path).count('<p class="lede">') == 1   # one suite: its description once
+
+
+def test_predicted_memory_column_when_rows_carry_it(tmp_path):
+    rows = fx.config("c0", 0.1, predicted_peak_bytes=2 * 2**30, predicted_peak_error=0.05) + fx.config("c1", 0.05, seed=1,
+                                                                                                         attention="sdpa")
+    page = html.render(report.build([fx.write_run(tmp_path / "p", rows)]), tmp_path)
+    assert ">predicted GiB</th>" in page and ">2.00</td>" in page and "predicted / measured - 1 = +5.0%" in page
+    assert ">predicted GiB</th>" not in html.render(report.build([make_run(tmp_path, "n")]), tmp_path)
