@@ -7,7 +7,7 @@
 A (bare): the model from benchbench.models.gpt, then plain torch: torch.autocast, loss.backward(),
 fused AdamW step, zero_grad(set_to_none=True); one CUDA event before and one after the measured
 steps (perf_counter on CPU).
-B (harness): benchbench.worker.measure(cfg), exactly what a worker process runs for one config
+B (harness): benchbench.worker.measure.measure(cfg), exactly what a worker process runs for one config
 (model build, techniques.apply, optimizer.build, engines.build, StepTimer-measured loop,
 collectors); its row gives the numbers.
 
@@ -31,11 +31,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchbench import device as devices  # noqa: E402
-from benchbench import engines, models, techniques, worker  # noqa: E402
-from benchbench.config import RunConfig  # noqa: E402
+from benchbench import engines, models, techniques  # noqa: E402
 from benchbench.models import gpt  # noqa: E402
+from benchbench.spec.config import RunConfig  # noqa: E402
 from benchbench.techniques import optimizer as optimizers  # noqa: E402
+from benchbench.worker import device as devices  # noqa: E402
+from benchbench.worker import measure as worker  # noqa: E402
 
 AUTOCAST = {"bf16": torch.bfloat16, "fp32": None, "tf32": None}
 GiB = 1024**3

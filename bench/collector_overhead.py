@@ -19,10 +19,11 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from benchbench import collectors, worker
+from benchbench import collectors
 from benchbench.collectors.base import Collector
 from benchbench.collectors.nvml import INTERVAL_S
-from benchbench.config import RunConfig
+from benchbench.spec.config import RunConfig
+from benchbench.worker import measure as worker
 
 
 def _poll(index: int, stop, counter):

@@ -6,7 +6,7 @@
 Runs the suite (default suites/quickstart.yaml) N times unchanged ("A/A"), then with a deliberate
 proportional slowdown (bench/slowdown/sitecustomize.py: every optimizer step sleeps (k - 1) x its
 own compute time, so steps take k times as long; same suite, same config ids), and gates
-(benchbench.gate.check, what `benchbench gate` runs) with the rules of --rules-from (default the
+(benchbench.analysis.gate.check, what `benchbench gate` runs) with the rules of --rules-from (default the
 committed baselines/cpu-quickstart.json):
 
 - A/A: every ordered pair of A runs (baseline, run) -> the false-alarm count (any exit 1);
@@ -35,7 +35,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchbench import baseline, gate, results  # noqa: E402
+from benchbench.analysis import gate
+from benchbench.store import (
+    baseline,
+    results,  # noqa: E402
+)
 
 
 def run_suite(suite: Path, out: Path, threads: int, slowdown: float | None = None) -> Path:

@@ -9,7 +9,7 @@ rm -rf /tmp/par
 tmo 400 python3 -m benchbench.cli run ${SUITE:-suites/parallel.yaml} -o /tmp/par -q 2>&1 | tee -a "$log"
 cp /tmp/par/rows.jsonl "$OUT/parallel_rows.jsonl" 2>/dev/null
 python3 - <<'PY' 2>&1 | tee -a "$log"
-from benchbench import results
+from benchbench.store import results
 df = results.load("/tmp/par")
 cols = ["engine", "zero_stage", "world_size", "repeat", "status", "step_time_s_median", "tokens_per_s", "peak_allocated_bytes",
         "peak_allocated_bytes_per_rank", "params_bytes", "optimizer_state_bytes", "mfu", "energy_j", "reason"]

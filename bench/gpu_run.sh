@@ -63,8 +63,8 @@ if has amp; then
 fi
 if has overhead; then
   echo "=== [$(left) s left] worker overhead breakdown"
-  python3 -X importtime -c "import benchbench.worker" 2> /tmp/importtime.txt
-  { echo "python -X importtime -c 'import benchbench.worker': top 25 by cumulative us"; head -1 /tmp/importtime.txt
+  python3 -X importtime -c "import benchbench.worker.measure" 2> /tmp/importtime.txt
+  { echo "python -X importtime -c 'import benchbench.worker.measure': top 25 by cumulative us"; head -1 /tmp/importtime.txt
     sort -t'|' -k2 -n -r /tmp/importtime.txt | head -25; } > "$OUT/importtime_top.txt"
   tmo 100 python3 bench/worker_overhead.py 2>&1 | tee "$OUT/worker_overhead_eager.txt"
   tmo 170 python3 bench/worker_overhead.py --compile 2>&1 | tee "$OUT/worker_overhead_compile.txt"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchbench import memory_model  # noqa: E402
-from benchbench.config import FIELDS, RunConfig  # noqa: E402
+from benchbench.plan import memory_model  # noqa: E402
+from benchbench.spec.config import FIELDS, RunConfig  # noqa: E402
 
 SHOW = ("model_size", "engine", "world_size", "zero_stage", "precision", "attention", "checkpointing", "batch_size",
         "grad_accum")

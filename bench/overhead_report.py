@@ -5,7 +5,7 @@
 
 import sys
 
-from benchbench import results
+from benchbench.store import results
 
 for d in sys.argv[1:]:
     df = results.load(d)

@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchbench import report  # noqa: E402
-from benchbench.report import html  # noqa: E402
+from benchbench.present import report  # noqa: E402
+from benchbench.present.report import html  # noqa: E402
 from tests.fixtures import browser  # noqa: E402
 from tests.fixtures import runs as fx  # noqa: E402
 

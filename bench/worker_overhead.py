@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def config_json(a) -> str:
     sys.path.insert(0, str(ROOT))
-    from benchbench.config import RunConfig
+    from benchbench.spec.config import RunConfig
 
     cfg = RunConfig(model="gpt", model_size=a.model_size, batch_size=a.batch, seq_len=a.seq, device=a.device,
                     warmup_steps=5, measured_steps=30, precision="bf16", attention="sdpa",
@@ -51,11 +51,13 @@ def child(cfg_path: str, t_spawn: float, fast_exit: bool) -> None:
 
     mark("import torch")
     sys.path.insert(0, str(ROOT))
-    from benchbench import collectors, engines, models, stats, techniques, worker
-    from benchbench import device as devices
-    from benchbench.collectors.timing import StepTimer
-    from benchbench.config import RunConfig
+    from benchbench import collectors, engines, models, techniques
+    from benchbench.analysis import stats
+    from benchbench.spec.config import RunConfig
     from benchbench.techniques import optimizer
+    from benchbench.worker import device as devices
+    from benchbench.worker import measure as worker
+    from benchbench.worker.timing import StepTimer
 
     mark("import benchbench (worker's imports)")
     import torch._dynamo  # noqa: F401  (any torch.optim optimizer's constructor imports it)

@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 
-from benchbench import results
+from benchbench.store import results
 
 GIB = 2**30
 VARIANT = ("reduce_bucket_size", "allgather_bucket_size", "stage3_prefetch_bucket_size", "stage3_max_live_parameters",

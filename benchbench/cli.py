@@ -14,10 +14,10 @@ import traceback
 from rich.console import Console
 from rich.markup import escape
 
-from benchbench.cluster import ClusterError
 from benchbench.commands.run import UsageError
-from benchbench.results import StoreError
-from benchbench.suite import SuiteError
+from benchbench.spec.suite import SuiteError
+from benchbench.store.results import StoreError
+from benchbench.sweep.cluster import ClusterError
 
 
 def parser() -> argparse.ArgumentParser:

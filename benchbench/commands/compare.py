@@ -12,8 +12,10 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from benchbench import compare, markdown, pivot, results
+from benchbench.analysis import compare, pivot
 from benchbench.commands.run import UsageError, console
+from benchbench.present import markdown
+from benchbench.store import results
 
 STYLE = {"faster": "green", "slower": "red", "status changed": "magenta", "only in A": "yellow", "only in B": "yellow"}
 

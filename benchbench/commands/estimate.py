@@ -6,10 +6,12 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from benchbench import compare, device, memory_model
-from benchbench import suite as suites
+from benchbench.analysis import compare
 from benchbench.commands.maxbatch import results_frame
 from benchbench.commands.run import UsageError, console
+from benchbench.plan import memory_model
+from benchbench.spec import suite as suites
+from benchbench.worker import device
 
 GIB = 2**30
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from benchbench import baseline, export
 from benchbench.commands.run import UsageError, console
+from benchbench.present import export
+from benchbench.store import baseline
 
 
 def main(args) -> int:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from benchbench import baseline, compare, gate, markdown
+from benchbench.analysis import compare, gate
 from benchbench.commands.compare import heading, render, show
 from benchbench.commands.run import UsageError, console
+from benchbench.present import markdown
+from benchbench.store import baseline
 
 
 def main_gate(args) -> int:

@@ -7,10 +7,12 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from benchbench import models, results, tables
-from benchbench import suite as suites
+from benchbench import models
+from benchbench.analysis import summary as tables
 from benchbench.commands.run import console
-from benchbench.config import RunConfig, allowed_values
+from benchbench.spec import suite as suites
+from benchbench.spec.config import RunConfig, allowed_values
+from benchbench.store import results
 
 
 def suite_dirs() -> list[Path]:

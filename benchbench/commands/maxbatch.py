@@ -10,9 +10,13 @@ import sys
 from rich.markup import escape
 from rich.table import Table
 
-from benchbench import compare, device, env, launch, maxbatch, memory_model, results
-from benchbench import suite as suites
+from benchbench.analysis import compare
 from benchbench.commands.run import UsageError, _new_run_dir, console
+from benchbench.plan import maxbatch, memory_model
+from benchbench.spec import suite as suites
+from benchbench.store import results
+from benchbench.sweep import env, launch
+from benchbench.worker import device
 
 CPU_CAP = 1024   # a CPU rarely runs out of memory before it runs out of patience
 

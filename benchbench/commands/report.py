@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchbench import baseline, gate
+from benchbench.analysis import gate
 from benchbench.commands.run import UsageError, console
+from benchbench.store import baseline
 
 
 def main(args) -> int:
-    from benchbench import report
-    from benchbench.report import html, markdown
+    from benchbench.present import report
+    from benchbench.present.report import html, markdown
 
     if args.baseline and not Path(args.baseline).is_file():
         raise UsageError(f"--baseline {args.baseline}: no such file")

@@ -12,10 +12,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from benchbench import device, env, estimate, memory_model, results, runner, tables
-from benchbench import suite as suites
-from benchbench.cluster import Cluster
-from benchbench.device import cuda_available
+from benchbench.analysis import summary as tables
+from benchbench.plan import memory_model
+from benchbench.plan import runtime as estimate
+from benchbench.spec import suite as suites
+from benchbench.store import results
+from benchbench.sweep import env, runner
+from benchbench.sweep.cluster import Cluster
+from benchbench.worker import device
+from benchbench.worker.device import cuda_available
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 

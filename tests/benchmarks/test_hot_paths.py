@@ -20,9 +20,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from benchbench import results, stats
-from benchbench import suite as suites
-from benchbench.config import RunConfig
+from benchbench.analysis import stats
+from benchbench.spec import suite as suites
+from benchbench.spec.config import RunConfig
+from benchbench.store import results
 
 N_CONFIGS = 1000
 N_ROWS = 10_000

@@ -13,8 +13,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from benchbench import cli, results
-from benchbench import suite as suites
+from benchbench import cli
+from benchbench.spec import suite as suites
+from benchbench.store import results
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "suites" / "quickstart.yaml"
@@ -280,7 +281,7 @@ def test_output_path_that_is_a_file(tmp_path, capsys):
 
 
 def test_gpu_suite_on_a_cpu_asks_first(tmp_path, capsys):
-    from benchbench.device import cuda_available
+    from benchbench.worker.device import cuda_available
 
     if cuda_available():
         pytest.skip("this machine has a GPU")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchbench import results
+from benchbench.store import results
 from tests.integration.test_cli import BENCHBENCH, FIXTURES, cli_run, plain_output  # noqa: F401
 
 SUITE = FIXTURES / "gate.yaml"

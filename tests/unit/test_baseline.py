@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from benchbench import baseline, compare, results
+from benchbench.analysis import compare
+from benchbench.store import baseline, results
 from tests.fixtures.runs import CPU_ENV, config, row, write_run
 
 

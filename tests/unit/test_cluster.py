@@ -12,11 +12,11 @@ import textwrap
 
 import pytest
 
-from benchbench import results
-from benchbench.cluster import PORTS, Cluster, ClusterError
-from benchbench.config import RunConfig
+from benchbench.spec.config import RunConfig
+from benchbench.store import results
+from benchbench.sweep.cluster import PORTS, Cluster, ClusterError
 
-WORKER = ["benchbench.worker", "cfg.json", "out.json"]
+WORKER = ["benchbench.worker.measure", "cfg.json", "out.json"]
 
 
 def test_settings_come_from_the_scheduler_when_not_given():

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchbench import worker
 from benchbench.collectors import Context, trace_summary
 from benchbench.collectors.nvml import NVML
-from benchbench.config import RunConfig
-from benchbench.device import DeviceInfo
+from benchbench.spec.config import RunConfig
+from benchbench.worker import measure as worker
+from benchbench.worker.device import DeviceInfo
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TINY = dict(model_args={"n_layer": 2, "n_embd": 32, "n_head": 2, "seq_len": 32, "vocab_size": 64},

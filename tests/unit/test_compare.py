@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from benchbench import compare
+from benchbench.analysis import compare
 from tests.fixtures.runs import config, frame, row, steps
 
 C = compare.compare

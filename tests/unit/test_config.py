@@ -5,7 +5,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from benchbench.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
+from benchbench.spec.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
 
 
 def test_same_config_same_id_whatever_the_spelling():

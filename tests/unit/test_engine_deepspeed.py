@@ -9,10 +9,10 @@ import pytest
 
 pytest.importorskip("deepspeed")
 
-from benchbench import launch  # noqa: E402
-from benchbench.config import RunConfig  # noqa: E402
-from benchbench.device import DeviceInfo  # noqa: E402
 from benchbench.engines import deepspeed_engine  # noqa: E402
+from benchbench.spec.config import RunConfig  # noqa: E402
+from benchbench.sweep import launch  # noqa: E402
+from benchbench.worker.device import DeviceInfo  # noqa: E402
 
 GPT = dict(model_args={"n_layer": 2, "n_embd": 32, "n_head": 2, "seq_len": 32, "vocab_size": 64}, device="cpu",
            engine="deepspeed", batch_size=2, warmup_steps=1, measured_steps=2, timeout_s=240, collect=["memory"])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from benchbench import launch, ranks
-from benchbench.config import RunConfig
-from benchbench.device import DeviceInfo
+from benchbench.spec.config import RunConfig
+from benchbench.sweep import launch, ranks
 from benchbench.techniques import skip_reason
+from benchbench.worker.device import DeviceInfo
 
 CPU = DeviceInfo("cpu", "test-cpu")
 GPT = dict(model_args={"n_layer": 2, "n_embd": 32, "n_head": 2, "seq_len": 32, "vocab_size": 64}, device="cpu",

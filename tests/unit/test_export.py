@@ -2,7 +2,8 @@
 
 import pytest
 
-from benchbench import export, results
+from benchbench.present import export
+from benchbench.store import results
 from tests.fixtures.runs import CPU_ENV, config, row, write_run
 
 

@@ -3,7 +3,9 @@ significance, status, missing) and the exit code; the markdown summary's first l
 
 import pytest
 
-from benchbench import baseline, gate, markdown
+from benchbench.analysis import gate
+from benchbench.present import markdown
+from benchbench.store import baseline
 from tests.fixtures.runs import CPU_ENV, GPU_ENV, config, row, write_run
 
 RUN = {"suite": "quickstart", "suite_sha256": "abc", "smoke": False}

@@ -10,8 +10,9 @@ import time
 import psutil
 import pytest
 
-from benchbench import launch, worker
-from benchbench.config import RunConfig
+from benchbench.spec.config import RunConfig
+from benchbench.sweep import launch
+from benchbench.worker import measure as worker
 
 FAULTY = "py:tests.fixtures.faulty_model"
 
@@ -100,8 +101,8 @@ def test_worker_dies_with_its_parent(tmp_path):
     """A killed parent (SIGKILL, OOM killer) must not leave its worker running under the resumed run."""
     parent_code = textwrap.dedent(f"""
         from pathlib import Path
-        from benchbench import launch
-        from benchbench.config import RunConfig
+        from benchbench.sweep import launch
+        from benchbench.spec.config import RunConfig
         cfg = RunConfig(model={FAULTY!r}, model_size="hang", device="cpu", timeout_s=600)
         launch.run(cfg, Path({str(tmp_path)!r}), 0)
         """)

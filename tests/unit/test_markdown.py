@@ -1,6 +1,7 @@
 """Markdown for pull requests: number formats by unit, compare tables, pipes escaped."""
 
-from benchbench import compare, markdown
+from benchbench.analysis import compare
+from benchbench.present import markdown
 from tests.fixtures.runs import config, frame, row
 
 

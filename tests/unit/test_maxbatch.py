@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchbench import maxbatch
+from benchbench.plan import maxbatch
 
 
 def limit(n, other=None):
@@ -52,23 +52,23 @@ def test_guess_from_a_linear_memory_model(monkeypatch):
     import sys
     import types
 
-    from benchbench.config import RunConfig
+    from benchbench.spec.config import RunConfig
 
     fake = types.SimpleNamespace(predict=lambda cfg: {"predicted_peak_bytes": 1e9 + 2e8 * cfg.batch_size},
                                  device_bytes_needed=lambda peak: peak)
-    monkeypatch.setitem(sys.modules, "benchbench.memory_model", fake)
-    monkeypatch.setattr("benchbench.memory_model", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "benchbench.plan.memory_model", fake)
+    monkeypatch.setattr("benchbench.plan.memory_model", fake, raising=False)
     assert maxbatch.guess(RunConfig(), 10e9) == 45                    # (10e9 - 1e9) / 2e8
     assert maxbatch.guess(RunConfig(), 1e9) == 1                      # not even batch 1: start there
     assert maxbatch.guess(RunConfig(), None) is None
 
 
 def test_guess_from_the_real_memory_model():
-    from benchbench.config import RunConfig
+    from benchbench.spec.config import RunConfig
 
     cfg = RunConfig(model="gpt", model_size="124m", seq_len=1024, device="cuda", precision="bf16")
     b = maxbatch.guess(cfg, 80 * 2**30)
-    from benchbench import memory_model as mm
+    from benchbench.plan import memory_model as mm
 
     need = lambda n: mm.device_bytes_needed(mm.predict(cfg.model_copy(update={"batch_size": n}))["predicted_peak_bytes"])  # noqa: E731
     assert need(b) <= 80 * 2**30 < need(b + 1)

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from benchbench import memory_model as mm
-from benchbench.config import RunConfig
+from benchbench.plan import memory_model as mm
+from benchbench.spec.config import RunConfig
 from tests.integration.test_cli import cli_run
 
 S, H, A, L, V = 1024, 768, 12, 12, 50304          # GPT-2 124M as models/gpt.py builds it

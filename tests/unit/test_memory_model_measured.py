@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from benchbench import memory_model
-from benchbench.config import FIELDS, RunConfig
+from benchbench.plan import memory_model
+from benchbench.spec.config import FIELDS, RunConfig
 
 RUNS = Path(__file__).resolve().parents[2] / "results" / "examples"
 STORED = ("memmodel-h100", "memmodel-2xh200")

@@ -18,8 +18,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchbench import models
-from benchbench.config import RunConfig
 from benchbench.models import adapters, gpt, unet, vit
+from benchbench.spec.config import RunConfig
 from benchbench.techniques.attention import eager_attend
 
 CPU = torch.device("cpu")

@@ -8,9 +8,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from benchbench import gate, numerics, tables, worker
-from benchbench.config import RunConfig
+from benchbench.analysis import gate
+from benchbench.analysis import summary as tables
+from benchbench.spec.config import RunConfig
 from benchbench.techniques import attention
+from benchbench.worker import measure as worker
+from benchbench.worker import numerics
 from tests.fixtures import runs as fx
 
 TINY = dict(model="gpt", model_size="tiny", model_args={"n_layer": 2, "n_embd": 64, "n_head": 2}, seq_len=32,

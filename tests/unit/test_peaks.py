@@ -1,6 +1,6 @@
 import pytest
 
-from benchbench import peaks
+from benchbench.worker import peaks
 
 
 @pytest.mark.parametrize(

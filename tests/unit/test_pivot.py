@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from benchbench import compare, pivot
+from benchbench.analysis import compare, pivot
 from tests.fixtures.runs import config
 
 

@@ -6,8 +6,8 @@ import re
 import pandas as pd
 import pytest
 
-from benchbench import report
-from benchbench.report import charts, data, html, markdown
+from benchbench.present import report
+from benchbench.present.report import charts, data, html, markdown
 from tests.fixtures import runs as fx
 
 EVIL = "<script>alert(1)</script>"
@@ -142,7 +142,7 @@ def test_same_directory_name_twice_gets_unique_names(tmp_path):
 
 
 def test_baseline_verdict_in_the_header(tmp_path):
-    from benchbench import baseline
+    from benchbench.store import baseline
 
     base = baseline.save(make_run(tmp_path, "base"), "b", tmp_path / "baselines", rules=["tokens_per_s:-5%"])
     ok = html.render(report.build([make_run(tmp_path, "same")], baseline=base), tmp_path)

@@ -7,9 +7,9 @@ import os
 import pandas as pd
 import pytest
 
-from benchbench import results
-from benchbench.config import RunConfig
-from benchbench.results import ROWS, SCHEMA_VERSION, StoreError
+from benchbench.spec.config import RunConfig
+from benchbench.store import results
+from benchbench.store.results import ROWS, SCHEMA_VERSION, StoreError
 
 RUN = {"run_id": "r1", "suite": "unit"}
 

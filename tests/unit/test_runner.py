@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from benchbench import launch, results, runner, tables
-from benchbench import suite as suites
-from benchbench.config import RunConfig
+from benchbench.analysis import summary as tables
+from benchbench.spec import suite as suites
+from benchbench.spec.config import RunConfig
+from benchbench.store import results
+from benchbench.sweep import launch, runner
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "suites"
 RUN = {"run_id": "t", "suite": "t"}

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from benchbench.stats import bootstrap_ci, summarize
+from benchbench.analysis.stats import bootstrap_ci, summarize
 
 KEYS = {"n", "median", "mean", "std", "min", "max", "p05", "p95", "iqr", "cv", "ci_low", "ci_high"}
 
@@ -76,7 +76,7 @@ def test_cv_of_zero_mean_is_nan():
 
 import numpy as np  # noqa: E402
 
-from benchbench.stats import grouped_bootstrap_ci, mann_whitney_u, mwu_min_p  # noqa: E402
+from benchbench.analysis.stats import grouped_bootstrap_ci, mann_whitney_u, mwu_min_p  # noqa: E402
 
 
 def _mwu_cases():

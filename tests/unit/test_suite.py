@@ -6,10 +6,10 @@ import textwrap
 import pytest
 
 from benchbench import models
-from benchbench import suite as suites
-from benchbench.config import FIELDS, RunConfig
 from benchbench.models import gpt
-from benchbench.suite import AXES, TOP_KEYS, SuiteError
+from benchbench.spec import suite as suites
+from benchbench.spec.config import FIELDS, RunConfig
+from benchbench.spec.suite import AXES, TOP_KEYS, SuiteError
 
 REPO_SUITES = sorted(p for p in (suites.Path(__file__).resolve().parents[2] / "suites").glob("*.yaml"))
 GPT = "model: {name: gpt, size: tiny}"

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from benchbench import results, tables
-from benchbench.config import RunConfig
+from benchbench.analysis import summary as tables
+from benchbench.spec.config import RunConfig
+from benchbench.store import results
 
 RUN = {"run_id": "r", "suite": "t"}
 FP32 = RunConfig(device="cpu", precision="fp32", repeats=2)

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from benchbench import engines, models, techniques
-from benchbench.config import RunConfig
-from benchbench.device import DeviceInfo
+from benchbench.spec.config import RunConfig
 from benchbench.techniques import attention, optimizer
+from benchbench.worker.device import DeviceInfo
 
 CPU = DeviceInfo("cpu", "test-cpu")
 H100 = DeviceInfo("cuda", "NVIDIA H100 80GB HBM3", (9, 0), 1)

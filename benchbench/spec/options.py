@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from benchbench.suite_yaml import Checker
+from benchbench.spec.yaml_loader import Checker
 
 
 def numerics(ck: Checker, spec, base: dict) -> dict:
     """`numerics: true | false | {steps: K, reference: {settings}}` -> numerics_steps / numerics_reference."""
-    from benchbench.numerics import DEFAULT_STEPS
+    from benchbench.worker.numerics import DEFAULT_STEPS
 
     example = "true, or {steps: 50, reference: {precision: fp32, attention: eager}}"
     if spec is None or spec is False:
@@ -36,7 +36,7 @@ def numerics(ck: Checker, spec, base: dict) -> dict:
 
 def gate_rules(ck: Checker, rules) -> list[str]:
     """`gate:`: a list of rule strings, each as `benchbench gate --rule` takes it."""
-    from benchbench.gate import GateError, parse_rule
+    from benchbench.analysis.gate import GateError, parse_rule
 
     if rules is None:
         return []

@@ -81,7 +81,7 @@ def guess(cfg, device_bytes: float | None, cap: int = DEFAULT_CAP) -> int | None
     if not device_bytes:
         return None
     try:
-        from benchbench import memory_model
+        from benchbench.plan import memory_model
 
         def fits(b: int) -> bool | None:
             peak = memory_model.predict(cfg.model_copy(update={"batch_size": b}))["predicted_peak_bytes"]

@@ -14,9 +14,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchbench import launch, memory_model, results, techniques
-from benchbench.cluster import LOCAL, Cluster
-from benchbench.device import DeviceInfo, probe
+from benchbench import techniques
+from benchbench.plan import memory_model
+from benchbench.store import results
+from benchbench.sweep import launch
+from benchbench.sweep.cluster import LOCAL, Cluster
+from benchbench.worker.device import DeviceInfo, probe
 
 DONE = "leader.done"  # in work/: node 0 has left the sweep (finished or interrupted)
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchbench import compare, tables
+from benchbench.analysis import compare
+from benchbench.analysis import summary as tables
 
 SHORT = {"same within noise": "~", "faster": "faster", "slower": "slower"}
 

@@ -23,7 +23,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from benchbench import stats, tables
+from benchbench.analysis import stats
+from benchbench.analysis import summary as tables
 
 VERDICTS = ("faster", "slower", "same within noise", "only in A", "only in B", "status changed")
 

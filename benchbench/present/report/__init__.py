@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench import baseline as baseline_mod
-from benchbench import compare, gate
-from benchbench.report import charts
-from benchbench.report.data import Run, header, load_runs, swept
+from benchbench.analysis import compare, gate
+from benchbench.present.report import charts
+from benchbench.present.report.data import Run, header, load_runs, swept
+from benchbench.store import baseline as baseline_mod
 
 
 @dataclass

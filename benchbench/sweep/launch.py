@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchbench import ranks
-from benchbench.cluster import LOCAL, RESULT_WAIT_S, Cluster
 from benchbench.engines import DISTRIBUTED
+from benchbench.sweep import ranks
+from benchbench.sweep.cluster import LOCAL, RESULT_WAIT_S, Cluster
 
 TAIL_LINES = 20
 

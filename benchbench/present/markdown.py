@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from benchbench.gate import GateResult
+from benchbench.analysis.gate import GateResult
 
 
 def fmt(x, metric: str = "") -> str:

@@ -14,7 +14,7 @@ import math
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from benchbench.report.data import PROFILE_CATEGORIES, Run
+from benchbench.present.report.data import PROFILE_CATEGORIES, Run
 
 GIB = 1024**3
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#BAB0AC",

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench import compare
-from benchbench.baseline import Baseline
+from benchbench.analysis import compare
+from benchbench.store.baseline import Baseline
 
 RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([+-]?)\s*(\d+(?:\.\d+)?)\s*%\s*$")
 RULE_FORMS = "metric:-N% (a drop of more than N% regresses) or metric:+N% (a rise of more than N%)"
@@ -176,7 +176,7 @@ def check(base: Baseline, run_rows: pd.DataFrame, run: dict, run_env: dict, rule
 def numerics_table(base_rows: pd.DataFrame, run_rows: pd.DataFrame) -> pd.DataFrame | None:
     """A config whose numerics check diverged in the run and did not in the baseline regresses
     (numerics.py); None when the run has no numerics check."""
-    from benchbench import tables as tbl
+    from benchbench.analysis import summary as tbl
 
     if "numerics" not in run_rows or not run_rows["numerics"].notna().any():
         return None

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench import compare, results
+from benchbench.analysis import compare
+from benchbench.store import results
 
 KIND = "benchbench-baseline"
 BASELINE_VERSION = 1

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from benchbench import markdown as md
-from benchbench.report import Report
-from benchbench.report.html import table_rows
+from benchbench.present import markdown as md
+from benchbench.present.report import Report
+from benchbench.present.report.html import table_rows
 
 
 def _esc(s) -> str:

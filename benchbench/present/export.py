@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from benchbench import compare
+from benchbench.analysis import compare
 
 
 class ExportError(Exception):

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from benchbench.report import Report, finite
+from benchbench.present.report import Report, finite
 
 STATUS_CLASS = {"ok": "ok", "oom": "oom", "error": "err", "killed": "err", "timeout": "warn", "skipped": "skip"}
 
@@ -100,7 +100,7 @@ def shown_columns(rows: list[dict]) -> set[str]:
 
 
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("benchbench.report", "templates"),
+    env = Environment(loader=PackageLoader("benchbench.present.report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = lambda x: _fmt(x, ".1%")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import statistics
 
-from benchbench import stats
+from benchbench.analysis import stats
 
 PER_RANK = ("peak_allocated_bytes", "peak_reserved_bytes", "steady_allocated_bytes", "peak_rss_bytes", "params_bytes",
             "grads_bytes", "optimizer_state_bytes", "activations_workspace_bytes", "process_gpu_memory_peak_bytes",

@@ -15,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from benchbench import compare, results, tables
+from benchbench.analysis import compare
+from benchbench.analysis import summary as tables
+from benchbench.store import results
 
 # GPU time categories of collectors/trace_summary.py, in stacking order, with the names people use.
 PROFILE_CATEGORIES = {"matmul": "GEMM", "attention": "attention", "norm_elementwise": "elementwise / norm",

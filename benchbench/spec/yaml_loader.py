@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from benchbench.config import FIELDS, RunConfig, allowed_values
+from benchbench.spec.config import FIELDS, RunConfig, allowed_values
 
 
 class Loader(yaml.SafeLoader):

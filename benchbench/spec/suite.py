@@ -30,9 +30,10 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from benchbench import models, suite_options
-from benchbench.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
-from benchbench.suite_yaml import Checker, Loader, duplicates, explain, lines
+from benchbench import models
+from benchbench.spec import options as suite_options
+from benchbench.spec.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
+from benchbench.spec.yaml_loader import Checker, Loader, duplicates, explain, lines
 
 TOP_KEYS = ("name", "description", "model", "defaults", "sweep", "exclude", "include", "overrides", "baseline", "smoke",
             "gate", "numerics")

@@ -18,12 +18,14 @@ from pathlib import Path
 
 import torch
 
-from benchbench import collectors, engines, models, numerics, peaks, stats, techniques
-from benchbench import device as devices
+from benchbench import collectors, engines, models, techniques
+from benchbench.analysis import stats
 from benchbench.collectors import Context
-from benchbench.collectors.timing import StepTimer, synchronize
-from benchbench.config import RunConfig
+from benchbench.spec.config import RunConfig
 from benchbench.techniques import optimizer
+from benchbench.worker import device as devices
+from benchbench.worker import numerics, peaks
+from benchbench.worker.timing import StepTimer, synchronize
 
 # Out of memory as CUDA libraries report it (not torch.OutOfMemoryError): seen near an H100's limit,
 # "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`".
@@ -230,11 +232,3 @@ def main(argv=None) -> int:
     write_atomic(result_path, run(cfg, artifacts))
     return 0
 
-
-if __name__ == "__main__":
-    rc = main()
-    # Leave without interpreter teardown: after a compiled run it took ~10 s (seen on an H100),
-    # and everything this process owes is already on disk (the result was fsynced last).
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(rc)

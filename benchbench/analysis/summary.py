@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchbench.config import FIELDS, NOT_IN_ID
+from benchbench.spec.config import FIELDS, NOT_IN_ID
 
 # Shown when any config has them: (row column, header, format)
 OPTIONAL = {"mfu": ("MFU", "{:.1%}"), "energy_j_per_step": ("J/step", "{:.1f}"),
