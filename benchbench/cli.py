@@ -14,7 +14,7 @@ import traceback
 from rich.console import Console
 from rich.markup import escape
 
-from benchbench.commands.run import UsageError
+from benchbench.commands.common import UsageError
 from benchbench.spec.suite import SuiteError
 from benchbench.store.results import StoreError
 from benchbench.sweep.cluster import ClusterError

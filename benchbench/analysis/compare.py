@@ -25,6 +25,13 @@ import pandas as pd
 
 from benchbench.analysis import stats
 from benchbench.analysis import summary as tables
+from benchbench.spec.metrics import (  # noqa: F401
+    DETERMINISTIC,
+    DETERMINISTIC_DEFAULT_THRESHOLD,
+    STEP_TIME,
+    higher_is_better,
+    is_deterministic,
+)
 
 VERDICTS = ("faster", "slower", "same within noise", "only in A", "only in B", "status changed")
 
@@ -35,33 +42,14 @@ PER_STEP = {
     "model_tflops_per_s": ("model_flops_per_step", 1e-12),
     "hardware_tflops_per_s": ("hardware_flops_per_step", 1e-12),
 }
-STEP_TIME = "step_time_s"  # step_time_s and step_time_s_<stat>: the step times themselves
 # step_time_s_<stat>: that statistic of all ok steps (step_time_s alone: the median). _p05 is "the fast
 # steps", which other jobs on a shared machine disturb least. Other step_time_s_* columns (std, cv,
 # iqr, ...) are compared as per-repeat values.
 STEP_STATS = {"min": np.min, "max": np.max, "mean": np.mean, "median": np.median,
               "p05": lambda x, axis=None: np.quantile(x, 0.05, axis=axis),
               "p95": lambda x, axis=None: np.quantile(x, 0.95, axis=axis)}
-DETERMINISTIC = {
-    "model_flops_per_step", "hardware_flops_per_step", "n_params", "params_bytes", "grads_bytes",
-    "optimizer_state_bytes", "peak_allocated_bytes", "peak_reserved_bytes", "steady_allocated_bytes",
-    "zero_params_bytes", "zero_grads_bytes", "zero_optimizer_state_bytes", "predicted_model_state_bytes",
-    "tokens_per_step", "samples_per_step", "effective_batch",
-}
-DETERMINISTIC_DEFAULT_THRESHOLD = 0.01
-HIGHER_IS_BETTER_SUFFIXES = ("_per_s", "_per_j", "mfu", "hfu", "_util_pct_mean")
-
-
 class CompareError(ValueError):
     """Bad input to a comparison (unknown metric, empty run): the message says what to do."""
-
-
-def higher_is_better(metric: str) -> bool:
-    return metric.endswith(HIGHER_IS_BETTER_SUFFIXES)
-
-
-def is_deterministic(metric: str) -> bool:
-    return metric in DETERMINISTIC
 
 
 def available_metrics(df: pd.DataFrame) -> list[str]:
@@ -162,8 +150,8 @@ def labels(df: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def _status(g: pd.DataFrame | None) -> str | None:
-    return None if g is None or g.empty else tables._status(g["status"])
+def config_status(g: pd.DataFrame | None) -> str | None:
+    return None if g is None or g.empty else tables.worst_status(g["status"])
 
 
 def compare(a: pd.DataFrame, b: pd.DataFrame, metric: str = "tokens_per_s", *, level: float = 0.05,
@@ -193,7 +181,7 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, metric: str = "tokens_per_s", *, l
     for cid in dict.fromkeys([*ga, *gb]):
         ra, rb = ga.get(cid), gb.get(cid)
         rec = {"config_id": cid, "label": names.get(cid, cid), "metric": metric,
-               "status_a": _status(ra), "status_b": _status(rb)}
+               "status_a": config_status(ra), "status_b": config_status(rb)}
         sa, kind = samples(ra, metric) if ra is not None else ([], "")
         sb, kind_b = samples(rb, metric) if rb is not None else ([], "")
         for side, groups in (("a", sa), ("b", sb)):
@@ -251,3 +239,23 @@ def _judge(sa, sb, rec, metric, level, threshold, up) -> dict:
         res["verdict"] = "faster" if better else "slower"
         res["worse"] = not better
     return res
+
+
+SUMMARY_METRICS = ("tokens_per_s", "samples_per_s", "step_time_s", "peak_allocated_bytes", "peak_rss_bytes",
+                   "hardware_flops_per_step")
+
+
+def config_summary(df: pd.DataFrame) -> list[dict]:
+    """Per config: label, status, and for each metric with values its median, 95% CI and n."""
+    out = []
+    names = labels(df)
+    for cid, g in df.groupby("config_id", sort=False):
+        rec = {"config_id": cid, "label": names[cid], "status": config_status(g),
+               "repeats_ok": int((g["status"] == "ok").sum()), "repeats": len(g)}
+        for m in SUMMARY_METRICS:
+            groups, kind = samples(g, m)
+            if groups and sum(len(x) for x in groups):
+                v, lo, hi, n = summarize(groups, m)
+                rec[m] = {"value": v, "ci_low": lo, "ci_high": hi, "n": n, "samples": kind}
+        out.append(rec)
+    return out

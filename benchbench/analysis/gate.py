@@ -14,63 +14,19 @@ suite or machine) raise GateError: the CLI's exit 2.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from benchbench.analysis import compare
+from benchbench.spec.rules import RULE_FORMS, GateError, Rule, known_direction, parse_rule  # noqa: F401
 from benchbench.store.baseline import Baseline
 
-RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([+-]?)\s*(\d+(?:\.\d+)?)\s*%\s*$")
-RULE_FORMS = "metric:-N% (a drop of more than N% regresses) or metric:+N% (a rise of more than N%)"
 # What the environment check compares: (env.json key, what it is called in messages)
 ENV_KEYS = (("gpu_name", "GPU model"), ("driver_major", "NVIDIA driver major version"),
             ("torch_version", "torch version"), ("cuda_version", "CUDA version"))
 ENV_NOTES = (("cpu_model", "CPU model"), ("cpu_count", "CPU count"), ("gpu_count", "GPU count"))
-
-
-class GateError(Exception):
-    """Bad gate input; the message names the rule, file or key and the allowed values."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    metric: str
-    threshold: float        # relative magnitude: 0.05 = 5%
-    higher_is_better: bool  # the sign: "-" means a drop is bad
-
-    def __str__(self) -> str:
-        return f"{self.metric}:{'-' if self.higher_is_better else '+'}{self.threshold * 100:g}%"
-
-
-def known_direction(metric: str) -> bool | None:
-    """True: higher is better; False: lower is better; None: unknown (the rule must give a sign)."""
-    if compare.higher_is_better(metric):
-        return True
-    if metric.startswith(compare.STEP_TIME) or metric.endswith(("_s", "_bytes", "_j", "_w", "_flops_per_step")):
-        return False
-    return None
-
-
-def parse_rule(text: str) -> Rule:
-    m = RULE.match(text)
-    if not m:
-        raise GateError(f"rule {text!r}: expected {RULE_FORMS}, e.g. tokens_per_s:-5% or peak_rss_bytes:+3%")
-    metric, sign, pct = m.group(1), m.group(2), float(m.group(3))
-    known = known_direction(metric)
-    if not sign:
-        if known is None:
-            raise GateError(f"rule {text!r}: {metric} has no known good direction; write {metric}:-{pct:g}% "
-                            f"(higher is better) or {metric}:+{pct:g}% (lower is better)")
-        return Rule(metric, pct / 100, known)
-    higher = sign == "-"
-    if known is not None and known != higher:
-        good = "higher" if known else "lower"
-        raise GateError(f"rule {text!r}: for {metric} {good} is better, so a regression is a "
-                        f"{'drop' if known else 'rise'}: write {metric}:{'-' if known else '+'}{pct:g}%")
-    return Rule(metric, pct / 100, higher)
 
 
 def suite_rules(run_dir) -> list[str]:
@@ -190,7 +146,7 @@ def numerics_table(base_rows: pd.DataFrame, run_rows: pd.DataFrame) -> pd.DataFr
         dev = pd.to_numeric(g.get("numerics_max_rel_loss_dev"), errors="coerce").max() if "numerics_max_rel_loss_dev" in g else None
         why = g["numerics_reason"].dropna() if "numerics_reason" in g else []
         out.append({"config_id": cid, "label": names.get(cid, cid), "metric": "numerics_max_rel_loss_dev",
-                    "status_a": compare._status(b), "status_b": compare._status(g), "a_value": math.nan,
+                    "status_a": compare.config_status(b), "status_b": compare.config_status(g), "a_value": math.nan,
                     "a_ci_low": math.nan, "a_ci_high": math.nan, "a_n": 0, "b_value": dev, "b_ci_low": math.nan,
                     "b_ci_high": math.nan, "b_n": len(g), "ratio": None, "change": None, "p_value": math.nan,
                     "test": "tolerance", "samples": "", "worse": worse,

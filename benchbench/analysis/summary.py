@@ -1,4 +1,5 @@
-"""Tables for people, computed from stored rows only (results.load), never from a live run."""
+"""One row per config from stored rows (results.load), never from a live run: what tables, reports and
+baselines show."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import pandas as pd
 
 from benchbench.spec.config import FIELDS, NOT_IN_ID
 
-# Shown when any config has them: (row column, header, format)
-OPTIONAL = {"mfu": ("MFU", "{:.1%}"), "energy_j_per_step": ("J/step", "{:.1f}"),
-            "scaling_efficiency": ("scaling eff.", "{:.0%}")}
+# Per-config medians included when any config measured them (GPU collectors, several ranks)
+OPTIONAL = ("mfu", "energy_j_per_step", "scaling_efficiency")
+# The worst status of a config's repeats names the config
 STATUS_ORDER = ("error", "killed", "timeout", "oom", "skipped", "ok")
-STYLE = {"ok": "green", "oom": "magenta", "skipped": "dim", "error": "red", "killed": "red", "timeout": "yellow"}
 
 
 def varying_axes(df: pd.DataFrame) -> list[str]:
@@ -31,7 +31,8 @@ def numerics_verdict(rows: pd.DataFrame) -> str:
     return next((v for v in NUMERICS_ORDER if v in got), "")
 
 
-def _status(s: pd.Series) -> str:
+def worst_status(s: pd.Series) -> str:
+    """The status that names a config: the worst of its repeats' (STATUS_ORDER)."""
     present = set(s)
     return next(st for st in STATUS_ORDER if st in present) if present <= set(STATUS_ORDER) else s.iloc[0]
 
@@ -51,7 +52,7 @@ def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
     for cid, g in df.groupby("config_id", sort=False):
         ok = g[g["status"] == "ok"]
         rec = {"config_id": cid, **{a: g[a].iloc[0] for a in axes}}
-        rec["status"] = _status(g["status"])
+        rec["status"] = worst_status(g["status"])
         rec["repeats_ok"] = f"{len(ok)}/{len(g)}"
         rec[thr_col] = ok[thr_col].median() if thr_col in ok and len(ok) else float("nan")
         rec["run_to_run_cv"] = ok[thr_col].std(ddof=1) / ok[thr_col].mean() if len(ok) > 1 else float("nan")
@@ -92,45 +93,3 @@ def _scaling_efficiency(df: pd.DataFrame, table: pd.DataFrame, thr_col: str) -> 
         n, one = per_config.at[cid, "world_size"], single.get(key[cid])
         out.append(thr[cid] / (n * one) if one and n > 1 else float("nan"))
     return out
-
-
-def _human_bytes(n) -> str:
-    if pd.isna(n):
-        return "-"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
-
-
-def _num(x, fmt="{:,.0f}") -> str:
-    return "-" if pd.isna(x) else fmt.format(x)
-
-
-def render(table: pd.DataFrame, title: str = ""):
-    """A rich Table of summary()."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    t = Table(title=title, title_justify="left")
-    axes = table.attrs.get("axes", [])
-    thr = table.attrs.get("throughput", "tokens_per_s")
-    for a in axes:
-        t.add_column(a)
-    kind = table["peak_memory_kind"].iloc[0] if len(table) else ""
-    extra = [c for c in OPTIONAL if c in table and table[c].notna().any()]
-    for col in (thr, "speedup", "step ms (median)", f"peak memory ({kind})", *(OPTIONAL[c][0] for c in extra), "status"):
-        t.add_column(col, justify="right" if col != "status" else "left")
-    for _, r in table.iterrows():
-        base = " (base)" if r["config_id"] == table.attrs.get("baseline_id") else ""
-        style = STYLE.get(r["status"])
-        status = f"[{style}]{r['status']}[/]" if style else escape(str(r["status"]))
-        if r["status"] != "ok" and r["reason"]:
-            status += f" [dim]{escape(str(r['reason'])[:70])}[/]"  # worker messages quote shapes: [2, 3]
-        elif r.get("numerics") in ("diverged", "error"):
-            status += f" [red]{escape(str(r['reason'])[:80])}[/]"  # "numerics diverged: why"
-        t.add_row(*[escape(str(r[a])) for a in axes], _num(r[thr]), _num(r["speedup"], "{:.2f}x") + base,
-                  _num(r["step_time_s_median"] * 1e3, "{:.2f}"), _human_bytes(r["peak_memory_bytes"]),
-                  *(_num(r[c], OPTIONAL[c][1]) for c in extra), status)
-    return t

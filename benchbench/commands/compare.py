@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from benchbench.analysis import compare, pivot
-from benchbench.commands.run import UsageError, console
+from benchbench.commands.common import UsageError, console
 from benchbench.present import markdown
 from benchbench.store import results
 
@@ -51,7 +51,7 @@ def render(t, a_name: str, b_name: str) -> Table:
         p = "-" if r["p_value"] != r["p_value"] else f"{r['p_value']:.2g}"
         style = STYLE.get(r["verdict"])
         verdict = escape(r["verdict"] + (f" ({r['note']})" if r["note"] else ""))
-        table.add_row(escape(r["label"]), escape(markdown._cell(r, "a", metric)), escape(markdown._cell(r, "b", metric)),
+        table.add_row(escape(r["label"]), escape(markdown.cell(r, "a", metric)), escape(markdown.cell(r, "b", metric)),
                       ratio, p, f"[{style}]{verdict}[/]" if style else verdict)
     return table
 

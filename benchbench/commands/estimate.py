@@ -7,8 +7,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from benchbench.analysis import compare
+from benchbench.commands.common import UsageError, console
 from benchbench.commands.maxbatch import results_frame
-from benchbench.commands.run import UsageError, console
 from benchbench.plan import memory_model
 from benchbench.spec import suite as suites
 from benchbench.worker import device

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from benchbench.commands.run import UsageError, console
+from benchbench.commands.common import UsageError, console
 from benchbench.present import export
 from benchbench.store import baseline
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from rich.markup import escape
 
 from benchbench.analysis import compare, gate
+from benchbench.commands.common import UsageError, console
 from benchbench.commands.compare import heading, render, show
-from benchbench.commands.run import UsageError, console
 from benchbench.present import markdown
-from benchbench.store import baseline
+from benchbench.store import baseline, results
 
 
 def main_gate(args) -> int:
@@ -52,7 +52,8 @@ def main_baseline(args) -> int:
         rules = args.rule or gate.suite_rules(args.run_dir)   # stored in the file: gate's defaults
         for r in rules:
             gate.parse_rule(r)
-        path = baseline.save(args.run_dir, args.name, args.dir, rules, args.note or "", args.force)
+        digest = compare.config_summary(results.load(args.run_dir))
+        path = baseline.save(args.run_dir, args.name, args.dir, rules, args.note or "", args.force, digest)
     except (baseline.BaselineError, gate.GateError) as e:
         raise UsageError(str(e)) from None
     console(stderr=True).print(escape(f"baseline written: {path}"), highlight=False, soft_wrap=True)

@@ -9,7 +9,8 @@ from rich.table import Table
 
 from benchbench import models
 from benchbench.analysis import summary as tables
-from benchbench.commands.run import console
+from benchbench.commands.common import console
+from benchbench.present import terminal
 from benchbench.spec import suite as suites
 from benchbench.spec.config import RunConfig, allowed_values
 from benchbench.store import results
@@ -71,5 +72,5 @@ def main_table(args) -> int:
     for d in args.run_dirs:
         run = results.read_json(Path(d) / "run.json") if (Path(d) / "run.json").exists() else {}
         table = tables.summary(results.load(d), run.get("baseline_config_id"))
-        console().print(tables.render(table, title=escape(f"{run.get('suite', '')} ({d})")))
+        console().print(terminal.render(table, title=escape(f"{run.get('suite', '')} ({d})")))
     return 0

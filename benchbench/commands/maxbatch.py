@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from benchbench.analysis import compare
-from benchbench.commands.run import UsageError, _new_run_dir, console
+from benchbench.commands.common import UsageError, console, new_run_dir
 from benchbench.plan import maxbatch, memory_model
 from benchbench.spec import suite as suites
 from benchbench.store import results
@@ -36,7 +36,7 @@ def main(args) -> int:
         raise UsageError(f"--cap {args.cap}: the largest batch to try must be 1 or more")
     if any(c.world_size > 1 for c in configs):
         raise UsageError("maxbatch searches configs of one process (world_size 1); the suite has configs with more ranks")
-    run_dir = _new_run_dir(f"{suite.name}-maxbatch", args.output, args.results_root)
+    run_dir = new_run_dir(f"{suite.name}-maxbatch", args.output, args.results_root)
     shutil.copyfile(args.suite, run_dir / "suite.yaml")
     run = {"run_id": run_dir.name, "suite": suite.name, "kind": "maxbatch", "suite_path": str(args.suite),
            "suite_sha256": suite.sha256, "smoke": False, "overrides": overrides, "baseline_config_id": None,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchbench.analysis import gate
-from benchbench.commands.run import UsageError, console
+from benchbench.commands.common import UsageError, console
 from benchbench.store import baseline
 
 
 def main(args) -> int:
-    from benchbench.present import report
-    from benchbench.present.report import html, markdown
+    from benchbench.present import markdown, report
+    from benchbench.present.report import html
 
     if args.baseline and not Path(args.baseline).is_file():
         raise UsageError(f"--baseline {args.baseline}: no such file")
@@ -21,7 +21,7 @@ def main(args) -> int:
         raise UsageError(str(e)) from None
     out = Path(args.output or Path(args.run_dirs[0]) / ("report.md" if args.format == "markdown" else "report.html"))
     if args.format == "markdown":
-        text = markdown.render(rep)
+        text = markdown.report(rep)
         if args.output == "-":
             print(text, end="")
             return 0

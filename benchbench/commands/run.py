@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import shutil
 import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from benchbench.analysis import summary as tables
+from benchbench.commands.common import UsageError, console, new_run_dir
 from benchbench.plan import memory_model
 from benchbench.plan import runtime as estimate
+from benchbench.present import terminal
 from benchbench.spec import suite as suites
 from benchbench.store import results
 from benchbench.sweep import env, runner
@@ -23,31 +23,6 @@ from benchbench.worker import device
 from benchbench.worker.device import cuda_available
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
-
-
-def console(stderr: bool = False) -> Console:
-    """A rich console; wide when the output is a file or pipe, so tables are not folded."""
-    c = Console(stderr=stderr)
-    return c if c.is_terminal else Console(stderr=stderr, width=200)
-
-
-class UsageError(Exception):
-    """Bad command-line input: the message says what and how to fix it."""
-
-
-def _new_run_dir(suite_name: str, output: str | None, results_root: str) -> Path:
-    if output:
-        d = Path(output)
-        if (d / results.ROWS).exists():
-            raise UsageError(f"{d} already holds a run; continue it with: benchbench run --resume {d}")
-    else:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        d = Path(results_root) / suite_name / f"{stamp}-{secrets.token_hex(3)}"
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"{d}: cannot create the run directory: {e.strerror or e}") from None
-    return d
 
 
 def _gpu_suite_on_cpu(configs, suite_name: str) -> str | None:
@@ -102,7 +77,7 @@ def _prepare(args, cluster: Cluster) -> tuple[suites.Suite, list, Path, dict]:
         notice = _gpu_suite_on_cpu(configs, suite.name)
         if notice:
             raise UsageError(notice)
-    run_dir = _new_run_dir(suite.name, args.output, args.results_root)
+    run_dir = new_run_dir(suite.name, args.output, args.results_root)
     shutil.copyfile(args.suite, run_dir / "suite.yaml")
     run = {
         "run_id": run_dir.name,
@@ -146,7 +121,7 @@ def main(args) -> int:
     results.write_json(run_dir / "run.json", run)
     if (run_dir / results.ROWS).exists():
         table = tables.summary(results.load(run_dir), run.get("baseline_config_id"))
-        out.print(tables.render(table, title=escape(f"{suite.name} ({run_dir})")))
+        out.print(terminal.render(table, title=escape(f"{suite.name} ({run_dir})")))
     share = 100 * summary.measured_s / summary.wall_s if summary.wall_s else 0.0
     err.print(f"{summary.ran} runs in {summary.wall_s:.1f} s, of which measured steps {summary.measured_s:.1f} s "
               f"({share:.0f}%); statuses: {summary.statuses}")

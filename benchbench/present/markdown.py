@@ -1,4 +1,5 @@
-"""Markdown for pull-request comments: compare tables and the gate's summary (verdict first)."""
+"""Markdown, the one place it is written: compare tables, the gate's summary (verdict first) and the
+report's tables, for pull-request comments and terminals."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def fmt(x, metric: str = "") -> str:
     return f"{x:.3g}"
 
 
-def _cell(r, side: str, metric: str) -> str:
+def cell(r, side: str, metric: str) -> str:
     v = r[f"{side}_value"]
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return r[f"status_{side}"] or "-"
@@ -45,7 +46,7 @@ def compare_table(t: pd.DataFrame, a_name: str = "A", b_name: str = "B") -> str:
         ratio = "-" if r["ratio"] is None or pd.isna(r["ratio"]) else f"{r['ratio']:.3f}x"
         p = "-" if pd.isna(r["p_value"]) else f"{r['p_value']:.2g}"
         verdict = r["verdict"] + (f" ({r['note']})" if r["note"] else "")
-        lines.append(f"| {_esc(r['label'])} | {_cell(r, 'a', metric)} | {_cell(r, 'b', metric)} | {ratio} | {p} | "
+        lines.append(f"| {_esc(r['label'])} | {cell(r, 'a', metric)} | {cell(r, 'b', metric)} | {ratio} | {p} | "
                      f"{_esc(verdict)} |")
     return "\n".join(lines)
 
@@ -75,10 +76,64 @@ def gate_summary(res: GateResult, baseline: str, run: str, level: float) -> str:
             metric = r["metric"]
             change = "-" if r["change"] is None or pd.isna(r["change"]) else f"{r['change']:+.1%}"
             verdict = r["verdict"] + (f" ({r['note']})" if r["note"] else "")
-            out.append(f"| `{r['rule']}` | {_esc(r['label'])} | {_cell(r, 'a', metric)} | {_cell(r, 'b', metric)} | "
+            out.append(f"| `{r['rule']}` | {_esc(r['label'])} | {cell(r, 'a', metric)} | {cell(r, 'b', metric)} | "
                        f"{change} | {_esc(verdict)} |")
     out += ["", "<details><summary>All configs</summary>", ""]
     for name, t in res.tables.items():
         out += [f"`{name}`", "", compare_table(t, "baseline", "run"), ""]
     out.append("</details>")
+    return "\n".join(out) + "\n"
+
+
+def _text(s) -> str:
+    """A report table cell: pipes escaped, one line, no HTML (a pull-request comment would render it)."""
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
+
+
+def report(rep) -> str:
+    """The report (present/report.Report) as markdown: tables only, for a terminal or a pull-request comment."""
+    from benchbench.present.report.html import table_rows  # the rows the HTML table shows
+
+    out = [f"# {_text(rep.title)}", ""]
+    for h in rep.headers:
+        sw = ", ".join(f"{k} {v}" for k, v in h["software"])
+        out.append(f"- **{_text(h['name'])}**: suite `{_text(h['suite'])}` on {_text(h['device'])}, "
+                   f"{(h['started'] or '?')[:16].replace('T', ' ')} UTC; {_text(sw)}"
+                   + (f"; commit `{h['commit']}`" if h["commit"] else "")
+                   + f"; {h['configs']} configs (" + ", ".join(f"{n} {s}" for s, n in h["statuses"].items()) + ")")
+    if rep.swept:
+        out.append("- swept: " + "; ".join(f"{_text(a)} = {_text(', '.join(v))}" for a, v in rep.swept.items()))
+    for b in rep.baseline:
+        if b.result is None:
+            out.append(f"- baseline `{rep.baseline_path}`: not gated ({_text(b.error)})")
+        else:
+            n = len(b.result.regressions)
+            out.append(f"- baseline `{rep.baseline_path}`: **{'FAIL' if n else 'PASS'}** for {_text(b.run)}"
+                       + (f" ({n} regressions)" if n else "")
+                       + (f"; environment changed: {_text('; '.join(b.result.env_changes))}" if b.result.env_changes else ""))
+    if rep.highlights:
+        out.append("- " + "; ".join(f"{w}: {_text(v)}" + (f" ({_text(c)})" if c else "") for w, v, c in rep.highlights))
+    axes, rows = table_rows(rep, rep.runs[0].path)
+    thr = rep.runs[0].configs.attrs.get("throughput", "tokens_per_s")
+    multi = len(rep.runs) > 1
+    head = (["run"] if multi else []) + axes + ["status", thr, "speedup", "step ms", "peak GiB", "MFU %", "mJ/token",
+                                               "repeats", "reason"]
+    out += ["", "## Configs", "", "| " + " | ".join(map(_esc, head)) + " |",
+            "|" + "|".join("---:" if h in (thr, "speedup", "step ms", "peak GiB", "MFU %", "mJ/token") else "---"
+                           for h in head) + "|"]
+    for r in rows:
+        cells = {c[0]: c[1] for c in r["cells"]}
+        status = r["status"] + (" ★" if r["pareto"] else "") + (" (base)" if r["base"] else "") \
+            + (f", numerics {r['numerics']}" if r["numerics"] in ("diverged", "error") else "")
+        vals = ([r["run"]] if multi else []) + r["axes"] + [status, cells["throughput"], cells["speedup"], cells["step"],
+                                                           cells["memory"], cells["mfu"], cells["energy"], r["repeats_ok"],
+                                                           r["reason"][:120]]
+        out.append("| " + " | ".join(_text(v) for v in vals) + " |")
+    out.append("\n★ on the throughput/memory Pareto front.")
+    for name, t in rep.comparisons:
+        out += ["", f"## {_text(name)} vs {_text(rep.runs[0].name)}", "", compare_table(t, rep.runs[0].name, name)]
+    for b in rep.baseline:
+        if b.result is not None and len(b.result.regressions):
+            out += ["", f"## Regressions against the baseline ({_text(b.run)})", "",
+                    gate_summary(b.result, rep.baseline_path, b.run, 0.05)]
     return "\n".join(out) + "\n"

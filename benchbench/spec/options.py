@@ -3,23 +3,24 @@
 
 from __future__ import annotations
 
+from benchbench.spec.rules import GateError, parse_rule
 from benchbench.spec.yaml_loader import Checker
+
+DEFAULT_NUMERICS_STEPS = 50  # steps of the numerics check when the suite says `numerics: true`
 
 
 def numerics(ck: Checker, spec, base: dict) -> dict:
     """`numerics: true | false | {steps: K, reference: {settings}}` -> numerics_steps / numerics_reference."""
-    from benchbench.worker.numerics import DEFAULT_STEPS
-
     example = "true, or {steps: 50, reference: {precision: fp32, attention: eager}}"
     if spec is None or spec is False:
         return {}
     if spec is True:
-        return {"numerics_steps": DEFAULT_STEPS}
+        return {"numerics_steps": DEFAULT_NUMERICS_STEPS}
     if not isinstance(spec, dict):
         ck.add(("numerics",), f"{spec!r}: {example}")
         return {}
     ck.unknown_keys(("numerics",), spec, ["steps", "reference"], "key")
-    steps = spec.get("steps", DEFAULT_STEPS)
+    steps = spec.get("steps", DEFAULT_NUMERICS_STEPS)
     out = {}
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         ck.add(("numerics", "steps"), f"{steps!r}: a whole number of training steps > 0, e.g. 50")
@@ -36,8 +37,6 @@ def numerics(ck: Checker, spec, base: dict) -> dict:
 
 def gate_rules(ck: Checker, rules) -> list[str]:
     """`gate:`: a list of rule strings, each as `benchbench gate --rule` takes it."""
-    from benchbench.analysis.gate import GateError, parse_rule
-
     if rules is None:
         return []
     if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):

@@ -25,14 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench.analysis import compare
 from benchbench.store import results
 
 KIND = "benchbench-baseline"
 BASELINE_VERSION = 1
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-SUMMARY_METRICS = ("tokens_per_s", "samples_per_s", "step_time_s", "peak_allocated_bytes", "peak_rss_bytes",
-                   "hardware_flops_per_step")
 # baseline_version -> function(dict) -> dict of the next version; none exist yet (version 1 is the first)
 MIGRATIONS: dict[int, callable] = {}
 
@@ -66,22 +63,6 @@ def read_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict, dict]:
     return df, results.read_json(run_dir / "run.json"), results.read_json(run_dir / "env.json")
 
 
-def summary(df: pd.DataFrame) -> list[dict]:
-    """Per config: label, status, and for each metric with values its median, 95% CI and n."""
-    out = []
-    labels = compare.labels(df)
-    for cid, g in df.groupby("config_id", sort=False):
-        rec = {"config_id": cid, "label": labels[cid], "status": compare._status(g),
-               "repeats_ok": int((g["status"] == "ok").sum()), "repeats": len(g)}
-        for m in SUMMARY_METRICS:
-            groups, kind = compare.samples(g, m)
-            if groups and sum(len(x) for x in groups):
-                v, lo, hi, n = compare.summarize(groups, m)
-                rec[m] = {"value": v, "ci_low": lo, "ci_high": hi, "n": n, "samples": kind}
-        out.append(rec)
-    return out
-
-
 def _strict(x):
     """NaN/inf -> None, recursively: the file stays strict JSON (jq, GitHub's tools read it)."""
     if isinstance(x, float) and not math.isfinite(x):
@@ -93,7 +74,9 @@ def _strict(x):
     return x
 
 
-def build(run_dir: str | Path, name: str, rules: list[str] | None = None, note: str = "") -> dict:
+def build(run_dir: str | Path, name: str, rules: list[str] | None = None, note: str = "",
+          summary: list[dict] | None = None) -> dict:
+    """The baseline file's data; `summary` is the per-config digest people read (analysis.compare.config_summary)."""
     df, run, env = read_run(run_dir)
     if df.empty:
         raise BaselineError(f"{run_dir}: the run has no rows; a baseline needs a finished run")
@@ -111,19 +94,19 @@ def build(run_dir: str | Path, name: str, rules: list[str] | None = None, note: 
         "env": env,
         "rules": list(rules or []),
         "note": note,
-        "summary": summary(df),
+        "summary": summary or [],
         "rows": results.read_rows(run_dir),  # as stored: full precision, raw step times
     })
 
 
 def save(run_dir: str | Path, name: str, directory: str | Path = "baselines", rules: list[str] | None = None,
-         note: str = "", force: bool = False) -> Path:
+         note: str = "", force: bool = False, summary: list[dict] | None = None) -> Path:
     if not NAME.match(name):
         raise BaselineError(f"baseline name {name!r}: use letters, digits, '.', '_' and '-' (it becomes {name}.json)")
     path = Path(directory) / f"{name}.json"
     if path.exists() and not force:
         raise BaselineError(f"{path} exists; replacing a baseline is deliberate: add --force")
-    data = build(run_dir, name, rules, note)
+    data = build(run_dir, name, rules, note, summary)
     path.parent.mkdir(parents=True, exist_ok=True)
     results.write_json(path, data)
     return path

@@ -14,8 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchbench import techniques
-from benchbench.plan import memory_model
+from benchbench.plan import feasibility, memory_model
 from benchbench.store import results
 from benchbench.sweep import launch
 from benchbench.sweep.cluster import LOCAL, Cluster
@@ -109,7 +108,7 @@ def _lead(configs, run_dir: Path, run: dict, on_progress, prestart: bool, cluste
             if cfg.device not in devices:
                 devices[cfg.device] = probe(cfg.device)
             dev = devices[cfg.device]
-            reason = _skip_reason(cfg, dev, cluster)
+            reason = feasibility.skip_reason(cfg, dev, cluster)
             if cfg.nnodes > 1:
                 _announce(run_dir, cfg, repeat, "skip" if reason else "run")
             if reason:
@@ -141,12 +140,6 @@ def _predicted(cfg, measured_peak) -> dict:
         return memory_model.row_fields(cfg, measured_peak)
     except Exception as e:
         return {"predicted_peak_bytes": None, "predicted_note": f"no prediction: {type(e).__name__}"}
-
-
-def _skip_reason(cfg, dev: DeviceInfo, cluster: Cluster) -> str | None:
-    if cfg.device == "cuda" and dev.count == 0:
-        return "device=cuda but this machine has no NVIDIA GPU"
-    return cluster.skip_reason(cfg) or techniques.skip_reason(cfg, dev)
 
 
 def _follow(configs, run_dir: Path, on_progress, cluster: Cluster) -> SweepSummary:

@@ -11,23 +11,9 @@ hook the engine runs after each optimizer step (techniques/ema.py).
 
 from __future__ import annotations
 
-from benchbench.techniques import attention, checkpointing, compile, ema, optimizer, precision
+from benchbench.techniques import attention, checkpointing, compile, ema, optimizer, precision  # noqa: F401
 
 ORDER = (attention, checkpointing, precision, compile)
-
-
-def skip_reason(cfg, dev) -> str | None:
-    """Why `cfg` cannot run on `dev`, decided before any process starts; None if it can."""
-    from benchbench import engines  # engines import techniques.precision: import here
-
-    reason = engines.skip_reason(cfg, dev)
-    if reason:
-        return reason
-    for mod in (*ORDER, optimizer, ema):
-        reason = mod.skip_reason(cfg, dev)
-        if reason:
-            return reason
-    return None
 
 
 def apply(model, cfg, dev):

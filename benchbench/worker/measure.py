@@ -21,6 +21,7 @@ import torch
 from benchbench import collectors, engines, models, techniques
 from benchbench.analysis import stats
 from benchbench.collectors import Context
+from benchbench.plan import feasibility
 from benchbench.spec.config import RunConfig
 from benchbench.techniques import optimizer
 from benchbench.worker import device as devices
@@ -53,7 +54,7 @@ def setup(cfg: RunConfig, artifacts: Path | None = None) -> tuple[Context, objec
     if dev.type == "cuda":
         torch.cuda.set_device(dev)
     info = devices.from_torch(dev)
-    reason = techniques.skip_reason(cfg, info)
+    reason = feasibility.skip_reason(cfg, info)
     if reason:
         raise Skip(reason)
     rank = _init_distributed(cfg, dev)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import torch
 
-DEFAULT_STEPS = 50
 REFERENCE = dict(precision="fp32", attention="eager", checkpointing="none", compile="off", grad_accum=1, engine="torch",
                  world_size=1, nnodes=1, zero_stage=0, offload_optimizer=False, offload_param=False, ds_optimizer="client",
                  grad_accum_dtype=None, optimizer_impl="auto")

@@ -2,7 +2,7 @@
 
     build(run_dirs, baseline=...)  -> Report   (data.py reads, charts.py plots, verdicts from compare/gate)
     html.render(report, out_dir)   -> str      (Jinja2 template, plotly.js inlined: opens offline)
-    markdown.render(report)        -> str      (tables only)
+    present.markdown.report(report)        -> str      (tables only)
 """
 
 from __future__ import annotations

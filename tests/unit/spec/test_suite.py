@@ -11,7 +11,7 @@ from benchbench.spec import suite as suites
 from benchbench.spec.config import FIELDS, RunConfig
 from benchbench.spec.suite import AXES, TOP_KEYS, SuiteError
 
-REPO_SUITES = sorted(p for p in (suites.Path(__file__).resolve().parents[2] / "suites").glob("*.yaml"))
+REPO_SUITES = sorted(p for p in (suites.Path(__file__).resolve().parents[3] / "suites").glob("*.yaml"))
 GPT = "model: {name: gpt, size: tiny}"
 KNOWN_MODELS = ", ".join((*models.MODELS, *getattr(models, "ADAPTER_SPECS", ())))  # other engineers add models
 

@@ -16,7 +16,7 @@ from benchbench.spec.config import RunConfig
 from benchbench.worker import measure as worker
 from benchbench.worker.device import DeviceInfo
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 TINY = dict(model_args={"n_layer": 2, "n_embd": 32, "n_head": 2, "seq_len": 32, "vocab_size": 64},
             batch_size=2, warmup_steps=1, measured_steps=3, device="cpu")
 

@@ -7,6 +7,7 @@ import pytest
 from rich.console import Console
 
 from benchbench.analysis import summary as tables
+from benchbench.present import terminal
 from benchbench.spec.config import RunConfig
 from benchbench.store import results
 
@@ -67,7 +68,7 @@ def test_status_over_repeats_is_the_worst_with_its_reason():
     (["ok", "skipped"], "skipped"), (["ok", "ok"], "ok"), (["weird", "ok"], "weird"),
 ])
 def test_status_precedence(statuses, expected):
-    assert tables._status(pd.Series(statuses)) == expected
+    assert tables.worst_status(pd.Series(statuses)) == expected
 
 
 def test_varying_axes_ignore_what_is_constant_and_not_in_the_id():
@@ -102,7 +103,7 @@ def test_all_failed_and_empty():
 
 def render_text(t) -> str:
     console = Console(width=250, record=True, color_system=None)
-    console.print(tables.render(t, title="t"))
+    console.print(terminal.render(t, title="t"))
     return console.export_text()
 
 
@@ -115,7 +116,7 @@ def test_render_marks_the_baseline_and_shows_reasons_verbatim():
 
 
 def test_human_bytes():
-    assert [tables._human_bytes(n) for n in (512, 1536, 5 * 2**30, float("nan"))] == ["512 B", "1.5 KiB", "5.0 GiB", "-"]
+    assert [terminal.human_bytes(n) for n in (512, 1536, 5 * 2**30, float("nan"))] == ["512 B", "1.5 KiB", "5.0 GiB", "-"]
 
 
 def test_table_of_a_run_whose_only_row_is_torn(tmp_path):

@@ -12,7 +12,7 @@ from benchbench.spec.config import RunConfig
 from benchbench.store import results
 from benchbench.sweep import launch, runner
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "suites"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "suites"
 RUN = {"run_id": "t", "suite": "t"}
 
 

@@ -16,7 +16,9 @@ def run_dir(tmp_path):
 
 
 def test_save_and_load_round_trip(run_dir, tmp_path):
-    path = baseline.save(run_dir, "cpu-x", tmp_path / "baselines", ["tokens_per_s:-5%"], note="from A/A")
+    digest = compare.config_summary(results.load(run_dir))
+    path = baseline.save(run_dir, "cpu-x", tmp_path / "baselines", ["tokens_per_s:-5%"], note="from A/A",
+                         summary=digest)
     assert path == tmp_path / "baselines" / "cpu-x.json"
     data = json.loads(path.read_text())
     assert (data["kind"], data["baseline_version"], data["name"]) == ("benchbench-baseline", 1, "cpu-x")

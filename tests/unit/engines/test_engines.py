@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from benchbench.plan.feasibility import skip_reason
 from benchbench.spec.config import RunConfig
 from benchbench.sweep import launch, ranks
-from benchbench.techniques import skip_reason
 from benchbench.worker.device import DeviceInfo
 
 CPU = DeviceInfo("cpu", "test-cpu")

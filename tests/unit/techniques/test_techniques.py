@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from benchbench import engines, models, techniques
+from benchbench.plan import feasibility
 from benchbench.spec.config import RunConfig
 from benchbench.techniques import attention, optimizer
 from benchbench.worker.device import DeviceInfo
@@ -263,7 +264,7 @@ def test_ema_tracks_the_weights():
     ],
 )
 def test_skip_reasons(settings, dev, expected):
-    assert techniques.skip_reason(RunConfig(**settings), dev).startswith(expected)
+    assert feasibility.skip_reason(RunConfig(**settings), dev).startswith(expected)
 
 
 @pytest.mark.parametrize(
@@ -272,4 +273,4 @@ def test_skip_reasons(settings, dev, expected):
      ({"attention": "flash"}, CPU), ({"checkpointing": "sqrt"}, CPU)],
 )
 def test_runnable_configs_are_not_skipped(settings, dev):
-    assert techniques.skip_reason(RunConfig(**settings), dev) is None
+    assert feasibility.skip_reason(RunConfig(**settings), dev) is None

@@ -6,8 +6,8 @@ import re
 import pandas as pd
 import pytest
 
-from benchbench.present import report
-from benchbench.present.report import charts, data, html, markdown
+from benchbench.present import markdown, report
+from benchbench.present.report import charts, data, html
 from tests.fixtures import runs as fx
 
 EVIL = "<script>alert(1)</script>"
@@ -156,7 +156,7 @@ def test_baseline_verdict_in_the_header(tmp_path):
 
 def test_markdown_has_the_tables(tmp_path):
     rep = report.build([make_run(tmp_path, "a"), make_run(tmp_path, "b", speed=1.5)])
-    text = markdown.render(rep)
+    text = markdown.report(rep)
     assert text.startswith("# benchbench report: quickstart")
     assert "| run | precision | attention | status | tokens_per_s |" in text
     assert "## b vs a" in text and "| faster |" in text

@@ -11,7 +11,7 @@ import pytest
 from benchbench.plan import memory_model
 from benchbench.spec.config import FIELDS, RunConfig
 
-RUNS = Path(__file__).resolve().parents[2] / "results" / "examples"
+RUNS = Path(__file__).resolve().parents[3] / "results" / "examples"
 STORED = ("memmodel-h100", "memmodel-2xh200")
 TARGET = 0.10
 

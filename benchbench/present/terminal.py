@@ -1,0 +1,52 @@
+"""The summary table in a terminal (rich), from analysis.summary.summary()."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# Shown when any config has them: (row column, header, format)
+OPTIONAL = {"mfu": ("MFU", "{:.1%}"), "energy_j_per_step": ("J/step", "{:.1f}"),
+            "scaling_efficiency": ("scaling eff.", "{:.0%}")}
+STYLE = {"ok": "green", "oom": "magenta", "skipped": "dim", "error": "red", "killed": "red", "timeout": "yellow"}
+
+
+def human_bytes(n) -> str:
+    if pd.isna(n):
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _num(x, fmt="{:,.0f}") -> str:
+    return "-" if pd.isna(x) else fmt.format(x)
+
+
+def render(table: pd.DataFrame, title: str = ""):
+    """A rich Table of summary()."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    axes = table.attrs.get("axes", [])
+    thr = table.attrs.get("throughput", "tokens_per_s")
+    for a in axes:
+        t.add_column(a)
+    kind = table["peak_memory_kind"].iloc[0] if len(table) else ""
+    extra = [c for c in OPTIONAL if c in table and table[c].notna().any()]
+    for col in (thr, "speedup", "step ms (median)", f"peak memory ({kind})", *(OPTIONAL[c][0] for c in extra), "status"):
+        t.add_column(col, justify="right" if col != "status" else "left")
+    for _, r in table.iterrows():
+        base = " (base)" if r["config_id"] == table.attrs.get("baseline_id") else ""
+        style = STYLE.get(r["status"])
+        status = f"[{style}]{r['status']}[/]" if style else escape(str(r["status"]))
+        if r["status"] != "ok" and r["reason"]:
+            status += f" [dim]{escape(str(r['reason'])[:70])}[/]"  # worker messages quote shapes: [2, 3]
+        elif r.get("numerics") in ("diverged", "error"):
+            status += f" [red]{escape(str(r['reason'])[:80])}[/]"  # "numerics diverged: why"
+        t.add_row(*[escape(str(r[a])) for a in axes], _num(r[thr]), _num(r["speedup"], "{:.2f}x") + base,
+                  _num(r["step_time_s_median"] * 1e3, "{:.2f}"), human_bytes(r["peak_memory_bytes"]),
+                  *(_num(r[c], OPTIONAL[c][1]) for c in extra), status)
+    return t
