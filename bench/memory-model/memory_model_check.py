@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchbench.plan import memory_model  # noqa: E402
 from benchbench.spec.config import FIELDS, RunConfig  # noqa: E402
