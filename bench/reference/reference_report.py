@@ -18,7 +18,7 @@ from pathlib import Path
 PEAK_TFLOPS = 989.0  # H100 SXM dense bf16
 GiB = 1024**3
 
-# (precision, attention, checkpointing, compile) -> hand-loop numbers measured earlier (issue 3)
+# (precision, attention, checkpointing, compile) -> hand-loop numbers measured earlier on an H100 (torch 2.11)
 TARGETS = {
     ("bf16", "sdpa", "none", "off"): dict(label="bf16 + SDPA", ms=54, gib=16),
     ("fp32", "sdpa", "none", "off"): dict(label="fp32 + SDPA", ms=304),

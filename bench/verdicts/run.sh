@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Identical runs must get no faster/slower verdict; a planted extra kernel must be `slower` on every config.
+# Identical runs must get no faster/slower verdict; two planted extra kernels must be `slower` on every config.
 #   bash bench/verdicts/run.sh [BUDGET_S]        rows: $Q_OUT/{a,b,planted}/ ; comparisons: $Q_OUT/*.md
 DEFAULT_BUDGET=300
 . "$(dirname "$0")/../device_env.sh"
@@ -7,7 +7,7 @@ GPUS=${GPUS:-1}
 for name in a b planted; do
   rm -rf /tmp/verdicts-$name
   if [ $name = planted ]; then
-    BENCH_PLANTED_KERNELS=1 PYTHONPATH=$PWD/bench/planted:$PYTHONPATH tmo 150 python3 -m benchbench.cli run bench/verdicts/suite.yaml -o /tmp/verdicts-$name -q
+    BENCH_PLANTED_KERNELS=2 PYTHONPATH=$PWD/bench/planted:$PYTHONPATH tmo 150 python3 -m benchbench.cli run bench/verdicts/suite.yaml -o /tmp/verdicts-$name -q
   else
     tmo 150 python3 -m benchbench.cli run bench/verdicts/suite.yaml -o /tmp/verdicts-$name -q
   fi

@@ -1,4 +1,4 @@
-"""memory_model.py against the peaks measured on GPUs (issue 8's target: within 10% for the GPT family
+"""memory_model.py against the peaks measured on GPUs (the target: within 10% for the GPT family
 across precision x checkpointing x ZeRO stage). The rows are the stored results of
 `bash bench/gpu_memmodel.sh` on one H100 and two H200s (docs/performance.md, "Predicted vs measured
 memory"); this pins the model to them, on the CPU, without a GPU."""
