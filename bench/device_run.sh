@@ -11,7 +11,7 @@ mkdir -p "$OUT" /tmp/bench_out
 { date -u; nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv,noheader; nproc
   python3 -c "import torch, sys; print('python', sys.version.split()[0], 'torch', torch.__version__, 'cuda', torch.version.cuda)"
 } 2>&1 | tee -a "$OUT/log.txt"
-if [ -d .whl ] && [ ! -f /tmp/site/.installed ]; then  # once, before questions run side by side
+if [ -d .whl ] && [ -z "${NO_WHEELS:-}" ] && [ ! -f /tmp/site/.installed ]; then  # once, before questions run side by side
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     && touch /tmp/site/.installed
 fi
@@ -22,7 +22,10 @@ for q in "$@"; do
   mkdir -p "/tmp/bench_out/$name"
   python3 - "$name" > "/tmp/bench_out/$name/provenance.json" <<'PY'
 import datetime, json, subprocess, sys
-gpus = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True).stdout.split("\n")
+try:
+    gpus = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True).stdout.split("\n")
+except OSError:
+    gpus = []
 gpus = [g for g in gpus if g.strip()]
 commit = open(".bench_commit").read().strip() if __import__("os").path.exists(".bench_commit") else None
 print(json.dumps({"question": sys.argv[1], "date": datetime.date.today().isoformat(), "device": f"{len(gpus)} x {gpus[0]}" if gpus else "none",

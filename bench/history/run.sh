@@ -14,7 +14,7 @@ for i in 1 2 3 4 5 6 7 8; do
   else msg="commit $i"; fi
   git -c user.name=bench -c user.email=bench@localhost commit -q --allow-empty -m "$msg"
   rm -rf /tmp/history-$i
-  tmo 60 python3 -m benchbench.cli run bench/history/suite.yaml -o /tmp/history-$i -q 2>&1 | tail -3
+  tmo 60 python3 -m benchbench.cli run bench/history/suite.yaml -o /tmp/history-$i -q ${SMOKE:+--smoke} 2>&1 | tail -3
   keep_run /tmp/history-$i run-$i
 done
 git log --format="%H %s" > "$Q_OUT/git-log.txt"

@@ -4,5 +4,5 @@
 DEFAULT_BUDGET=420
 . "$(dirname "$0")/../device_env.sh"
 rm -rf /tmp/reference
-tmo 400 python3 -m benchbench.cli run suites/reference.yaml -o /tmp/reference -q
+tmo 400 python3 -m benchbench.cli run suites/reference.yaml -o /tmp/reference -q ${SMOKE:+--smoke}
 keep_run /tmp/reference run

@@ -7,9 +7,9 @@ GPUS=${GPUS:-1}
 for name in a b planted; do
   rm -rf /tmp/verdicts-$name
   if [ $name = planted ]; then
-    BENCH_PLANTED_KERNELS=2 PYTHONPATH=$PWD/bench/planted:$PYTHONPATH tmo 150 python3 -m benchbench.cli run bench/verdicts/suite.yaml -o /tmp/verdicts-$name -q
+    BENCH_PLANTED_KERNELS=2 PYTHONPATH=$PWD/bench/planted:$PYTHONPATH tmo 150 python3 -m benchbench.cli run bench/verdicts/suite.yaml -o /tmp/verdicts-$name -q ${SMOKE:+--smoke}
   else
-    tmo 150 python3 -m benchbench.cli run bench/verdicts/suite.yaml -o /tmp/verdicts-$name -q
+    tmo 150 python3 -m benchbench.cli run bench/verdicts/suite.yaml -o /tmp/verdicts-$name -q ${SMOKE:+--smoke}
   fi
   keep_run /tmp/verdicts-$name $name
 done

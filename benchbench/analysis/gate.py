@@ -148,7 +148,8 @@ def numerics_table(base_rows: pd.DataFrame, run_rows: pd.DataFrame) -> pd.DataFr
         out.append({"config_id": cid, "label": names.get(cid, cid), "metric": "numerics_max_rel_loss_dev",
                     "status_a": compare.config_status(b), "status_b": compare.config_status(g), "a_value": math.nan,
                     "a_ci_low": math.nan, "a_ci_high": math.nan, "a_n": 0, "b_value": dev, "b_ci_low": math.nan,
-                    "b_ci_high": math.nan, "b_n": len(g), "ratio": None, "change": None, "p_value": math.nan,
+                    "b_ci_high": math.nan, "b_n": len(g), "ratio": None, "change": None, "ratio_ci_low": math.nan,
+                    "ratio_ci_high": math.nan, "floor": math.nan,
                     "test": "tolerance", "samples": "", "worse": worse,
                     "verdict": "numerics diverged" if vb == "diverged" else "same within noise",
                     "note": (f"{va or 'unchecked'} -> {vb}: " + (why.iloc[0] if len(why) else "")) if va != vb else ""})

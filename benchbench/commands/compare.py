@@ -31,8 +31,9 @@ def usage_errors():
 
 def heading(t, a_name: str, b_name: str) -> str:
     thr = t.attrs.get("threshold")
-    return (f"{t.attrs.get('metric', '')}: {b_name} vs {a_name} (median [95% CI]; p: Mann-Whitney U"
-            + (f"; threshold {thr:.0%})" if thr is not None else ")"))
+    return (f"{t.attrs.get('metric', '')}: {b_name} vs {a_name} (median over repeats [95% CI]; repeats: ok repeats "
+            "of each side; a verdict needs 3 on each side, a ratio interval that excludes 1 and a change above the "
+            + (f"threshold {thr:.0%})" if thr is not None else "noise floor)"))
 
 
 def show(out, title: str, table: Table):
@@ -44,15 +45,13 @@ def show(out, title: str, table: Table):
 def render(t, a_name: str, b_name: str) -> Table:
     metric = t.attrs.get("metric", "")
     table = Table()
-    for col in ("config", a_name, b_name, "ratio", "p", "verdict"):
+    for col in ("config", a_name, b_name, "repeats", "ratio [95% CI]", "verdict"):
         table.add_column(escape(col), justify="left" if col in ("config", "verdict") else "right")
     for _, r in t.iterrows():
-        ratio = "-" if r["ratio"] is None or r["ratio"] != r["ratio"] else f"{r['ratio']:.3f}x"
-        p = "-" if r["p_value"] != r["p_value"] else f"{r['p_value']:.2g}"
         style = STYLE.get(r["verdict"])
         verdict = escape(r["verdict"] + (f" ({r['note']})" if r["note"] else ""))
         table.add_row(escape(r["label"]), escape(markdown.cell(r, "a", metric)), escape(markdown.cell(r, "b", metric)),
-                      ratio, p, f"[{style}]{verdict}[/]" if style else verdict)
+                      markdown.repeats_text(r), markdown.ratio_text(r), f"[{style}]{verdict}[/]" if style else verdict)
     return table
 
 

@@ -34,20 +34,33 @@ def cell(r, side: str, metric: str) -> str:
     return f"{fmt(v, metric)} [{fmt(r[f'{side}_ci_low'], metric)}, {fmt(r[f'{side}_ci_high'], metric)}]"
 
 
+def ratio_text(r) -> str:
+    """'0.947x [0.942, 0.953]': the ratio b/a with its 95% interval when there is one."""
+    if r["ratio"] is None or pd.isna(r["ratio"]):
+        return "-"
+    lo, hi = r.get("ratio_ci_low"), r.get("ratio_ci_high")
+    ci = f" [{lo:.3f}, {hi:.3f}]" if lo is not None and not pd.isna(lo) else ""
+    return f"{r['ratio']:.3f}x{ci}"
+
+
+def repeats_text(r) -> str:
+    """'3/3': the ok repeats each side had (the samples every timing verdict is made from)."""
+    return f"{int(r['a_n']) if not pd.isna(r['a_n']) else 0}/{int(r['b_n']) if not pd.isna(r['b_n']) else 0}"
+
+
 def _esc(s) -> str:
     return str(s).replace("|", "\\|")
 
 
 def compare_table(t: pd.DataFrame, a_name: str = "A", b_name: str = "B") -> str:
-    """One markdown table: label, both values with 95% CIs, ratio, p, verdict."""
+    """One markdown table: label, both values with 95% CIs, repeats per side, ratio with its CI, verdict."""
     metric = t.attrs.get("metric", "")
-    lines = [f"| config | {_esc(a_name)} | {_esc(b_name)} | ratio | p | verdict |", "|---|---:|---:|---:|---:|---|"]
+    lines = [f"| config | {_esc(a_name)} | {_esc(b_name)} | repeats | ratio [95% CI] | verdict |",
+             "|---|---:|---:|---:|---:|---|"]
     for _, r in t.iterrows():
-        ratio = "-" if r["ratio"] is None or pd.isna(r["ratio"]) else f"{r['ratio']:.3f}x"
-        p = "-" if pd.isna(r["p_value"]) else f"{r['p_value']:.2g}"
         verdict = r["verdict"] + (f" ({r['note']})" if r["note"] else "")
-        lines.append(f"| {_esc(r['label'])} | {cell(r, 'a', metric)} | {cell(r, 'b', metric)} | {ratio} | {p} | "
-                     f"{_esc(verdict)} |")
+        lines.append(f"| {_esc(r['label'])} | {cell(r, 'a', metric)} | {cell(r, 'b', metric)} | {repeats_text(r)} | "
+                     f"{ratio_text(r)} | {_esc(verdict)} |")
     return "\n".join(lines)
 
 
@@ -65,8 +78,8 @@ def gate_summary(res: GateResult, baseline: str, run: str, level: float) -> str:
         head += " - **environment changed, compared anyway (--allow-env-change)**: " + "; ".join(res.env_changes)
     out = [head, "", f"Run `{run}` against baseline `{baseline}`; rules: "
            + ", ".join(f"`{r}`" for r in res.rules)
-           + f". A regression exceeds the rule's threshold and is significant at p < {level:g} "
-             "(Mann-Whitney U, or non-overlapping 95% CIs when samples are few; deterministic metrics: threshold "
+           + f". A regression exceeds the rule's threshold and the {1 - level:.0%} interval of its ratio excludes 1, "
+             "with at least 3 ok repeats on each side (the repeat is the unit; deterministic metrics: threshold "
              "only), or a config that was ok is now failing or missing."]
     for n in res.notes:
         out.append(f"- note: {n}")

@@ -1,6 +1,8 @@
 """gate: rule strings, the environment refusal, input refusals, regressions (threshold and
 significance, status, missing) and the exit code; the markdown summary's first line."""
 
+import re
+
 import pytest
 
 from benchbench.analysis import gate
@@ -67,7 +69,7 @@ def test_a_slowdown_beyond_the_threshold_fails(base):
 def test_a_slowdown_within_the_threshold_passes(base):
     res = check(base, [*config("c1", 0.105, seed=7), *config("c2", 0.100, attention="sdpa", seed=8)])
     t = res.tables["tokens_per_s:-10%"].set_index("config_id")
-    assert res.exit_code == 0 and t.loc["c1", "verdict"] == "same within noise" and t.loc["c1", "p_value"] < 0.05
+    assert res.exit_code == 0 and t.loc["c1", "verdict"] == "same within noise" and t.loc["c1", "ratio_ci_high"] < 1
 
 
 def test_a_speedup_and_less_memory_pass(base):
@@ -166,4 +168,4 @@ def test_markdown_verdict_first_then_regressions_then_collapsed_table(base):
     lines = md.splitlines()
     assert lines[0].startswith("**benchbench gate: FAIL** - 3 regressions (2 of 2 configs)")
     assert md.index("| rule | config |") < md.index("<details>") < md.index("attention=eager") + 10**6
-    assert "ok -> oom" in md and "-50.0%" in md and md.rstrip().endswith("</details>")
+    assert "ok -> oom" in md and re.search(r"\| -(49|50)\.\d% \|", md) and md.rstrip().endswith("</details>")

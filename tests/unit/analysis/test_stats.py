@@ -72,70 +72,62 @@ def test_cv_of_zero_mean_is_nan():
     assert math.isnan(summarize([-1.0, 1.0], "t")["t_cv"])
 
 
-# ---------------------------------------------------------------- Mann-Whitney U, grouped bootstrap (compare, gate)
+# ---------------------------------------------------------------- the repeat as the unit (compare, gate)
 
 import numpy as np  # noqa: E402
 
-from benchbench.analysis.stats import grouped_bootstrap_ci, mann_whitney_u, mwu_min_p  # noqa: E402
+from benchbench.analysis.stats import (  # noqa: E402
+    hierarchical_bootstrap,
+    interval,
+    per_repeat,
+    ratio_interval,
+    robust_cv,
+)
 
 
-def _mwu_cases():
-    rng = np.random.default_rng(7)
-    cases = [
-        ([1, 2, 3], [4, 5, 6]),                       # exact, fully separated: p = 2/20
-        ([1, 2, 3, 4], [5, 6, 7, 8, 9]),              # exact
-        ([3.1, 1.2, 5.5], [2.2, 4.4, 0.3, 9.9]),      # exact, interleaved
-        ([1, 1, 2, 3], [2, 3, 3, 4]),                 # ties -> normal approximation with tie correction
-        (list(range(9)), list(range(5, 14))),         # both > 8 -> normal approximation
-        ([7.0], [1.0, 2.0, 3.0]),                     # one value
-    ]
-    for n1, n2 in ((5, 30), (20, 20), (40, 40), (8, 12)):
-        cases.append((rng.normal(0, 1, n1).tolist(), rng.normal(0.7, 1.3, n2).tolist()))
-    cases.append((rng.integers(0, 4, 25).tolist(), rng.integers(1, 5, 17).tolist()))  # heavy ties
-    return cases
-
-
-@pytest.mark.parametrize("a,b", _mwu_cases())
-def test_mann_whitney_u_matches_scipy(a, b):
+def test_bootstrap_ci_is_scipys():
     scipy_stats = pytest.importorskip("scipy.stats")
-    ref = scipy_stats.mannwhitneyu(a, b)  # defaults: two-sided, method auto, continuity correction
-    u, p = mann_whitney_u(a, b)
-    assert u == pytest.approx(ref.statistic)
-    assert p == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
+    x = np.random.default_rng(3).lognormal(0, 0.2, 50)
+    ref = scipy_stats.bootstrap((x,), np.median, n_resamples=2000, method="percentile", vectorized=True,
+                                random_state=np.random.default_rng(0)).confidence_interval
+    assert bootstrap_ci(x) == (pytest.approx(ref.low), pytest.approx(ref.high))
 
 
-def test_mann_whitney_u_known_exact_value():
-    # 3 vs 3, completely separated: 1 of C(6,3) = 20 orderings is this extreme in each direction
-    assert mann_whitney_u([1, 2, 3], [4, 5, 6]) == (0.0, pytest.approx(0.1))
-    assert mann_whitney_u([1.0] * 5, [1.0] * 5)[1] == 1.0  # all equal: no evidence of a difference
-    assert math.isnan(mann_whitney_u([], [1.0])[1])
-
-
-def test_mwu_min_p_says_when_the_test_can_reach_a_level():
-    assert mwu_min_p(3, 3) == pytest.approx(0.1)       # can never be < 0.05
-    assert mwu_min_p(4, 4) == pytest.approx(2 / 70)    # can
-    assert mwu_min_p(2, 2) > 0.05 and mwu_min_p(40, 40) < 1e-20
-    assert mwu_min_p(0, 5) == 1.0
-
-
-def test_grouped_bootstrap_includes_the_spread_between_groups():
+def test_hierarchical_bootstrap_includes_the_spread_between_repeats():
     rng = np.random.default_rng(0)
     # three repeats, one of them 20% off: a rerun could well have drawn that one twice
     r0, r1, r2 = rng.normal(1.0, 0.01, 30), rng.normal(1.0, 0.01, 30), rng.normal(1.2, 0.01, 30)
-    lo, hi = grouped_bootstrap_ci([r0, r1, r2])
+    lo, hi = interval(hierarchical_bootstrap([r0, r1, r2]))
     plain_lo, plain_hi = bootstrap_ci(np.concatenate([r0, r1, r2]))
-    assert (lo, hi) == grouped_bootstrap_ci([r0, r1, r2])  # fixed seed
-    assert lo < 1.0 and hi > 1.15                           # spans the odd repeat
-    assert plain_hi < 1.02                                  # the plain bootstrap treats the steps as independent
-    assert grouped_bootstrap_ci([r0]) == bootstrap_ci(r0)
-    assert all(math.isnan(v) for v in grouped_bootstrap_ci([]))
+    assert (lo, hi) == interval(hierarchical_bootstrap([r0, r1, r2]))  # fixed seed
+    assert lo < 1.0 and hi > 1.15                                      # spans the odd repeat
+    assert plain_hi < 1.02                          # pooling the steps treats them as independent: too narrow
+    assert all(np.isnan(hierarchical_bootstrap([])))
 
 
-def test_grouped_bootstrap_of_unequal_groups_and_other_statistics():
+def test_hierarchical_bootstrap_of_unequal_repeats_and_other_statistics():
     rng = np.random.default_rng(1)
-    groups = [rng.normal(1.0, 0.01, 30), rng.normal(1.0, 0.01, 12)]   # a repeat cut short
-    lo, hi = grouped_bootstrap_ci(groups)
+    groups = [rng.normal(1.0, 0.01, 30), rng.normal(1.0, 0.01, 12), rng.normal(1.0, 0.01, 30)]  # one cut short
+    lo, hi = interval(hierarchical_bootstrap(groups))
     assert 0.99 < lo < 1.0 < hi < 1.01
-    p05 = grouped_bootstrap_ci(groups, lambda x, axis=None: np.quantile(x, 0.05, axis=axis))
-    assert p05[0] < np.quantile(np.concatenate(groups), 0.05) < p05[1] + 1e-9 and p05[1] < lo
-    assert grouped_bootstrap_ci(groups, np.min)[0] >= min(g.min() for g in groups)
+    p05 = interval(hierarchical_bootstrap(groups, lambda x, axis=None: np.quantile(x, 0.05, axis=axis)))
+    assert p05[1] < lo
+
+
+def test_per_repeat_and_robust_cv():
+    assert list(per_repeat([[1.0, 2.0, 3.0], [5.0], []])) == [2.0, 5.0]
+    assert robust_cv([1.0, 1.0, 1.0]) == 0.0 and np.isnan(robust_cv([1.0]))
+    assert robust_cv([1.0, 1.01, 0.5]) == pytest.approx(1.4826 * 0.01)  # one odd repeat barely moves it
+
+
+def test_ratio_interval_covers_at_about_its_level_and_ignores_one_odd_repeat():
+    rng = np.random.default_rng(5)
+    hits = 0
+    for _ in range(400):
+        a, b = rng.normal(1.0, 0.01, 5), rng.normal(1.0, 0.01, 5)
+        _, lo, hi = ratio_interval(a, b)
+        hits += lo <= 1.0 <= hi
+    assert 0.9 <= hits / 400 <= 1.0
+    r, lo, hi = ratio_interval([1.0, 1.001, 0.88], [0.95, 0.951, 0.949])  # a slow repeat in A
+    assert r == pytest.approx(0.95 / 1.0, rel=1e-3) and hi < 1.0
+    assert np.isnan(ratio_interval([1.0], [1.0, 2.0])[0])

@@ -18,6 +18,6 @@ def test_compare_table_rows_and_escaping():
     b = frame(*config("c1", 0.2, attention="a|b", seed=1), row("c2", 0, status="oom", attention="sdpa"))
     md = markdown.compare_table(compare.compare(a, b), "base", "new")
     lines = md.splitlines()
-    assert lines[0] == "| config | base | new | ratio | p | verdict |" and len(lines) == 4
-    assert "attention=a\\|b" in lines[2] and "| 0.49" in lines[2] and lines[2].endswith("| slower |")
+    assert lines[0] == "| config | base | new | repeats | ratio [95% CI] | verdict |" and len(lines) == 4
+    assert "attention=a\\|b" in lines[2] and "| 3/3 | 0.49" in lines[2] and lines[2].endswith("| slower |")
     assert "| oom |" in lines[3] and "status changed (ok -> oom)" in lines[3]
