@@ -116,6 +116,7 @@ def main(args) -> int:
 
         summary = runner.sweep(configs, run_dir, run, on_progress=progress, prestart=not args.no_prestart, cluster=cluster)
     results.finalize(run_dir)
+    _record_end_noise(run_dir)
     run.update(finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                interrupted=summary.interrupted, wall_s=summary.wall_s, measured_s=summary.measured_s)
     results.write_json(run_dir / "run.json", run)
@@ -150,3 +151,13 @@ def _follow(args, cluster: Cluster, configs, run_dir: Path, err) -> int:
     summary = runner.sweep(configs, run_dir, {}, cluster=cluster)
     err.print(f"node {cluster.node_rank}: started its ranks for {summary.ran} runs in {summary.wall_s:.1f} s")
     return EXIT_INTERRUPTED if summary.interrupted else EXIT_OK
+
+
+def _record_end_noise(run_dir: Path):
+    """env.json gets the machine's load and GPU clocks at the end of the run too (noise_end)."""
+    try:
+        data = results.read_json(run_dir / "env.json")
+    except (OSError, ValueError):
+        return
+    data.update(noise_end=env.noise(), gpu_clocks_end=env.gpu_clocks())
+    results.write_json(run_dir / "env.json", data)

@@ -33,7 +33,9 @@ def cpu_seconds(configs) -> float:
     rate = cpu_matmul_flops_per_s() * CPU_STEP_EFFICIENCY
     total = 0.0
     for c in configs:
-        total += flops_per_step(c) * (c.warmup_steps + c.measured_steps) * c.repeats / rate
+        steps = c.max_steps if c.measured_steps == "auto" else c.measured_steps
+        repeats = c.max_repeats if c.repeats == "auto" else c.repeats
+        total += flops_per_step(c) * (c.warmup_steps + steps) * repeats / rate
     return total
 
 

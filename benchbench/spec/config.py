@@ -25,7 +25,8 @@ DsOptimizer = Literal["client", "fused_adam", "cpu_adam"]
 Device = Literal["auto", "cpu", "cuda"]
 
 # Fields that do not change what a config measures: left out of its id.
-NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops", "collect", "profile", "pyspy", "numerics_steps", "numerics_reference")
+NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops", "collect", "profile", "pyspy", "numerics_steps", "numerics_reference",
+             "min_steps", "max_steps", "max_measure_s", "target_halfwidth", "max_repeats", "compile_cache")
 
 
 class RunConfig(BaseModel):
@@ -42,8 +43,21 @@ class RunConfig(BaseModel):
     # where and how long
     device: Device = "auto"
     warmup_steps: int = Field(3, ge=0)
-    measured_steps: int = Field(20, gt=0)
-    repeats: int = Field(1, gt=0, description="separate worker processes per config")
+    measured_steps: int | Literal["auto"] = Field(
+        20, description="steps in the timed window; auto: measure in blocks until the median's interval is within "
+                        "target_halfwidth (min_steps .. max_steps, at most max_measure_s)")
+    repeats: int | Literal["auto"] = Field(
+        1, description="separate worker processes per config; auto: add repeats (3 at least) until they pin the "
+                       "value within target_halfwidth, at most max_repeats")
+    min_steps: int = Field(10, gt=0, description="measured_steps: auto: steps before the first stop check")
+    max_steps: int = Field(200, gt=0, description="measured_steps: auto: stop here whatever the interval")
+    max_measure_s: float = Field(60.0, gt=0, description="measured_steps: auto: stop after this many measured seconds")
+    target_halfwidth: float = Field(0.005, gt=0, lt=1, description="auto: the 95% interval's half-width relative to "
+                                                                   "the median that counts as sure (0.005 = 0.5%)")
+    max_repeats: int = Field(10, gt=0, description="repeats: auto: stop adding repeats here")
+    compile_cache: Literal["shared", "cold"] = Field(
+        "shared", description="with compile: shared: repeats after the first reuse its compiler caches (the row says "
+                              "cold or warm); cold: every repeat compiles from scratch (to measure compile time)")
     timeout_s: float = Field(900.0, gt=0)
     seed: int = 0
 
@@ -89,6 +103,18 @@ class RunConfig(BaseModel):
 
     # reporting
     peak_tflops: float | None = Field(None, gt=0, description="device peak for MFU; null = benchbench's table (peaks.py)")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _integers_are_integers(cls, v, info):
+        """`batch_size: true` is not 1 and `batch_size: "8"` is not 8: a whole-number setting takes a number."""
+        ann = cls.model_fields[info.field_name].annotation
+        if int in (ann, *get_args(ann)) and float not in (ann, *get_args(ann)):
+            if isinstance(v, bool) or (isinstance(v, str) and v != "auto") or isinstance(v, float):
+                raise ValueError(f"must be a whole number, not {type(v).__name__} {v!r}")
+        if bool in (ann, *get_args(ann)) and not isinstance(v, bool) and v is not None:
+            raise ValueError(f"must be true or false, not {v!r}")
+        return v
 
     @field_validator("compile", mode="before")
     @classmethod

@@ -102,4 +102,4 @@ def explain(err: dict, fld) -> str:
     allowed = allowed_values(fld) if fld in FIELDS else None
     if allowed is not None and err["type"] == "literal_error":
         return f"{val!r} is not allowed; allowed: {', '.join(map(str, allowed))}"
-    return f"{val!r}: {err['msg']}"
+    return f"{val!r}: {err['msg'].removeprefix('Value error, ')}"

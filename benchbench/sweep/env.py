@@ -64,6 +64,60 @@ def _gpus() -> tuple[list[dict], str | None, str | None]:
         pynvml.nvmlShutdown()
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity), not the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def load_avg_1m() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def noise() -> dict:
+    """What makes this machine noisy right now: its 1-minute load average against the cores this process
+    may use, and the thread settings every worker inherits. Recorded in env.json at the start and end
+    of a run, and around every worker in its row (load_avg_1m_start/_end, usable_cores)."""
+    return {"load_avg_1m": load_avg_1m(), "usable_cores": usable_cores(),
+            **{k.lower(): os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
+
+
+def gpu_clocks() -> list[dict]:
+    """Per GPU: SM and memory clocks now, their maxima, and the clock-throttle reasons NVML reports now
+    (a card already held back by power or heat before the run starts). [] without NVML."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:
+        return []
+    try:
+        out = []
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            h = pynvml.nvmlDeviceGetHandleByIndex(i)
+            rec = {"index": i}
+            for key, fn, arg in (("sm_clock_mhz", pynvml.nvmlDeviceGetClockInfo, pynvml.NVML_CLOCK_SM),
+                                 ("mem_clock_mhz", pynvml.nvmlDeviceGetClockInfo, pynvml.NVML_CLOCK_MEM),
+                                 ("sm_clock_max_mhz", pynvml.nvmlDeviceGetMaxClockInfo, pynvml.NVML_CLOCK_SM)):
+                try:
+                    rec[key] = fn(h, arg)
+                except Exception:
+                    rec[key] = None
+            try:
+                rec["throttle_reasons_bitmask"] = int(pynvml.nvmlDeviceGetCurrentClocksEventReasons(h))
+            except Exception:
+                rec["throttle_reasons_bitmask"] = None
+            out.append(rec)
+        return out
+    finally:
+        pynvml.nvmlShutdown()
+
+
 def capture(command: list[str] | None = None) -> dict:
     import torch
 
@@ -88,4 +142,6 @@ def capture(command: list[str] | None = None) -> dict:
         "git_commit": commit,
         "git_dirty": bool(_git("status", "--porcelain")) if commit else None,
         "command": command if command is not None else sys.argv,
+        "noise_start": noise(),
+        "gpu_clocks_start": gpu_clocks(),
     }

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -115,6 +116,16 @@ class Spare:
 
 
 _spare: Spare | None = None
+_running: set = set()          # every worker process started and not yet waited for (the GPU pool runs several)
+_running_lock = threading.Lock()
+
+
+def kill_running():
+    """End every running worker's process group: the sweep is stopping (Ctrl-C, SIGTERM)."""
+    with _running_lock:
+        procs = list(_running)
+    for p in procs:
+        _kill_group(p, grace_s=2.0)
 
 
 def shutdown():
@@ -125,9 +136,11 @@ def shutdown():
         _spare = None
 
 
-def run(cfg, run_dir: Path, repeat: int, prestart: bool = False, cluster: Cluster = LOCAL, slot: int = 0) -> dict:
+def run(cfg, run_dir: Path, repeat: int, prestart: bool = False, cluster: Cluster = LOCAL, slot: int = 0,
+        gpus: list[str] | None = None) -> dict:
     """Run one repeat of one config in a fresh process and return its result dict. With
     `prestart`, the process is a Spare started earlier, and a new Spare is started for the next.
+    `gpus`: the GPU ids this worker may see (CUDA_VISIBLE_DEVICES; the pool hands them out).
     On several machines (cfg.nnodes > 1) `cluster` says how the ranks start and whether this
     machine leads; `slot` (the run's position in the sweep) picks the rendezvous port."""
     cid = cfg.config_id
@@ -144,14 +157,31 @@ def run(cfg, run_dir: Path, repeat: int, prestart: bool = False, cluster: Cluste
         for old in [result_path, *result_path.parent.glob(f"{result_path.name}.rank*")]:
             old.unlink(missing_ok=True)
     args = [str(cfg_path), str(result_path), str(run_dir / "artifacts" / f"{cid}-r{repeat}")]
-    with tempfile.TemporaryDirectory(prefix="benchbench-compile-") as cache:
-        # A cold compile in every worker: compile_s measures compiling, not reading a cache
-        # another repeat left (seen on an H100: 22.6 s cold, 2.9 s from the cache).
+    with tempfile.TemporaryDirectory(prefix="benchbench-compile-") as tmp:
+        cache, cold = compile_cache(cfg, run_dir, repeat, tmp)
         env = {"PYTHONUNBUFFERED": "1", "TORCHINDUCTOR_CACHE_DIR": f"{cache}/inductor", "TRITON_CACHE_DIR": f"{cache}/triton"}
+        if gpus is not None:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
         if cfg.engine in DISTRIBUTED and cfg.world_size == 1:  # a one-rank process group, no torchrun
             env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), RANK="0", LOCAL_RANK="0",
                        WORLD_SIZE="1", LOCAL_WORLD_SIZE="1")
-        return _supervise(cfg, args, env, run_dir, log_path, result_path, prestart, cluster, slot)
+        out = _supervise(cfg, args, env, run_dir, log_path, result_path, prestart, cluster, slot)
+        if cfg.compile != "off":
+            out["compile_cache"] = "cold" if cold else "warm"
+        return out
+
+
+def compile_cache(cfg, run_dir: Path, repeat: int, tmp: str) -> tuple[str, bool]:
+    """(folder for the compiler's on-disk caches, cold?). `compile_cache: cold` (or no compile): an empty
+    folder for every worker, so compile_s measures compiling (seen on an H100: 22.6 s cold, 2.9 s
+    from a cache). `shared`: the repeats of a config share one folder in the run directory; the first
+    to run compiles cold, the others start warm and skip most of the compile time."""
+    if cfg.compile == "off" or getattr(cfg, "compile_cache", "cold") != "shared":
+        return tmp, True
+    shared = run_dir / "work" / "compile-cache" / cfg.config_id
+    cold = not (shared.exists() and any(shared.rglob("*")))
+    shared.mkdir(parents=True, exist_ok=True)
+    return str(shared), cold
 
 
 def free_port() -> int:
@@ -174,11 +204,15 @@ def _start(args: list[str], env: dict, log_path: Path, prestart: bool, cfg, clus
     p = None
     if _spare is not None and cfg.world_size == 1:
         p, _spare = _spare.take(args, env, log_path), None
+    from_spare = p is not None
     if p is None:
         with open(log_path, "wb") as log:
             p = subprocess.Popen(_command(*args, cfg=cfg, cluster=cluster, slot=slot), stdout=log, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, env={**os.environ, **env}, start_new_session=True)
     p.started = t0
+    p.prestarted = from_spare
+    with _running_lock:
+        _running.add(p)
     if prestart:
         _spare = Spare()
     return p
@@ -209,14 +243,17 @@ def _supervise(cfg, args, env, run_dir: Path, log_path: Path, result_path: Path,
         rc = p.wait(timeout=cfg.timeout_s)
     except subprocess.TimeoutExpired:
         _kill_group(p)
-        return {"status": "timeout", "reason": f"no result after timeout_s={cfg.timeout_s:g}",
+        return {"status": "timeout", "reason": f"no result after timeout_s={cfg.timeout_s:g}", "prestarted": p.prestarted,
                 "wall_s": time.perf_counter() - t0, "log_tail": tail(log_path), "log": str(log_path.relative_to(run_dir))}
     except BaseException:  # Ctrl-C or the parent dying: never leave a worker behind
         _kill_group(p, grace_s=2.0)
         shutdown()
         raise
+    finally:
+        with _running_lock:
+            _running.discard(p)
     wall = time.perf_counter() - t0
-    outcome = {"wall_s": wall, "exit_code": rc, "log": str(log_path.relative_to(run_dir))}
+    outcome = {"wall_s": wall, "exit_code": rc, "log": str(log_path.relative_to(run_dir)), "prestarted": p.prestarted}
     if cfg.nnodes > 1 and not cluster.leader:  # a follower: node 0 merges and records
         return {"status": "followed", **outcome}
     if cfg.world_size > 1:

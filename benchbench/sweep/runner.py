@@ -14,9 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchbench.analysis import stopping
 from benchbench.plan import feasibility, memory_model
 from benchbench.store import results
-from benchbench.sweep import launch
+from benchbench.sweep import concurrent, env, launch, pool
 from benchbench.sweep.cluster import LOCAL, Cluster
 from benchbench.worker.device import DeviceInfo, probe
 
@@ -31,12 +32,36 @@ class SweepSummary:
     wall_s: float
     measured_s: float
     statuses: dict
+    gpu_busy_s: float = 0.0  # seconds GPUs were held by workers, summed over GPUs
+
+    def add(self, other: SweepSummary) -> SweepSummary:
+        statuses = dict(self.statuses)
+        for k, v in other.statuses.items():
+            statuses[k] = statuses.get(k, 0) + v
+        return SweepSummary(self.ran + other.ran, self.skipped_early + other.skipped_early, other.interrupted,
+                            self.wall_s + other.wall_s, self.measured_s + other.measured_s, statuses,
+                            self.gpu_busy_s + other.gpu_busy_s)
 
 
 def pending(configs, run_dir: Path) -> list[tuple]:
+    """(config, repeat) pairs not yet recorded, repeats interleaved. A `repeats: auto` config wants 3
+    repeats, then one more at a time while its recorded repeats do not pin its value (stopping.py)."""
     done = results.recorded(run_dir)
-    most = max((c.repeats for c in configs), default=0)
-    return [(c, r) for r in range(most) for c in configs if r < c.repeats and (c.config_id, r) not in done]
+    wanted = {c.config_id: c.repeats if c.repeats != "auto" else _auto_repeats(c, run_dir, done) for c in configs}
+    most = max(wanted.values(), default=0)
+    return [(c, r) for r in range(most) for c in configs if r < wanted[c.config_id] and (c.config_id, r) not in done]
+
+
+def _auto_repeats(cfg, run_dir: Path, done: set) -> int:
+    n = sum(1 for cid, _ in done if cid == cfg.config_id)
+    if n < 3:
+        return 3
+    if n >= cfg.max_repeats:
+        return n
+    rows = results.load(run_dir)
+    ok = rows[(rows["config_id"] == cfg.config_id) & (rows["status"] == "ok")]
+    values = ok["step_time_s_median"].dropna().tolist() if "step_time_s_median" in ok else []
+    return n if len(values) < n or stopping.repeats_sure(values, cfg.target_halfwidth) else n + 1
 
 
 @contextlib.contextmanager
@@ -80,9 +105,11 @@ def _await_leader(run_dir: Path, cfg, repeat: int, since: float) -> str | None:
 
 
 def sweep(configs, run_dir: Path, run: dict, on_progress=None, prestart: bool = True,
-          cluster: Cluster = LOCAL) -> SweepSummary:
+          cluster: Cluster = LOCAL, gpus: list[str] | None = None) -> SweepSummary:
     """Run what is pending. on_progress(done, total, cfg, row) is called after each row.
-    prestart: on a GPU, start the next worker's imports while a config runs (launch.Spare).
+    prestart: on a GPU, start the next worker's imports while a config runs (launch.Spare), where
+    idle cores allow it. gpus: the GPU ids of the pool (pool.parse_gpus); several run configs side
+    by side (concurrent.py), one runs them one at a time on that GPU, None leaves the visible GPUs.
     cluster: on several machines, node 0 runs and records everything; the others run only their
     share of the multi-machine configs, each when node 0 announces it, and record nothing."""
     if not cluster.leader:
@@ -92,17 +119,62 @@ def sweep(configs, run_dir: Path, run: dict, on_progress=None, prestart: bool = 
     for stale in (run_dir / "work").glob("*.launch"):
         stale.unlink()
     try:
-        return _lead(configs, run_dir, run, on_progress, prestart, cluster)
+        total = None
+        while True:  # more than one round only when repeats: auto asks for more
+            if gpus and len(gpus) > 1 and all(c.nnodes == 1 for c in configs):
+                part = _lead_pool(configs, run_dir, run, on_progress, gpus)
+            else:
+                part = _lead(configs, run_dir, run, on_progress, prestart, cluster, gpus)
+            total = part if total is None else total.add(part)
+            if part.interrupted or part.ran == 0 or not any(c.repeats == "auto" for c in configs) \
+                    or not pending(configs, run_dir):
+                return total
     finally:
         (run_dir / "work" / DONE).write_text("")
 
 
-def _lead(configs, run_dir: Path, run: dict, on_progress, prestart: bool, cluster: Cluster) -> SweepSummary:
+def _launch(cfg, run_dir: Path, repeat: int, **kw) -> dict:
+    """launch.run with the machine's load around it: what a reader needs to tell noise from a regression."""
+    start = env.load_avg_1m()
+    result = launch.run(cfg, run_dir, repeat, **kw)
+    return {**result, "load_avg_1m_start": start, "load_avg_1m_end": env.load_avg_1m(), "usable_cores": env.usable_cores()}
+
+
+def _spare_fits() -> bool:
+    """A spare worker's imports (seconds of one core's work) run beside the measured window only when
+    at least two cores are idle: on a host with one usable core they slowed a 13 ms CPU-bound step 37-56%."""
+    load = env.load_avg_1m()
+    return env.usable_cores() - (load if load is not None else env.usable_cores()) >= 2
+
+
+class _Recorder:
+    """Appends rows one at a time (Ctrl-C held while a row is written) and keeps the sweep's counts."""
+
+    def __init__(self, run_dir: Path, run: dict, on_progress, total: int):
+        self.run_dir, self.run, self.on_progress, self.total = run_dir, run, on_progress, total
+        self.done, self.measured, self.skipped_early, self.statuses = 0, 0.0, 0, {}
+
+    def __call__(self, cfg, repeat: int, result: dict):
+        row = results.make_row(self.run, cfg, repeat, result)
+        row.update(_predicted(cfg, row.get("peak_allocated_bytes")))
+        with _sigint_deferred():  # the row and its count, or neither
+            results.append(self.run_dir, row)
+            self.done += 1
+            self.measured += row.get("measured_s") or 0.0
+            self.statuses[row["status"]] = self.statuses.get(row["status"], 0) + 1
+        if self.on_progress:
+            self.on_progress(self.done, self.total, cfg, row)
+
+    def summary(self, t0: float, interrupted: bool, gpu_busy_s: float) -> SweepSummary:
+        return SweepSummary(self.done, self.skipped_early, interrupted, time.perf_counter() - t0, self.measured,
+                            self.statuses, gpu_busy_s)
+
+
+def _lead(configs, run_dir: Path, run: dict, on_progress, prestart: bool, cluster: Cluster, gpus) -> SweepSummary:
     todo = pending(configs, run_dir)
     devices: dict[str, DeviceInfo] = {}
     t0 = time.perf_counter()
-    measured, done, skipped_early = 0.0, 0, 0
-    statuses: dict[str, int] = {}
+    rec, busy = _Recorder(run_dir, run, on_progress, len(todo)), 0.0
     try:
         for i, (cfg, repeat) in enumerate(todo):
             if cfg.device not in devices:
@@ -112,26 +184,46 @@ def _lead(configs, run_dir: Path, run: dict, on_progress, prestart: bool, cluste
             if cfg.nnodes > 1:
                 _announce(run_dir, cfg, repeat, "skip" if reason else "run")
             if reason:
-                skipped_early += 1
+                rec.skipped_early += 1
                 result = {"status": "skipped", "reason": reason}
             else:
                 more = i + 1 < len(todo)
-                result = launch.run(cfg, run_dir, repeat, prestart=prestart and more and dev.type == "cuda",
-                                    cluster=cluster, slot=i)
-            row = results.make_row(run, cfg, repeat, result)
-            row.update(_predicted(cfg, row.get("peak_allocated_bytes")))
-            with _sigint_deferred():  # the row and its count, or neither
-                results.append(run_dir, row)
-                done += 1
-                measured += row.get("measured_s") or 0.0
-                statuses[row["status"]] = statuses.get(row["status"], 0) + 1
-            if on_progress:
-                on_progress(done, len(todo), cfg, row)
+                result = _launch(cfg, run_dir, repeat, prestart=prestart and more and dev.type == "cuda" and _spare_fits(),
+                                 cluster=cluster, slot=i, gpus=gpus if cfg.device != "cpu" else None)
+                busy += (result.get("wall_s") or 0.0) * (pool.gpus_needed(cfg) if dev.type == "cuda" else 0)
+            rec(cfg, repeat, result)
     except KeyboardInterrupt:
-        return SweepSummary(done, skipped_early, True, time.perf_counter() - t0, measured, statuses)
+        return rec.summary(t0, True, busy)
     finally:
         launch.shutdown()
-    return SweepSummary(done, skipped_early, False, time.perf_counter() - t0, measured, statuses)
+    return rec.summary(t0, False, busy)
+
+
+def _lead_pool(configs, run_dir: Path, run: dict, on_progress, gpus: list[str]) -> SweepSummary:
+    """Several GPUs: configs side by side, each on GPUs no other worker holds (pool.py, concurrent.py)."""
+    todo = pending(configs, run_dir)
+    devices: dict[str, DeviceInfo] = {}
+    t0 = time.perf_counter()
+    rec = _Recorder(run_dir, run, on_progress, len(todo))
+
+    def skip(cfg):
+        if cfg.device not in devices:
+            devices[cfg.device] = probe(cfg.device)
+        reason = feasibility.skip_reason(cfg, devices[cfg.device], LOCAL)
+        rec.skipped_early += bool(reason)
+        return reason
+
+    def start(cfg, repeat, job_gpus, slot):
+        return _launch(cfg, run_dir, repeat, prestart=False, slot=slot, gpus=job_gpus or None)
+
+    busy = 0.0
+    try:
+        _, busy = concurrent.run_pool(todo, gpus, start, rec, skip)
+    except KeyboardInterrupt:
+        return rec.summary(t0, True, busy)
+    finally:
+        launch.shutdown()
+    return rec.summary(t0, False, busy)
 
 
 def _predicted(cfg, measured_peak) -> dict:

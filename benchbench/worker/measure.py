@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from benchbench import collectors, engines, models, techniques
-from benchbench.analysis import stats
+from benchbench.analysis import stats, stopping
 from benchbench.collectors import Context
 from benchbench.plan import feasibility
 from benchbench.spec.config import RunConfig
@@ -102,21 +102,40 @@ def _warmup(ctx: Context, steps: int) -> dict:
     return out
 
 
-def _timed_window(ctx: Context, steps: int, active: list) -> tuple[list[float], float, torch.Tensor]:
-    """The measured steps: collectors started before, stopped after; nothing else inside."""
-    timer = StepTimer(ctx.dev, steps)
+def _timed_window(ctx: Context, cfg: RunConfig, active: list) -> tuple[list[float], float, torch.Tensor, dict]:
+    """The measured steps: collectors started before, stopped after; nothing else inside. With
+    measured_steps: auto, blocks of steps (no host synchronization inside a block; one between blocks,
+    to read the block's times) until stopping.StepRule says the median is sure or a limit is hit."""
+    rule = None
+    if cfg.measured_steps == "auto":
+        rule = stopping.StepRule(cfg.min_steps, cfg.max_steps, cfg.max_measure_s, cfg.target_halfwidth)
     for c in active:
         c.start()
     t2 = time.perf_counter()
-    timer.mark()
-    for _ in range(steps):
-        loss = ctx.engine.step(ctx.batches)
+    step_times, why = [], "fixed"
+    while True:
+        n = cfg.measured_steps if rule is None else rule.next_block(len(step_times))
+        if n == 0:
+            why = "max_steps"
+            break
+        timer = StepTimer(ctx.dev, n)
         timer.mark()
-    step_times = timer.step_times_s()  # synchronizes once
+        for _ in range(n):
+            loss = ctx.engine.step(ctx.batches)
+            timer.mark()
+        step_times += timer.step_times_s()  # synchronizes once per block
+        if rule is None:
+            break
+        stop, why = rule.verdict(step_times)
+        if stop:
+            break
     measured_s = time.perf_counter() - t2
     for c in reversed(active):
         c.stop()
-    return step_times, measured_s, loss
+    info = {"measure_stop": why}
+    if rule is not None:
+        info.update(target_met=why == "target met", measured_halfwidth=stopping.relative_halfwidth(step_times))
+    return step_times, measured_s, loss, info
 
 
 def _throughput(cfg: RunConfig, built, step_times: list[float], out: dict) -> dict:
@@ -152,7 +171,8 @@ def measure(cfg: RunConfig, artifacts: Path | None = None) -> dict:
     ctx, built, out = setup(cfg, artifacts)
     out.update(_warmup(ctx, cfg.warmup_steps))
     active = collectors.build(cfg, ctx)
-    step_times, out["measured_s"], loss = _timed_window(ctx, cfg.measured_steps, active)
+    step_times, out["measured_s"], loss, info = _timed_window(ctx, cfg, active)
+    out.update(info)
     out["loss_last"] = float(loss)
     for c in active:
         c.after()  # outside the window: profiling, FLOP counting

@@ -10,7 +10,7 @@ from benchbench.spec.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
 
 def test_same_config_same_id_whatever_the_spelling():
     a = RunConfig(model="gpt", model_size="tiny", batch_size=8, lr=3e-4, timeout_s=300)
-    b = RunConfig(lr=0.0003, batch_size=8.0, timeout_s=300.0)  # defaults + coercion give the same config
+    b = RunConfig(lr=0.0003, batch_size=8, timeout_s=300.0)  # defaults and number spellings give the same config
     assert a.config_id == b.config_id
     assert len(a.config_id) == 12 and int(a.config_id, 16) >= 0
 
@@ -80,3 +80,17 @@ def test_flat_row_columns():
 def test_allowed_values():
     assert allowed_values("precision") == ("fp32", "tf32", "fp16", "bf16", "bf16-pure")
     assert allowed_values("batch_size") is None
+
+
+@pytest.mark.parametrize("field,value", [("batch_size", True), ("batch_size", "8"), ("batch_size", 8.5),
+                                         ("world_size", False), ("repeats", "3"), ("profile", 1), ("profile", "yes")])
+def test_whole_numbers_and_booleans_are_not_coerced(field, value):
+    with pytest.raises(ValueError, match="must be (a whole number|true or false)"):
+        RunConfig(**{field: value})
+
+
+def test_auto_steps_and_repeats_and_their_limits_leave_the_id_alone():
+    assert RunConfig(measured_steps="auto").config_id != RunConfig().config_id  # what is measured changes
+    assert RunConfig(repeats="auto", max_repeats=5, compile_cache="cold").config_id == RunConfig().config_id
+    with pytest.raises(ValueError):
+        RunConfig(measured_steps="sometimes")

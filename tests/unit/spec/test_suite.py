@@ -303,7 +303,7 @@ BAD = {
         {GPT}
         sweep:
           batch_size: [8, x]
-        """, ["S:4: sweep.batch_size[1]: 'x': Input should be a valid integer, unable to parse string as an integer"]),
+        """, ["S:4: sweep.batch_size[1]: 'x': must be a whole number, not str 'x'"]),
     "unknown setting in defaults": (f"""
         name: s
         {GPT}

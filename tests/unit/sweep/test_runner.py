@@ -118,7 +118,7 @@ def fake_worker(monkeypatch):
     """launch.run without a process: ok rows; the test can make the n-th call raise."""
     calls = []
 
-    def fake_run(cfg, run_dir, repeat, prestart=False, cluster=None, slot=0):
+    def fake_run(cfg, run_dir, repeat, prestart=False, cluster=None, slot=0, gpus=None):
         calls.append((cfg.config_id, repeat))
         if len(calls) == fake_run.interrupt_at:
             raise KeyboardInterrupt
