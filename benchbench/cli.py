@@ -1,7 +1,9 @@
 """Command line: parse, delegate to benchbench.commands, map failures to exit codes.
 
 Exit codes: 0 ok, 1 regression (gate), 2 bad input (suite, arguments, files), 3 internal error,
-130 interrupted (finished runs are recorded).
+4 inconclusive (gate: the run too noisy to judge), 130 interrupted by Ctrl-C and 143 by SIGTERM
+(finished runs are recorded). Nothing heavy is imported before the arguments parse: --help and
+--version answer at once.
 """
 
 from __future__ import annotations
@@ -11,17 +13,12 @@ import os
 import sys
 import traceback
 
-from rich.console import Console
-from rich.markup import escape
-
-from benchbench.commands.common import UsageError
-from benchbench.spec.suite import SuiteError
-from benchbench.store.results import StoreError
-from benchbench.sweep.cluster import ClusterError
+from benchbench import __version__
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="benchbench", description="Benchmark deep-learning training optimizations.")
+    p.add_argument("--version", action="version", version=f"benchbench {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run a suite (every config in its own process)")
@@ -37,6 +34,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--pyspy", action="store_true", help="record the workers' Python stacks with py-spy during the timed window")
     r.add_argument("--no-prestart", action="store_true",
                    help="on a GPU, do not start the next worker's imports while a config runs")
+    r.add_argument("--gpus", metavar="all|N|i,j,...",
+                   help="GPUs of this machine to run configs on side by side (default: all visible; 1: one at a time)")
+    r.add_argument("--yes", action="store_true", help="run a sweep even when it is far larger than its time allows")
     m = r.add_argument_group("several machines (configs with nnodes > 1; see docs/multinode.md)")
     m.add_argument("--nnodes", type=int, help="override the suite's nnodes: machines each config's ranks span")
     m.add_argument("--node-rank", type=int, help="this machine's rank, 0 = the one that records "
@@ -46,6 +46,8 @@ def parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="what exists, with allowed values")
     ls.add_argument("what", choices=("suites", "models", "axes"))
+    ls.add_argument("--format", choices=("table", "markdown"), default="table",
+                    help="axes only: markdown is the settings table of docs/suites.md")
 
     t = sub.add_parser("table", help="print the summary table of stored runs")
     t.add_argument("run_dirs", nargs="+")
@@ -107,15 +109,23 @@ def _compare_parsers(sub):
     e.add_argument("--output", "-o", metavar="FILE", help="default: RUN/<format>.json")
 
 
-def _compare_handlers() -> dict:
-    from benchbench.commands import compare, estimate, export, gate, maxbatch, report
-
-    return {"compare": compare.main, "gate": gate.main_gate, "baseline": gate.main_baseline, "export": export.main,
-            "report": report.main, "maxbatch": maxbatch.main, "estimate": estimate.main}
+# command -> (module in benchbench.commands, function): only the command's own module is imported
+HANDLERS = {"run": ("run", "main"), "list": ("listing", "main_list"), "table": ("listing", "main_table"),
+            "compare": ("compare", "main"), "gate": ("gate", "main_gate"), "baseline": ("gate", "main_baseline"),
+            "export": ("export", "main"), "report": ("report", "main"), "maxbatch": ("maxbatch", "main"),
+            "estimate": ("estimate", "main")}
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    from rich.console import Console
+    from rich.markup import escape
+
+    from benchbench.commands.common import UsageError
+    from benchbench.spec.suite import SuiteError
+    from benchbench.store.results import StoreError
+    from benchbench.sweep.cluster import ClusterError
+
     err = Console(stderr=True)
 
     def say(label: str, msg: str):
@@ -123,17 +133,20 @@ def main(argv=None) -> int:
         err.print(f"[red]{label}[/]: {escape(msg)}", highlight=False, soft_wrap=True)
 
     try:
-        from benchbench.commands import listing, run
+        import importlib
 
-        handlers = {"run": run.main, "list": listing.main_list, "table": listing.main_table}
-        handlers.update(_compare_handlers())
-        return handlers[args.command](args)
+        module, func = HANDLERS[args.command]
+        return getattr(importlib.import_module(f"benchbench.commands.{module}"), func)(args)
     except SuiteError as e:
         for problem in e.problems:
             say("error", problem)
         return 2
     except (UsageError, StoreError, ClusterError) as e:
         say("error", str(e))
+        return 2
+    except PermissionError as e:  # a read-only run directory or output file: the user's to fix
+        say("error", f"{e.filename or e}: permission denied ({e.strerror}); choose a writable place (e.g. -o DIR) "
+                     "or fix the permissions")
         return 2
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from benchbench.store import results
-
 
 def console(stderr: bool = False) -> Console:
     """A rich console; wide when the output is a file or pipe, so tables are not folded."""
@@ -22,6 +20,8 @@ class UsageError(Exception):
 
 
 def new_run_dir(suite_name: str, output: str | None, results_root: str) -> Path:
+    from benchbench.store import results
+
     if output:
         d = Path(output)
         if (d / results.ROWS).exists():

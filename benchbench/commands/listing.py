@@ -7,13 +7,8 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from benchbench import models
-from benchbench.analysis import summary as tables
 from benchbench.commands.common import console
-from benchbench.present import terminal
-from benchbench.spec import suite as suites
-from benchbench.spec.config import RunConfig, allowed_values
-from benchbench.store import results
+from benchbench.present import axes
 
 
 def suite_dirs() -> list[Path]:
@@ -24,6 +19,8 @@ def suite_dirs() -> list[Path]:
 
 
 def list_suites() -> Table:
+    from benchbench.spec import suite as suites  # validating suites imports the model registry (torch)
+
     t = Table(title="suites")
     for col in ("file", "name", "configs", "description"):
         t.add_column(col)
@@ -39,6 +36,8 @@ def list_suites() -> Table:
 
 
 def list_models() -> Table:
+    from benchbench import models
+
     t = Table(title="models (model: {name, size, <shape arguments>})")
     for col in ("name", "sizes", "shape arguments"):
         t.add_column(col)
@@ -54,21 +53,25 @@ def list_axes() -> Table:
     t = Table(title="axes and settings (sweep: / defaults:)")
     for col in ("name", "allowed values", "default", "meaning"):
         t.add_column(col)
-    for name, f in RunConfig.model_fields.items():
-        allowed = allowed_values(name)
-        kind = ", ".join(map(str, allowed)) if allowed else getattr(f.annotation, "__name__", str(f.annotation))
-        default = f.default_factory() if f.default_factory else f.default
-        t.add_row(name, kind, str(default), f.description or "")
+    for row in axes.rows():
+        t.add_row(*(escape(x) for x in row))
     return t
 
 
 def main_list(args) -> int:
+    if args.what == "axes" and getattr(args, "format", "table") == "markdown":
+        print(axes.markdown())
+        return 0
     what = {"suites": list_suites, "models": list_models, "axes": list_axes}[args.what]
     console().print(what())
     return 0
 
 
 def main_table(args) -> int:
+    from benchbench.analysis import summary as tables
+    from benchbench.present import terminal
+    from benchbench.store import results
+
     for d in args.run_dirs:
         run = results.read_json(Path(d) / "run.json") if (Path(d) / "run.json").exists() else {}
         table = tables.summary(results.load(d), run.get("baseline_config_id"))

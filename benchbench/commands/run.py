@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 from rich.markup import escape
@@ -17,12 +21,14 @@ from benchbench.plan import runtime as estimate
 from benchbench.present import terminal
 from benchbench.spec import suite as suites
 from benchbench.store import results
-from benchbench.sweep import env, runner
+from benchbench.sweep import env, pool, runner
 from benchbench.sweep.cluster import Cluster
 from benchbench.worker import device
 from benchbench.worker.device import cuda_available
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 2, 130, 143
+# A sweep this much larger than its time allows asks for --yes (like a GPU suite on a CPU asks for --smoke)
+CONFIRM_CONFIGS, CONFIRM_CPU_S = 10_000, 24 * 3600
 
 
 def _gpu_suite_on_cpu(configs, suite_name: str) -> str | None:
@@ -39,7 +45,7 @@ def _gpu_suite_on_cpu(configs, suite_name: str) -> str | None:
             f"  --device cpu   runs the full sweep here anyway")
 
 
-def _prepare(args, cluster: Cluster) -> tuple[suites.Suite, list, Path, dict]:
+def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suites.Suite, list, Path, dict]:
     if args.resume:
         given = [flag for flag, on in (("SUITE", args.suite), ("--smoke", args.smoke), ("--device", args.device),
                                        ("--output", args.output), ("--profile", args.profile), ("--pyspy", args.pyspy),
@@ -49,6 +55,7 @@ def _prepare(args, cluster: Cluster) -> tuple[suites.Suite, list, Path, dict]:
         run_dir = Path(args.resume)
         if not (run_dir / "run.json").exists() or not (run_dir / "suite.yaml").exists():
             raise UsageError(f"{run_dir}: not a benchbench run directory (needs run.json and suite.yaml)")
+        stack.enter_context(rundir_lock(run_dir))
         run = results.read_json(run_dir / "run.json")
         suite = suites.load(run_dir / "suite.yaml")
         configs = suite.expand(smoke=run["smoke"], overrides=run["overrides"])
@@ -78,6 +85,9 @@ def _prepare(args, cluster: Cluster) -> tuple[suites.Suite, list, Path, dict]:
         if notice:
             raise UsageError(notice)
     run_dir = new_run_dir(suite.name, args.output, args.results_root)
+    stack.enter_context(rundir_lock(run_dir))
+    if (run_dir / results.ROWS).exists():  # another run finished here between the check and the lock
+        raise UsageError(f"{run_dir} already holds a run; continue it with: benchbench run --resume {run_dir}")
     shutil.copyfile(args.suite, run_dir / "suite.yaml")
     run = {
         "run_id": run_dir.name,
@@ -99,39 +109,158 @@ def _prepare(args, cluster: Cluster) -> tuple[suites.Suite, list, Path, dict]:
 def main(args) -> int:
     out, err = console(), console(stderr=True)
     cluster = Cluster.from_settings(args.node_rank, args.rdzv_endpoint, args.hostfile)
-    suite, configs, run_dir, run = _prepare(args, cluster)
-    if not cluster.leader:
-        return _follow(args, cluster, configs, run_dir, err)
-    todo = runner.pending(configs, run_dir)
-    err.print(f"[bold]{escape(suite.name)}[/]: {len(configs)} configs, {len(todo)} runs to do -> {escape(str(run_dir))}",
-              highlight=False)
-    _warn_wont_fit(err, configs)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
-                  transient=True, disable=args.quiet) as bar:
-        task = bar.add_task("starting", total=len(todo))
+    _check_size(args)
+    with contextlib.ExitStack() as stack:
+        suite, configs, run_dir, run = _prepare(args, cluster, stack)
+        if not cluster.leader:
+            return _follow(args, cluster, configs, run_dir, err)
+        return _lead(args, out, err, suite, configs, run_dir, run, cluster)
 
-        def progress(done, total, cfg, row):
-            bar.update(task, completed=done, description=f"{cfg.config_id} {row['status']}")
 
-        summary = runner.sweep(configs, run_dir, run, on_progress=progress, prestart=not args.no_prestart, cluster=cluster)
-    results.finalize(run_dir)
-    _record_end_noise(run_dir)
-    run.update(finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-               interrupted=summary.interrupted, wall_s=summary.wall_s, measured_s=summary.measured_s)
-    results.write_json(run_dir / "run.json", run)
+def _lead(args, out, err, suite, configs, run_dir: Path, run: dict, cluster) -> int:
+    with _sigterm_as_interrupt() as terminated:
+        gpus = _gpus(args, configs)
+        todo = runner.pending(configs, run_dir)
+        err.print(f"[bold]{escape(suite.name)}[/]: {len(configs)} configs, {len(todo)} runs to do -> {escape(str(run_dir))}"
+                  + (f" on GPUs {','.join(gpus)}" if gpus and len(gpus) > 1 else ""), highlight=False)
+        _warn_wont_fit(err, configs)
+        summary = _sweep_with_progress(args, configs, run_dir, run, cluster, gpus, err)
+        results.finalize(run_dir)
+        _record_end_noise(run_dir)
+        run.update(finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                   interrupted=summary.interrupted, wall_s=summary.wall_s, measured_s=summary.measured_s,
+                   gpu_busy_s=summary.gpu_busy_s, expected_runs=_expected(configs), gpus=gpus)
+        results.write_json(run_dir / "run.json", run)
     if (run_dir / results.ROWS).exists():
         table = tables.summary(results.load(run_dir), run.get("baseline_config_id"))
         out.print(terminal.render(table, title=escape(f"{suite.name} ({run_dir})")))
+        note = results.completeness(run_dir)
+        if note:
+            err.print(f"[yellow]{escape(note)}[/]", highlight=False)
     share = 100 * summary.measured_s / summary.wall_s if summary.wall_s else 0.0
+    busy = f", GPUs busy {summary.gpu_busy_s:.1f} GPU-s" if summary.gpu_busy_s else ""
     err.print(f"{summary.ran} runs in {summary.wall_s:.1f} s, of which measured steps {summary.measured_s:.1f} s "
-              f"({share:.0f}%); statuses: {summary.statuses}")
+              f"({share:.0f}%){busy}; statuses: {summary.statuses}")
     err.print(escape(f"results: {run_dir}/rows.jsonl, results.parquet, results.csv, env.json"), highlight=False)
     if summary.interrupted:
-        err.print(f"[yellow]interrupted[/]: finished runs are recorded; continue with: benchbench run --resume {escape(str(run_dir))}",
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        err.print(f"[yellow]{what}[/]: finished runs are recorded; continue with: benchbench run --resume {escape(str(run_dir))}",
                   highlight=False, soft_wrap=True)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _sweep_with_progress(args, configs, run_dir: Path, run: dict, cluster, gpus, err):
+    """The sweep with a progress bar on a terminal; without one (CI, nohup, Slurm) a line per finished
+    run naming its settings, its status and the time left."""
+    axes = tables.varying_axes(_config_frame(configs)) if configs else []
+    t0 = time.monotonic()
+
+    def label(cfg) -> str:
+        return ", ".join(f"{a}={getattr(cfg, a)}" for a in axes) or cfg.config_id
+
+    def eta(done, total) -> str:
+        left = (time.monotonic() - t0) / done * (total - done) if done else 0.0
+        return estimate.human_duration(left)
+
+    if not err.is_terminal:
+        def line(done, total, cfg, row):
+            if not args.quiet:
+                err.print(escape(f"[{done}/{total}] {label(cfg)} r{row.get('repeat', '?')}: {row['status']}"
+                                 + (f" ({str(row.get('reason'))[:80]})" if row.get("reason") else "")
+                                 + f"; eta {eta(done, total)}"), highlight=False, soft_wrap=True)
+
+        return runner.sweep(configs, run_dir, run, on_progress=line, prestart=not args.no_prestart, cluster=cluster,
+                            gpus=gpus)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
+                  transient=True, disable=args.quiet) as bar:
+        task = bar.add_task("starting", total=len(runner.pending(configs, run_dir)))
+
+        def progress(done, total, cfg, row):
+            bar.update(task, completed=done, total=total, description=escape(f"{label(cfg)}: {row['status']}"))
+
+        return runner.sweep(configs, run_dir, run, on_progress=progress, prestart=not args.no_prestart,
+                            cluster=cluster, gpus=gpus)
+
+
+def _config_frame(configs):
+    import pandas as pd
+
+    return pd.DataFrame([{**c.flat(), "config_id": c.config_id} for c in configs])
+
+
+def _expected(configs) -> int | None:
+    """Runs the sweep owes: its configs x repeats (None when repeats: auto decides as it goes)."""
+    if any(c.repeats == "auto" for c in configs):
+        return None
+    return sum(c.repeats for c in configs)
+
+
+def _gpus(args, configs) -> list[str] | None:
+    """--gpus as GPU ids (pool.parse_gpus); None on a machine without GPUs or for CPU-only sweeps."""
+    if not any(c.device != "cpu" for c in configs) or not cuda_available():
+        if args.gpus not in (None, "all", "1"):
+            raise UsageError(f"--gpus {args.gpus}: this machine has no NVIDIA GPU (or the suite runs on the CPU)")
+        return None
+    try:
+        return pool.parse_gpus(args.gpus, device.gpu_count())
+    except pool.PoolError as e:
+        raise UsageError(str(e)) from None
+
+
+def _check_size(args):
+    """A sweep far larger than its time allows asks for --yes before anything is written."""
+    if args.resume or args.yes or not args.suite:
+        return
+    n = suites.raw_size(args.suite)
+    if n <= CONFIRM_CONFIGS:
+        return
+    raise UsageError(f"suite {args.suite!r} expands to {n:,} configs (more than {CONFIRM_CONFIGS:,}); at a few seconds "
+                     f"of fixed cost each that is over {estimate.human_duration(3 * n)} before any step is measured. "
+                     "Narrow the sweep (exclude:, fewer axis values), or add --yes to run it anyway")
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (what Slurm and CI runners send) ends the sweep the way Ctrl-C does: running workers
+    killed, finished rows kept, run.json marked interrupted, the resume command printed; exit 143."""
+    terminated = []
+    if threading.current_thread() is not threading.main_thread():
+        yield terminated
+        return
+
+    def handler(signum, frame):
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield terminated
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
+def rundir_lock(run_dir: Path):
+    """One sweep writes a run directory at a time: a second `run -o SAME` or `--resume` is refused."""
+    import fcntl
+
+    try:
+        f = open(run_dir / ".lock", "w")
+    except OSError as e:
+        raise UsageError(f"{run_dir}: cannot write there ({e.strerror or e}); choose a writable -o DIR") from None
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise UsageError(f"{run_dir} is being written by another benchbench run (its .lock is held); wait for it, "
+                         "or use another -o") from None
+    try:
+        yield
+    finally:
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()
 
 
 def _warn_wont_fit(err, configs):

@@ -17,6 +17,7 @@ say all three are False (no `model.blocks`, no `attend` hook).
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from types import ModuleType
 
 from benchbench.models import adapters, gpt, unet, vit
@@ -40,8 +41,8 @@ def supports(name: str, feature: str) -> bool:
     default to True (the reference models follow them)."""
     try:
         mod = module(name)
-    except (ImportError, KeyError):
-        return True  # validation reports unknown models
+    except Exception:
+        return True  # validation reports unknown or broken models
     return bool(getattr(mod, "SUPPORTS", {}).get(feature, True))
 
 
@@ -54,8 +55,10 @@ def problems(cfg) -> list[tuple[str, str]]:
     if cfg.model.startswith("py:"):
         try:
             mod = module(cfg.model)
-        except ImportError as e:
-            return [("model", f"cannot import model module {cfg.model[3:]!r}: {e}")]
+        except Exception as e:  # ImportError or whatever the module raised while importing: the user's to fix
+            return [("model", f"cannot import model module {cfg.model[3:]!r}: {type(e).__name__}: {e} (it is imported "
+                              f"from the working directory {Path.cwd()} and PYTHONPATH; fix the module or run from "
+                              "where it imports)")]
         missing = [n for n in ("SIZES", "ARGS", "build") if not hasattr(mod, n)]
         if missing:
             return [("model", f"model module {cfg.model[3:]!r} lacks {', '.join(missing)}")]

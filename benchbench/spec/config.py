@@ -8,6 +8,7 @@ runs join on it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Literal, get_args, get_origin
@@ -23,6 +24,16 @@ OptimizerImpl = Literal["auto", "fused", "foreach", "loop"]
 Engine = Literal["torch", "ddp", "fsdp", "deepspeed"]
 DsOptimizer = Literal["client", "fused_adam", "cpu_adam"]
 Device = Literal["auto", "cpu", "cuda"]
+
+@functools.cache
+def _kinds(cls) -> dict[str, tuple[bool, bool]]:
+    """field -> (takes whole numbers only, takes booleans only), from the annotations, once."""
+    out = {}
+    for name, f in cls.model_fields.items():
+        kinds = (f.annotation, *get_args(f.annotation))
+        out[name] = (int in kinds and float not in kinds, bool in kinds)
+    return out
+
 
 # Fields that do not change what a config measures: left out of its id.
 NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops", "collect", "profile", "pyspy", "numerics_steps", "numerics_reference",
@@ -108,12 +119,18 @@ class RunConfig(BaseModel):
     @classmethod
     def _integers_are_integers(cls, v, info):
         """`batch_size: true` is not 1 and `batch_size: "8"` is not 8: a whole-number setting takes a number."""
-        ann = cls.model_fields[info.field_name].annotation
-        if int in (ann, *get_args(ann)) and float not in (ann, *get_args(ann)):
-            if isinstance(v, bool) or (isinstance(v, str) and v != "auto") or isinstance(v, float):
-                raise ValueError(f"must be a whole number, not {type(v).__name__} {v!r}")
-        if bool in (ann, *get_args(ann)) and not isinstance(v, bool) and v is not None:
+        whole, boolean = _kinds(cls)[info.field_name]
+        if whole and (isinstance(v, (bool, float)) or (isinstance(v, str) and v != "auto")):
+            raise ValueError(f"must be a whole number, not {type(v).__name__} {v!r}")
+        if boolean and not isinstance(v, bool) and v is not None:
             raise ValueError(f"must be true or false, not {v!r}")
+        return v
+
+    @field_validator("measured_steps", "repeats")
+    @classmethod
+    def _at_least_one(cls, v):
+        if v != "auto" and v < 1:
+            raise ValueError(f"must be at least 1 (or auto), not {v}")
         return v
 
     @field_validator("compile", mode="before")
@@ -127,7 +144,7 @@ class RunConfig(BaseModel):
         (so a setting added in a later version leaves earlier configs' ids unchanged)."""
         return {k: v for k, v in self.model_dump().items() if k not in NOT_IN_ID and v != _DEFAULTS.get(k, object())}
 
-    @property
+    @functools.cached_property
     def config_id(self) -> str:
         blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:12]

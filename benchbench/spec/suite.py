@@ -30,7 +30,6 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from benchbench import models
 from benchbench.spec import options as suite_options
 from benchbench.spec.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
 from benchbench.spec.yaml_loader import Checker, Loader, duplicates, explain, lines
@@ -47,6 +46,22 @@ EXAMPLES = {
     "include": "[{precision: bf16, compile: default}]",
     "overrides": "[{match: {precision: fp16}, set: {batch_size: 8}}]",
 }
+
+
+def raw_size(path) -> int:
+    """Points of a suite file's sweep from its YAML alone (product of the axes' lengths + include entries),
+    before any validation or expansion: 0 when the file cannot say (load() then reports why)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+        sweep, include = (data.get("sweep") or {}), (data.get("include") or [])
+        n = 1
+        for values in sweep.values():
+            n *= len(values) if isinstance(values, list) else 1
+        return n + (len(include) if isinstance(include, list) else 0)
+    except Exception:
+        return 0
 
 
 class SuiteError(Exception):
@@ -74,6 +89,14 @@ class Suite:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def size(self) -> int:
+        """Points of the sweep before exclude and deduplication: the product of the axes' lengths plus the
+        include entries (cheap: nothing is built, so a huge sweep can be refused before it is expanded)."""
+        n = 1
+        for values in self.axes.values():
+            n *= len(values)
+        return n + len(self.include)
 
     def _expand(self, smoke: bool = False, overrides: dict | None = None) -> list[tuple[RunConfig, RunConfig]]:
         """(the config as the suite defines it; the config to run) for every point, not deduplicated.
@@ -225,6 +248,8 @@ def _entries(ck: Checker, data: dict, key: str) -> list[dict]:
 
 
 def _sizes(name) -> dict:
+    from benchbench import models  # the registry imports torch: only when validating
+
     try:
         return models.module(name).SIZES
     except Exception:  # unknown or unimportable: validation reports it
@@ -239,6 +264,8 @@ def _default_size(name) -> str:
 
 def _model(ck: Checker, model: dict) -> dict:
     """model: {name, size, <shape arguments>} -> model, model_size, model_args; problems at model.<key>."""
+    from benchbench import models  # the registry imports torch: only when validating
+
     given = {"model": model["name"], "model_size": model.get("size") or _default_size(model["name"]),
              "model_args": {k: v for k, v in model.items() if k not in ("name", "size")}}
     try:
@@ -265,6 +292,7 @@ def _model(ck: Checker, model: dict) -> dict:
 
 
 def _check(path: Path, data: dict, ck: Checker) -> Suite:
+    from benchbench import models  # the registry imports torch: only when validating
     name = data.get("name")
     if name is None:
         ck.add(("name",), "required: the suite's name (letters, digits, '-', '_' and '.'; it names the results folder)")
@@ -382,6 +410,7 @@ def _ok(k, v, base) -> bool:
 
 def check_models(suite: Suite, configs: list[RunConfig]) -> list[str]:
     """Model problems only visible after expansion (a model_size set by an override or include entry)."""
+    from benchbench import models  # the registry imports torch: only when validating
     seen, out = set(), []
     for c in configs:
         for fld, msg in models.problems(c):

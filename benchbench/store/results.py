@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -84,27 +84,56 @@ def _cut_torn_tail(path: Path):
         f.truncate(end)
         f.flush()
         os.fsync(f.fileno())
-    warnings.warn(f"{path}: cut a torn last line ({size - end} bytes, a row that was never completed)", stacklevel=3)
+    notice(f"{path}: cut a torn last line ({size - end} bytes, a row that was never completed)")
+
+
+_told: set = set()
+
+
+def notice(msg: str):
+    """One line on stderr, once per process: what a reader skipped and why (no Python warning text)."""
+    if msg not in _told:
+        _told.add(msg)
+        print(f"warning: {msg}", file=sys.stderr)
 
 
 def read_rows(run_dir: str | Path) -> list[dict]:
-    """Rows of one run; a torn last line (the parent died mid-write) is skipped with a warning."""
+    """Rows of one run. A line that is not a JSON row (a torn last line, a line damaged by hand) is
+    skipped with a one-line notice naming it; the file keeps it."""
     path = Path(run_dir) / ROWS
     if not path.exists():
         raise StoreError(f"{run_dir}: not a run directory (no {ROWS})")
     rows = []
-    lines = path.read_text().splitlines()
-    for i, line in enumerate(lines):
+    for i, line in enumerate(path.read_text(errors="replace").splitlines()):
         if not line.strip():
             continue
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
-            if i == len(lines) - 1:
-                warnings.warn(f"{path}:{i + 1}: skipped a torn last line", stacklevel=2)
-            else:
-                raise StoreError(f"{path}:{i + 1}: not a JSON row") from None
+            row = None
+        if not isinstance(row, dict) or "config_id" not in row or "repeat" not in row:
+            notice(f"{path}:{i + 1}: not a row (skipped; the line stays in the file)")
+            continue
+        rows.append(row)
     return rows
+
+
+def completeness(run_dir: str | Path) -> str | None:
+    """'3 of 4 configs recorded (6 of 8 runs)' when a run holds fewer rows than its sweep owes; None when whole."""
+    try:
+        run = read_json(Path(run_dir) / "run.json")
+    except (OSError, ValueError):
+        return None
+    rows = read_rows(run_dir)
+    ids, expected = run.get("config_ids") or [], run.get("expected_runs")
+    got_ids = {r["config_id"] for r in rows}
+    missing = [c for c in ids if c not in got_ids]
+    short = expected is not None and len(rows) < expected
+    if not missing and not short:
+        return None
+    runs = f" ({len(rows)} of {expected} runs)" if expected is not None else ""
+    why = " (interrupted: benchbench run --resume " + str(run_dir) + ")" if run.get("interrupted") else ""
+    return f"{len(ids) - len(missing)} of {len(ids)} configs recorded{runs}{why}"
 
 
 def recorded(run_dir: str | Path) -> set[tuple[str, int]]:
@@ -136,7 +165,7 @@ def finalize(run_dir: str | Path):
     try:
         _write_atomic(run_dir / "results.parquet", lambda tmp: df.to_parquet(tmp, index=False))
     except ImportError as e:  # no pyarrow/fastparquet: CSV and JSONL still hold everything
-        warnings.warn(f"results.parquet not written: {e}", stacklevel=2)
+        notice(f"results.parquet not written: {e}")
 
 
 def _write_atomic(path: Path, write):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -82,3 +83,10 @@ def from_torch(dev) -> DeviceInfo:
         i = dev.index or 0
         return DeviceInfo("cuda", torch.cuda.get_device_name(i), torch.cuda.get_device_capability(i), torch.cuda.device_count())
     return DeviceInfo("cpu", platform.processor() or platform.machine())
+
+
+def gpu_count() -> int:
+    """NVIDIA GPUs this process may use, from NVML without a CUDA context (CUDA_VISIBLE_DEVICES counts)."""
+    visible = [g for g in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if g.strip()]
+    n = len(_nvml_gpus())
+    return min(n, len(visible)) if "CUDA_VISIBLE_DEVICES" in os.environ else n

@@ -148,3 +148,14 @@ def test_summarize_1000_samples(benchmark):
         s["step_time_s_ci_low"],
         s["step_time_s_ci_high"],
     )
+
+
+def test_expand_100k_config_sweep(benchmark, tmp_path):
+    """10^5 configs load, validate and expand in seconds (a 10^6 sweep is refused before expansion: test_cli)."""
+    path = tmp_path / "big.yaml"
+    path.write_text("name: big\nmodel: {name: gpt, size: tiny}\ndefaults: {device: cpu}\nsweep:\n"
+                    "  batch_size: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n  seq_len: [8, 16, 24, 32, 40, 48, 56, 64, 72, 80]\n"
+                    "  seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n  lr: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, "
+                    "0.009, 0.01]\n  precision: [fp32, bf16]\n  checkpointing: [none, full, every_k, sqrt, selective]\n")
+    configs = benchmark.pedantic(lambda: suites.load(path).expand(), rounds=1, iterations=1)
+    assert len(configs) == 100_000 and suites.raw_size(path) == 100_000
