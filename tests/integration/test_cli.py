@@ -388,7 +388,7 @@ def test_maxbatch_bad_input(tmp_path):
 
 
 def test_estimate_through_the_cli():
-    p = cli_run("estimate", REPO / "bench" / "suites" / "maxbatch_gpu.yaml", "--device-memory", "16")
+    p = cli_run("estimate", REPO / "bench" / "maxbatch" / "suite.yaml", "--device-memory", "16")
     assert p.returncode == 0, p.stderr
     assert "predicted peak memory per rank (GiB), GPU of 16.0 GiB" in p.stdout
     assert "model_size=350m, precision=fp32, checkpointing=none" in p.stdout and "no (" in p.stdout  # 21.3 GiB

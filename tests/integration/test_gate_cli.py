@@ -1,6 +1,8 @@
-"""compare, gate, baseline save and export through the real command line, on one real run of a
-small suite and copies of it whose rows were changed on purpose (slower steps, an oom, another
-torch), so each exit code is certain: 0 pass, 1 regression, 2 bad input."""
+"""compare, gate, baseline save and export through the real command line, on a run directory of
+synthetic rows (tests/fixtures/runs.py: chosen step times, 3 repeats, as a run of the gate suite
+would write them) and copies whose rows were changed on purpose (slower steps, an oom, another
+torch), so each exit code is certain whatever the machine's speed or load: 0 pass, 1 regression,
+2 bad input."""
 
 import json
 import shutil
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchbench.store import results
+from tests.fixtures.runs import CPU_ENV, config, write_run
 from tests.integration.test_cli import BENCHBENCH, FIXTURES, cli_run, plain_output  # noqa: F401
 
 SUITE = FIXTURES / "gate.yaml"
@@ -18,9 +21,9 @@ SUITE = FIXTURES / "gate.yaml"
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("gate")
-    a = root / "a"
-    p = cli_run("run", SUITE, "-o", a, "-q", cwd=root)
-    assert p.returncode == 0, p.stderr
+    a = write_run(root / "a", [*config("c1", 0.02, attention="eager"), *config("c2", 0.015, attention="sdpa", seed=1)],
+                  env=CPU_ENV, suite="gate")
+    (a / "suite.yaml").write_text(SUITE.read_text())
     return root, a
 
 
@@ -66,7 +69,7 @@ def saved(runs):
 def test_baseline_save_writes_the_file_and_refuses_to_overwrite(runs, saved):
     root, a = runs
     data = json.loads(saved.read_text())
-    assert data["suite"] == "gate" and data["rules"] == ["tokens_per_s:-20%"] and len(data["rows"]) == 2
+    assert data["suite"] == "gate" and data["rules"] == ["tokens_per_s:-20%"] and len(data["rows"]) == 6
     p = cli_run("baseline", "save", a, "--name", "gate-test", "--dir", root / "baselines", cwd=root)
     assert p.returncode == 2 and "exists; replacing a baseline is deliberate: add --force" in p.stderr
     assert "Traceback" not in p.stderr
