@@ -82,7 +82,7 @@ def _compare_parsers(sub):
     c.add_argument("--threshold", type=float, metavar="PCT", help="a change must also exceed PCT percent to be a verdict")
     c.add_argument("--markdown", metavar="FILE", help="also write the tables as markdown")
 
-    g = sub.add_parser("gate", help="check a run against a baseline: exit 0 ok, 1 regression, 2 bad input")
+    g = sub.add_parser("gate", help="check a run against a baseline: exit 0 ok, 1 regression, 2 bad input, 4 too noisy to judge")
     g.add_argument("run_dir", metavar="RUN")
     g.add_argument("--baseline", required=True, metavar="FILE", help="baselines/<name>.json")
     g.add_argument("--rule", action="append", metavar="RULE",

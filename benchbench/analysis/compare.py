@@ -38,7 +38,8 @@ from benchbench.spec.metrics import (  # noqa: F401
     is_deterministic,
 )
 
-VERDICTS = ("faster", "slower", "same within noise", "too few repeats", "only in A", "only in B", "status changed")
+VERDICTS = ("faster", "slower", "same within noise", "too few repeats", "only in A", "only in B", "status changed",
+            "inconclusive: too noisy")
 MIN_REPEATS = 3           # ok repeats each side needs before a timing verdict
 NOISE_FLOOR_FACTOR = 3    # x the between-repeat robust CV: a change must stand out of the repeats' own spread
 # Identical GPT-2 124M sweeps on one H200 differed by up to 0.9% between runs whose repeats agreed within

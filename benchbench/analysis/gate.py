@@ -78,12 +78,76 @@ def check_inputs(base: Baseline, run: dict):
                         f"{'with' if run.get('smoke') else 'without'}: their configs differ; use a baseline made like the run")
 
 
+# A run this many times noisier between repeats than its baseline cannot pass or fail on timing
+NOISY_FACTOR = 3.0
+NOISY_MIN_CV = 0.01
+EXIT_INCONCLUSIVE = 4
+
+
+def spread(rows: pd.DataFrame) -> float:
+    """Median over configs of the between-repeat robust CV of each repeat's median step time."""
+    ok = rows[rows["status"] == "ok"] if "status" in rows else rows
+    if "step_time_s_median" not in ok:
+        return float("nan")
+    cvs = [compare.stats.robust_cv(g["step_time_s_median"].dropna()) for _, g in ok.groupby("config_id")]
+    cvs = [c for c in cvs if c == c]
+    return float(pd.Series(cvs).median()) if cvs else float("nan")
+
+
+def _cpu_busy(rows: pd.DataFrame) -> float | None:
+    """How many cores other work kept busy while CPU configs ran: the median 1-minute load average at each
+    worker's start, less the worker itself, over the cores it could use (None: not recorded, or GPU rows)."""
+    if "load_avg_1m_start" not in rows or "device_type" not in rows:
+        return None
+    cpu = rows[(rows["device_type"] == "cpu") & rows["load_avg_1m_start"].notna()]
+    if cpu.empty:
+        return None
+    cores = cpu["usable_cores"].median() if "usable_cores" in cpu else 1
+    return float(max(0.0, cpu["load_avg_1m_start"].median() - 1.0) / max(cores, 1))
+
+
+def noise_verdict(base_rows: pd.DataFrame, run_rows: pd.DataFrame) -> str | None:
+    """Why the run's timings cannot be judged against the baseline's, or None. A run whose repeats spread
+    NOISY_FACTOR x more than the baseline's (and over NOISY_MIN_CV), or whose CPU configs ran while other
+    work kept half the usable cores busy (and the baseline's did not), neither passes nor fails on time."""
+    why = []
+    run_cv, base_cv = spread(run_rows), spread(base_rows)
+    if run_cv == run_cv and run_cv > NOISY_MIN_CV and run_cv > NOISY_FACTOR * (base_cv if base_cv == base_cv else 0.0):
+        why.append(f"the run's repeats spread {run_cv:.1%} (robust CV of their median steps) against the baseline's "
+                   f"{base_cv:.1%}")
+    busy, base_busy = _cpu_busy(run_rows), _cpu_busy(base_rows)
+    if busy is not None and busy > 0.5 and (base_busy is None or base_busy <= 0.5):
+        why.append(f"other work kept {busy:.0%} of the usable cores busy while its CPU configs ran (1-minute load "
+                   f"average at each worker's start; the baseline's: {base_busy if base_busy is not None else 0:.0%})")
+    return "; ".join(why) or None
+
+
+HOST_SPEED_TOLERANCE = 0.25  # the reference workload within 25% of the baseline's: the same kind of host, calm
+
+
+def host_difference(base_env: dict, run_env: dict) -> str | None:
+    """Why CPU timings of the run and the baseline come from hosts that are not comparable, or None: another
+    CPU model, or the fixed reference workload (env.cpu_reference_s) more than HOST_SPEED_TOLERANCE apart."""
+    if base_env.get("cpu_model") and base_env.get("cpu_model") != run_env.get("cpu_model"):
+        return f"the CPU differs from the baseline's ({run_env.get('cpu_model')} vs {base_env.get('cpu_model')})"
+    def ref(env, when):
+        return (env.get(f"noise_{when}") or {}).get("cpu_reference_s")
+
+    a = min((x for x in (ref(base_env, "start"), ref(base_env, "end")) if x), default=None)
+    b = max((x for x in (ref(run_env, "start"), ref(run_env, "end")) if x), default=None)
+    if a and b and abs(b / a - 1) > HOST_SPEED_TOLERANCE:
+        return (f"this host ran the reference workload in {b * 1e3:.0f} ms against the baseline host's {a * 1e3:.0f} ms "
+                f"({b / a:.2f}x): another or a busier host, whose CPU timings are not comparable")
+    return None
+
+
 @dataclass
 class GateResult:
     rules: list[Rule]
     tables: dict[str, pd.DataFrame]          # str(rule) -> compare() table
     env_changes: list[str] = field(default_factory=list)   # refused unless allowed; listed in the markdown
     notes: list[str] = field(default_factory=list)
+    inconclusive: str | None = None          # why the timing rules were not judged (too noisy), or None
 
     @property
     def regressions(self) -> pd.DataFrame:
@@ -94,7 +158,10 @@ class GateResult:
 
     @property
     def exit_code(self) -> int:
-        return 1 if len(self.regressions) else 0
+        """1 a regression (a config failing counts even when the run is noisy), 4 too noisy to judge, 0 pass."""
+        if len(self.regressions):
+            return 1
+        return EXIT_INCONCLUSIVE if self.inconclusive else 0
 
 
 def check(base: Baseline, run_rows: pd.DataFrame, run: dict, run_env: dict, rules: list[Rule] | None = None,
@@ -126,7 +193,21 @@ def check(base: Baseline, run_rows: pd.DataFrame, run: dict, run_env: dict, rule
     t = numerics_table(base.rows, run_rows)
     if t is not None:
         tables["numerics"] = t
-    return GateResult(rules=rules, tables=tables, env_changes=changes, notes=notes)
+    why = noise_verdict(base.rows, run_rows)
+    on_cpu = "device_type" in run_rows and (run_rows["device_type"] == "cpu").any()
+    host = host_difference(base.env, run_env) if on_cpu else None
+    if host:
+        why = f"{why}; {host}" if why else host
+    if why:  # timing verdicts are not made on noise; statuses and deterministic metrics still are
+        for name, t in tables.items():
+            metric = t.attrs.get("metric", "")
+            if name == "numerics" or compare.is_deterministic(metric):
+                continue
+            timed = t["verdict"].isin(["faster", "slower"])
+            t.loc[timed, "note"] = "not judged: " + t.loc[timed, "verdict"] + " on a run too noisy to judge"
+            t.loc[timed, "verdict"] = "inconclusive: too noisy"
+            t.loc[timed, "worse"] = False
+    return GateResult(rules=rules, tables=tables, env_changes=changes, notes=notes, inconclusive=why)
 
 
 def numerics_table(base_rows: pd.DataFrame, run_rows: pd.DataFrame) -> pd.DataFrame | None:

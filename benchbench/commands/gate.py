@@ -42,8 +42,14 @@ def main_gate(args) -> int:
             err.print(escape(f"regression: {r['rule']} {r['label']} ({r['config_id']}): {r['verdict']}, {what}"),
                       highlight=False, soft_wrap=True)
         err.print(f"gate: FAIL ({len(reg)} regressions)", highlight=False)
+    elif res.inconclusive:
+        err.print(escape(f"gate: INCONCLUSIVE: too noisy ({res.inconclusive}); timing rules not judged, exit "
+                         f"{gate.EXIT_INCONCLUSIVE}: re-run on a quieter machine"), highlight=False, soft_wrap=True)
     else:
         err.print(f"gate: PASS ({', '.join(str(r) for r in res.rules)})", highlight=False)
+    err.print(escape("repeats (baseline/run): " + ", ".join(
+        f"{r['label']} {markdown.repeats_text(r)}" for _, r in next(iter(res.tables.values())).iterrows())),
+        highlight=False, soft_wrap=True)
     return res.exit_code
 
 

@@ -288,5 +288,5 @@ def _record_end_noise(run_dir: Path):
         data = results.read_json(run_dir / "env.json")
     except (OSError, ValueError):
         return
-    data.update(noise_end=env.noise(), gpu_clocks_end=env.gpu_clocks())
+    data.update(noise_end={**env.noise(), "cpu_reference_s": env.cpu_reference_s()}, gpu_clocks_end=env.gpu_clocks())
     results.write_json(run_dir / "env.json", data)

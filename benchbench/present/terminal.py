@@ -7,6 +7,9 @@ import pandas as pd
 # Shown when any config has them: (row column, header, format)
 OPTIONAL = {"mfu": ("MFU", "{:.1%}"), "energy_j_per_step": ("J/step", "{:.1f}"),
             "scaling_efficiency": ("scaling eff.", "{:.0%}")}
+# A config whose repeats' throughput varies more than this (std/mean) is marked noisy: identical GPU
+# repeats agree within 0.3% (results/examples/verdicts-h200), so 5% is a machine that is not quiet.
+NOISY_CV = 0.05
 STYLE = {"ok": "green", "oom": "magenta", "skipped": "dim", "error": "red", "killed": "red", "timeout": "yellow"}
 
 
@@ -36,7 +39,8 @@ def render(table: pd.DataFrame, title: str = ""):
         t.add_column(a)
     kind = table["peak_memory_kind"].iloc[0] if len(table) else ""
     extra = [c for c in OPTIONAL if c in table and table[c].notna().any()]
-    for col in (thr, "speedup", "step ms (median)", f"peak memory ({kind})", *(OPTIONAL[c][0] for c in extra), "status"):
+    for col in (thr, "± run-to-run", "speedup", "step ms (median)", f"peak memory ({kind})",
+                *(OPTIONAL[c][0] for c in extra), "status"):
         t.add_column(col, justify="right" if col != "status" else "left")
     for _, r in table.iterrows():
         base = " (base)" if r["config_id"] == table.attrs.get("baseline_id") else ""
@@ -46,7 +50,10 @@ def render(table: pd.DataFrame, title: str = ""):
             status += f" [dim]{escape(str(r['reason'])[:70])}[/]"  # worker messages quote shapes: [2, 3]
         elif r.get("numerics") in ("diverged", "error"):
             status += f" [red]{escape(str(r['reason'])[:80])}[/]"  # "numerics diverged: why"
-        t.add_row(*[escape(str(r[a])) for a in axes], _num(r[thr]), _num(r["speedup"], "{:.2f}x") + base,
+        cv = r.get("run_to_run_cv")
+        if cv == cv and cv is not None and cv > NOISY_CV and r["status"] == "ok":
+            status += f" [yellow]noisy: repeats differ by {cv:.0%}[/]"
+        t.add_row(*[escape(str(r[a])) for a in axes], _num(r[thr]), _num(cv, "{:.1%}"), _num(r["speedup"], "{:.2f}x") + base,
                   _num(r["step_time_s_median"] * 1e3, "{:.2f}"), human_bytes(r["peak_memory_bytes"]),
                   *(_num(r[c], OPTIONAL[c][1]) for c in extra), status)
     return t

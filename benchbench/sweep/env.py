@@ -7,6 +7,7 @@ import platform
 import socket
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -118,6 +119,30 @@ def gpu_clocks() -> list[dict]:
         pynvml.nvmlShutdown()
 
 
+def cpu_reference_s() -> float | None:
+    """Seconds one core takes for a fixed piece of torch work (fp32 256x256 matmuls): how
+    fast this host is right now (median of 11 tries). Two hosts sold under one CPU name differ by 2x and more, and a busy
+    host is slower too; the gate compares it before it compares CPU timings."""
+    try:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            a = torch.randn(256, 256, generator=torch.Generator().manual_seed(0))
+            times = []
+            for _ in range(11):
+                t0 = time.perf_counter()
+                for _ in range(40):
+                    a = torch.tanh(a @ a * 0.01)
+                times.append(time.perf_counter() - t0)
+            return round(sorted(times)[5], 5)
+        finally:
+            torch.set_num_threads(threads)
+    except Exception:
+        return None
+
+
 def capture(command: list[str] | None = None) -> dict:
     import torch
 
@@ -142,6 +167,6 @@ def capture(command: list[str] | None = None) -> dict:
         "git_commit": commit,
         "git_dirty": bool(_git("status", "--porcelain")) if commit else None,
         "command": command if command is not None else sys.argv,
-        "noise_start": noise(),
+        "noise_start": {**noise(), "cpu_reference_s": cpu_reference_s()},
         "gpu_clocks_start": gpu_clocks(),
     }

@@ -169,3 +169,43 @@ def test_markdown_verdict_first_then_regressions_then_collapsed_table(base):
     assert lines[0].startswith("**benchbench gate: FAIL** - 3 regressions (2 of 2 configs)")
     assert md.index("| rule | config |") < md.index("<details>") < md.index("attention=eager") + 10**6
     assert "ok -> oom" in md and re.search(r"\| -(49|50)\.\d% \|", md) and md.rstrip().endswith("</details>")
+
+
+def test_a_run_far_noisier_than_its_baseline_is_inconclusive(tmp_path):
+    quiet = [*config("c1", 0.100, repeat_spread=0.001), *config("c2", 0.100, attention="sdpa", seed=3, repeat_spread=0.001)]
+    base = baseline.load(baseline.save(write_run(tmp_path / "base", quiet), "q", tmp_path / "b", ["tokens_per_s:-10%"]))
+    noisy = [*config("c1", 0.150, seed=7, repeat_spread=0.2, repeats=5),
+             *config("c2", 0.150, attention="sdpa", seed=8, repeat_spread=0.2, repeats=5)]
+    res = check(base, noisy)
+    assert res.exit_code == gate.EXIT_INCONCLUSIVE and "spread" in res.inconclusive and not len(res.regressions)
+    t = res.tables["tokens_per_s:-10%"]
+    assert not set(t["verdict"]) & {"faster", "slower"}
+    md = markdown.gate_summary(res, "b.json", "run", 0.05)
+    assert md.startswith("**benchbench gate: INCONCLUSIVE**")
+    # a config that stopped running still fails, noise or not
+    res = check(base, [*noisy[:5], row("c2", 0, status="oom", attention="sdpa")])
+    assert res.exit_code == 1
+
+
+def test_cpu_configs_run_beside_other_work_are_inconclusive(tmp_path):
+    calm = {"load_avg_1m_start": 1.0, "usable_cores": 2, "device_type": "cpu"}
+    busy = {"load_avg_1m_start": 3.2, "usable_cores": 2, "device_type": "cpu"}
+    base = baseline.load(baseline.save(write_run(tmp_path / "base", config("c1", 0.1, **calm)), "q", tmp_path / "b",
+                                       ["tokens_per_s:-10%"]))
+    res = check(base, config("c1", 0.2, seed=5, **busy))              # 2x slower, every repeat alike
+    assert res.exit_code == gate.EXIT_INCONCLUSIVE and "busy" in res.inconclusive
+    assert check(base, config("c1", 0.2, seed=5, **calm)).exit_code == 1   # the same slowdown on a calm machine fails
+
+
+def test_cpu_timings_of_another_host_are_inconclusive(tmp_path):
+    env_base = {**CPU_ENV, "noise_start": {"cpu_reference_s": 0.020}, "noise_end": {"cpu_reference_s": 0.021}}
+    rows = [{**r, "device_type": "cpu"} for r in config("c1", 0.1)]
+    base = baseline.load(baseline.save(write_run(tmp_path / "base", rows, env=env_base), "q", tmp_path / "b",
+                                       ["tokens_per_s:-10%"]))
+    slow_host = {**CPU_ENV, "noise_start": {"cpu_reference_s": 0.041}}
+    slower = [{**r, "device_type": "cpu"} for r in config("c1", 0.2, seed=4)]
+    res = check(base, slower, env=slow_host)
+    assert res.exit_code == gate.EXIT_INCONCLUSIVE and "reference workload" in res.inconclusive
+    same_host = {**CPU_ENV, "noise_start": {"cpu_reference_s": 0.0205}}
+    assert check(base, slower, env=same_host).exit_code == 1                    # the same host: a real slowdown
+    assert gate.host_difference({"cpu_model": "A"}, {"cpu_model": "B"}).startswith("the CPU differs")
