@@ -1,6 +1,7 @@
 """Does the gate work on this machine? A/A false alarms, a real slowdown, a sub-noise slowdown.
 
-    python bench/gate_aa.py --out /tmp/gate_aa             # 11 A/A runs, 2 at 6x slower, 2 at 1.03x slower
+    python bench/gate_aa.py --out /tmp/gate_aa                 # 5 A/A runs (20 gates), 2 at 2x slower
+    python bench/gate_aa.py --out /tmp/gate_aa_busy --load 2   # the same while 2 busy loops compete for the cores
     python bench/gate_aa.py --out /tmp/gate_aa --threads 2 --omp1 3 # also OMP_NUM_THREADS=1 vs 2
 
 Runs the suite (default suites/quickstart.yaml) N times unchanged ("A/A"), then with a deliberate
@@ -9,7 +10,8 @@ own compute time, so steps take k times as long; same suite, same config ids), a
 (benchbench.analysis.gate.check, what `benchbench gate` runs) with the rules of --rules-from (default the
 committed baselines/cpu-quickstart.json):
 
-- A/A: every ordered pair of A runs (baseline, run) -> the false-alarm count (any exit 1);
+- A/A: every ordered pair of A runs (baseline, run) -> how many gates PASS, FAIL (false alarms) and are
+  INCONCLUSIVE (exit 4: too noisy, or another/busier host);
 - slowdown k=--slow-factor against every A run -> the detection count (must be all);
 - slowdown k=--subnoise-factor against every A run -> how many gate failures (must be none) and
   how many configs get the verdict "same within noise";
@@ -35,11 +37,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchbench.analysis import gate
-from benchbench.store import (
-    baseline,
-    results,  # noqa: E402
-)
+from benchbench.analysis import gate  # noqa: E402
+from benchbench.store import baseline, results  # noqa: E402
 
 
 def run_suite(suite: Path, out: Path, threads: int, slowdown: float | None = None) -> Path:
@@ -76,10 +75,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--suite", type=Path, default=REPO / "suites" / "quickstart.yaml")
-    ap.add_argument("--aa", type=int, default=11, help="A/A runs (default 11: 110 ordered pairs)")
+    ap.add_argument("--aa", type=int, default=5, help="A/A runs (default 5: 20 ordered pairs)")
     ap.add_argument("--slow", type=int, default=2, help="runs with the real slowdown (default 2)")
-    ap.add_argument("--slow-factor", type=float, default=6.0)
-    ap.add_argument("--subnoise", type=int, default=2, help="runs with the sub-noise slowdown (default 2)")
+    ap.add_argument("--slow-factor", type=float, default=2.0)
+    ap.add_argument("--subnoise", type=int, default=0, help="runs with the sub-noise slowdown (default 0)")
+    ap.add_argument("--load", type=int, default=0, help="busy-loop processes competing for the cores throughout")
     ap.add_argument("--subnoise-factor", type=float, default=1.03)
     ap.add_argument("--omp1", type=int, default=0, help="runs with OMP_NUM_THREADS=1 (with --threads 2)")
     ap.add_argument("--threads", type=int, default=1, help="OMP_NUM_THREADS of every other run (default 1, as CI)")
@@ -98,14 +98,21 @@ def main():
     plan += [(f"omp1-{i:02d}", 1, None) for i in range(1, args.omp1 + 1)]
     # interleaved, so each kind sees the same mix of machine load: aa, slow, sub, omp1, aa, ...
     order = sorted(plan, key=lambda p: (int(p[0][-2:]), p[0][:-2]))
-    dirs = {name: run_suite(args.suite, args.out / name, threads, k) for name, threads, k in order}
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.load)]
+    try:
+        dirs = {name: run_suite(args.suite, args.out / name, threads, k) for name, threads, k in order}
+    finally:
+        for p in loops:
+            p.kill()
+            p.wait()
 
     aa = [dirs[n] for n, _, _ in plan if n.startswith("aa")]
     bases = {d: as_baseline(d, rule_text) for d in aa}
-    summary = {"rules": rule_text, "threads": args.threads, "level": args.level, "suite": str(args.suite)}
+    summary = {"rules": rule_text, "threads": args.threads, "level": args.level, "suite": str(args.suite),
+               "competing_loops": args.load}
 
     def tally(runs, label):
-        fails, pairs = 0, 0
+        fails, pairs, inconclusive = 0, 0, 0
         per_rule = {str(r): {"same": 0, "configs": 0, "ratios": []} for r in rules}
         for b, r in itertools.product(aa, runs):
             if b == r:
@@ -113,12 +120,14 @@ def main():
             res = gate_pair(bases[b], r, rules, args.level)
             pairs += 1
             fails += res.exit_code == 1
+            inconclusive += res.exit_code == gate.EXIT_INCONCLUSIVE
             for name, t in res.tables.items():
                 per_rule[name]["same"] += int((t["verdict"] == "same within noise").sum())
                 per_rule[name]["configs"] += len(t)
                 per_rule[name]["ratios"] += [float(x) for x in t["ratio"].dropna()]
-        rec = {"gates": pairs, "failed": fails}
-        print(f"{label}: {fails}/{pairs} gates failed", flush=True)
+        rec = {"gates": pairs, "failed": fails, "inconclusive": inconclusive, "passed": pairs - fails - inconclusive}
+        print(f"{label}: {pairs} gates: {pairs - fails - inconclusive} PASS, {fails} FAIL, {inconclusive} INCONCLUSIVE",
+              flush=True)
         for name, d in per_rule.items():
             x = np.array(d["ratios"] or [np.nan])
             q = {k: float(v) for k, v in zip(("min", "p05", "median", "p95", "max"),
