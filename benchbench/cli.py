@@ -9,6 +9,7 @@ Exit codes: 0 ok, 1 regression (gate), 2 bad input (suite, arguments, files), 3 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import traceback
@@ -132,6 +133,12 @@ def main(argv=None) -> int:
         # Messages quote the user's input (YAML, paths): never read as markup; one line each, never folded.
         err.print(f"[red]{label}[/]: {escape(msg)}", highlight=False, soft_wrap=True)
 
+    def internal(e: Exception) -> int:
+        if os.environ.get("BENCHBENCH_DEBUG"):
+            traceback.print_exception(e)
+        say("internal error", f"{type(e).__name__}: {e} (BENCHBENCH_DEBUG=1 shows the traceback)")
+        return 3
+
     try:
         import importlib
 
@@ -144,18 +151,20 @@ def main(argv=None) -> int:
     except (UsageError, StoreError, ClusterError) as e:
         say("error", str(e))
         return 2
-    except PermissionError as e:  # a read-only run directory or output file: the user's to fix
-        say("error", f"{e.filename or e}: permission denied ({e.strerror}); choose a writable place (e.g. -o DIR) "
-                     "or fix the permissions")
+    except (PermissionError, NotADirectoryError, IsADirectoryError) as e:  # a place the user named: theirs to fix
+        say("error", f"{e.filename or e}: cannot write or read there ({e.strerror}); choose another place (e.g. -o) "
+                     "or fix its permissions")
         return 2
+    except OSError as e:
+        if e.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+            say("error", f"{e.filename or ''}: cannot write there ({e.strerror}); choose another place (e.g. -o)")
+            return 2
+        return internal(e)
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
     except Exception as e:  # a bug in benchbench, not the user's input
-        if os.environ.get("BENCHBENCH_DEBUG"):
-            traceback.print_exc()
-        say("internal error", f"{type(e).__name__}: {e} (BENCHBENCH_DEBUG=1 shows the traceback)")
-        return 3
+        return internal(e)
 
 
 if __name__ == "__main__":

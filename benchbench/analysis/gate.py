@@ -80,7 +80,7 @@ def check_inputs(base: Baseline, run: dict):
 
 # A run this many times noisier between repeats than its baseline cannot pass or fail on timing
 NOISY_FACTOR = 3.0
-NOISY_MIN_CV = 0.01
+NOISY_MIN_CV = 0.05  # repeats of a calm CPU run differ by up to ~2%; 5% is what the table calls noisy
 EXIT_INCONCLUSIVE = 4
 
 

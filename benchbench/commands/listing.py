@@ -76,4 +76,7 @@ def main_table(args) -> int:
         run = results.read_json(Path(d) / "run.json") if (Path(d) / "run.json").exists() else {}
         table = tables.summary(results.load(d), run.get("baseline_config_id"))
         console().print(terminal.render(table, title=escape(f"{run.get('suite', '')} ({d})")))
+        note = results.completeness(d)
+        if note:
+            console(stderr=True).print(f"[yellow]{escape(note)}[/]", highlight=False)
     return 0

@@ -66,6 +66,12 @@ def main(args) -> int:
     return 0
 
 
+def prestart_here(cfg) -> bool:
+    """Start the next probe's imports during this one only on a GPU (device auto resolved, as the sweep
+    does) and only with idle cores: on a CPU the imports would compete with the probe being measured."""
+    return device.probe(cfg.device).type == "cuda" and env.usable_cores() - (env.load_avg_1m() or 0.0) >= 2
+
+
 def results_frame(configs):
     import pandas as pd
 
@@ -78,7 +84,7 @@ def _prober(cfg, run_dir, run, err, label):
     def probe(batch: int) -> str:
         count[0] += 1
         c = cfg.model_copy(update={"batch_size": batch, "repeats": 1})
-        result = launch.run(c, run_dir, 0, prestart=c.device != "cpu")   # the next probe's imports meanwhile
+        result = launch.run(c, run_dir, 0, prestart=prestart_here(c))   # the next probe's imports meanwhile
         row = results.make_row(run, c, 0, result)
         row.update(maxbatch_of=cfg.config_id, maxbatch_probe=count[0])
         row.update(memory_model.row_fields(c, row.get("peak_allocated_bytes")))

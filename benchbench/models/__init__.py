@@ -79,6 +79,8 @@ def problems(cfg) -> list[tuple[str, str]]:
         if k not in mod.ARGS:
             allowed = ", ".join(mod.ARGS) or "none"
             out.append(("model_args", f"unknown argument {k!r} for model {cfg.model}; allowed: {allowed}"))
+    if not out and hasattr(mod, "check"):  # settings the model cannot take, or that would not change it
+        out += mod.check(cfg.model_size, dict(cfg.model_args), cfg.seq_len, cfg.image_size)
     return out
 
 

@@ -119,10 +119,24 @@ def flops_per_sample(c: GPTConfig, n_params: int, seq_len: int) -> float:
     return (6 * n + 12 * c.n_layer * c.n_embd * seq_len) * seq_len
 
 
+def check(size: str, args: dict[str, int], seq_len: int | None, image_size: int | None) -> list[tuple[str, str]]:
+    """(setting, problem) for shapes this model cannot take: a sequence longer than its context, an image size."""
+    shape = {**SIZES.get(size, SIZES["tiny"]), **args}
+    out = []
+    if seq_len and seq_len > shape["seq_len"]:
+        out.append(("seq_len", f"{seq_len} is longer than gpt {size}'s context of {shape['seq_len']} tokens; use "
+                               f"seq_len <= {shape['seq_len']} or widen the model (model: {{seq_len: {seq_len}}})"))
+    if image_size is not None:
+        out.append(("image_size", "gpt takes tokens, not images: image_size has no effect on it"))
+    return out
+
+
 def build(size: str, args: dict[str, int], seq_len: int | None, image_size: int | None) -> Built:
     shape = {**SIZES[size], **args}
+    problems = check(size, args, seq_len, None)
+    if problems:
+        raise ValueError(f"gpt: {problems[0][0]}={problems[0][1]}")
     T = seq_len or shape["seq_len"]
-    shape["seq_len"] = max(shape["seq_len"], T)  # a longer run sequence widens the position table
     c = GPTConfig(**shape)
     if c.n_embd % c.n_head:
         raise ValueError(f"gpt: n_embd={c.n_embd} is not divisible by n_head={c.n_head}")

@@ -139,6 +139,12 @@ def flops_per_sample(c: ViTConfig) -> float:
     return 3 * (patch + c.n_layer * block + head)
 
 
+def check(size: str, args: dict[str, int], seq_len: int | None, image_size: int | None) -> list[tuple[str, str]]:
+    """(setting, problem) for settings this model ignores: it takes images, so seq_len has no effect."""
+    return [("seq_len", "vit takes images, not tokens: seq_len has no effect on it (sweep image_size instead)")] \
+        if seq_len is not None else []
+
+
 def build(size: str, args: dict[str, int], seq_len: int | None, image_size: int | None) -> Built:
     shape = {**SIZES[size], **args}
     if image_size:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import types
 from typing import Literal, Union, get_args, get_origin
 
-from benchbench.spec.config import RunConfig
+from benchbench.spec.config import NOT_IN_ID, RunConfig
 
 
 def _bound(f) -> str:
@@ -54,7 +54,8 @@ def rows() -> list[tuple[str, str, str, str]]:
         allowed = kind(f.annotation, f)
         if name in ("measured_steps", "repeats"):
             allowed = "integer ≥ 1, or auto"
-        out.append((name, allowed, str(default), f.description or ""))
+        meaning = (f.description or "") + (" (not an axis: does not change what is measured)" if name in NOT_IN_ID else "")
+        out.append((name, allowed, str(default), meaning))
     return out
 
 

@@ -44,16 +44,16 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # what is trained
-    model: str = "gpt"
-    model_size: str = "tiny"
-    model_args: dict[str, int] = Field(default_factory=dict)
+    model: str = Field("gpt", description="a reference model (benchbench list models), py:<module>, timm:/torchvision:/hf:")
+    model_size: str = Field("tiny", description="one of the model's sizes (benchbench list models)")
+    model_args: dict[str, int] = Field(default_factory=dict, description="the model's shape arguments over its size's")
     batch_size: int = Field(8, gt=0, description="micro-batch per rank")
     seq_len: int | None = Field(None, gt=0, description="tokens per sample (token models); default: the model's context")
     image_size: int | None = Field(None, gt=0, description="pixels per side (image models); default: the model's")
 
     # where and how long
-    device: Device = "auto"
-    warmup_steps: int = Field(3, ge=0)
+    device: Device = Field("auto", description="auto = CUDA when torch sees a GPU, else CPU")
+    warmup_steps: int = Field(3, ge=0, description="optimizer steps run before the timed window (not measured)")
     measured_steps: int | Literal["auto"] = Field(
         20, description="steps in the timed window; auto: measure in blocks until the median's interval is within "
                         "target_halfwidth (min_steps .. max_steps, at most max_measure_s)")
@@ -69,19 +69,19 @@ class RunConfig(BaseModel):
     compile_cache: Literal["shared", "cold"] = Field(
         "shared", description="with compile: shared: repeats after the first reuse its compiler caches (the row says "
                               "cold or warm); cold: every repeat compiles from scratch (to measure compile time)")
-    timeout_s: float = Field(900.0, gt=0)
-    seed: int = 0
+    timeout_s: float = Field(900.0, gt=0, description="a worker with no result after this long is killed: status timeout")
+    seed: int = Field(0, description="seeds the model init and the synthetic batches")
 
     # technique axes
-    precision: Precision = "fp32"
-    grad_accum: int = Field(1, gt=0)
-    checkpointing: Checkpointing = "none"
+    precision: Precision = Field("fp32", description="techniques/precision.py: autocast, GradScaler, pure bf16")
+    grad_accum: int = Field(1, gt=0, description="micro-batches per optimizer step")
+    checkpointing: Checkpointing = Field("none", description="activation checkpointing (techniques/checkpointing.py)")
     checkpoint_k: int = Field(2, gt=0, description="with checkpointing: every_k, checkpoint one block in k")
-    attention: Attention = "sdpa"
-    compile: Compile = "off"
-    optimizer: Optimizer = "adamw"
-    optimizer_impl: OptimizerImpl = "auto"
-    lr: float = Field(3e-4, gt=0)
+    attention: Attention = Field("sdpa", description="attention implementation (techniques/attention.py)")
+    compile: Compile = Field("off", description="torch.compile mode")
+    optimizer: Optimizer = Field("adamw", description="the optimizer")
+    optimizer_impl: OptimizerImpl = Field("auto", description="the optimizer's kernel implementation")
+    lr: float = Field(3e-4, gt=0, description="learning rate")
     grad_clip: float | None = Field(None, gt=0, description="clip_grad_norm_ max norm; null = no clipping")
     ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA of weights after each step; null = off")
     engine: Engine = Field("torch", description="torch: one process; ddp, fsdp (FSDP2), deepspeed: torch.distributed")

@@ -373,12 +373,26 @@ def _check(path: Path, data: dict, ck: Checker) -> Suite:
                  gate=suite_options.gate_rules(ck, data.get("gate")))
 
 
+def _check_warmup(ck: Checker, configs: list[RunConfig]):
+    """A compiled config must compile before its timed window: compile needs a warmup step, CUDA graphs
+    (reduce-overhead) two (one to record, one to replay), or compilation is measured as a step."""
+    for cfg in configs:
+        need = 2 if cfg.compile == "reduce-overhead" else 1 if cfg.compile != "off" else 0
+        if cfg.warmup_steps < need:
+            where = ("defaults", "warmup_steps")
+            ck.add(where, f"compile: {cfg.compile} with warmup_steps: {cfg.warmup_steps} would put compilation"
+                          f"{' and CUDA-graph capture' if need == 2 else ''} inside the timed window; set warmup_steps: "
+                          f"{need} or more")
+            return
+
+
 def _check_expansion(ck: Checker, suite: Suite):
     """Problems only the expanded sweep shows: nothing left to run, a baseline naming no config or several."""
     pairs = suite._expand()
     if not pairs:
         ck.add(("exclude",), "excludes every config of the sweep; nothing would run")
         return
+    _check_warmup(ck, [cfg for _, cfg in pairs])
     if not suite.baseline:
         return
     rule = _norm(suite.baseline)

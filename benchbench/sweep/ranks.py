@@ -13,6 +13,7 @@ import re
 import statistics
 
 from benchbench.analysis import stats
+from benchbench.worker import throughput
 
 PER_RANK = ("peak_allocated_bytes", "peak_reserved_bytes", "steady_allocated_bytes", "peak_rss_bytes", "params_bytes",
             "grads_bytes", "optimizer_state_bytes", "activations_workspace_bytes", "process_gpu_memory_peak_bytes",
@@ -60,22 +61,13 @@ def merge(results: list[dict], world_size: int) -> dict:
     steps = [max(column) for column in zip(*(r["step_times_s"] for r in results))]
     out["step_times_s"] = steps
     out.update(stats.summarize(steps, "step_time_s"))
-    mean = sum(steps) / len(steps)
-    out["samples_per_s"] = out["samples_per_step"] / mean
-    if "tokens_per_step" in out:
-        out["tokens_per_s"] = out["tokens_per_step"] / mean
-    out["model_tflops_per_s"] = out["model_flops_per_step"] / mean / 1e12
-    if out.get("peak_tflops"):
-        out["mfu"] = out["model_tflops_per_s"] / world_size / out["peak_tflops"]
-    if out.get("hardware_flops_per_step"):
-        out["hardware_tflops_per_s"] = out["hardware_flops_per_step"] / mean / 1e12
-        out["hfu"] = out["hardware_tflops_per_s"] / world_size / out["peak_tflops"] if out.get("peak_tflops") else None
     energies = [r.get("energy_j") for r in results]
     if all(isinstance(e, (int, float)) for e in energies):
         out["energy_j_per_rank"], out["energy_j"] = energies, sum(energies)
-        out["energy_j_per_step"] = out["energy_j"] / len(steps)
-        out["samples_per_j"] = out["samples_per_step"] * len(steps) / out["energy_j"]
-        if "tokens_per_step" in out:
-            out["tokens_per_j"] = out["tokens_per_step"] * len(steps) / out["energy_j"]
+    for stale in ("tokens_per_j", "samples_per_j", "energy_j_per_step", "mfu", "hfu", "hardware_tflops_per_s"):
+        out.pop(stale, None)  # rank 0's own figures; recomputed from the merged steps below
+    out.update(throughput.rates(steps, out["samples_per_step"], out.get("tokens_per_step"), out["model_flops_per_step"],
+                                world_size, out.get("peak_tflops"), out.get("hardware_flops_per_step"),
+                                out.get("energy_j") if isinstance(out.get("energy_j_per_rank"), list) else None))
     out["ranks"] = world_size
     return out

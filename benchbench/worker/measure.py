@@ -10,6 +10,7 @@ error) is a result, never a crash of the parent. Nothing here formats output for
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -25,7 +26,7 @@ from benchbench.plan import feasibility
 from benchbench.spec.config import RunConfig
 from benchbench.techniques import optimizer
 from benchbench.worker import device as devices
-from benchbench.worker import numerics, peaks
+from benchbench.worker import numerics, peaks, throughput
 from benchbench.worker.timing import StepTimer, synchronize
 
 # Out of memory as CUDA libraries report it (not torch.OutOfMemoryError): seen near an H100's limit,
@@ -139,32 +140,46 @@ def _timed_window(ctx: Context, cfg: RunConfig, active: list) -> tuple[list[floa
 
 
 def _throughput(cfg: RunConfig, built, step_times: list[float], out: dict) -> dict:
-    d = {}
     samples_per_step = cfg.batch_size * cfg.grad_accum * cfg.world_size
-    mean_step = sum(step_times) / len(step_times)
-    d["samples_per_step"] = samples_per_step
-    d["samples_per_s"] = samples_per_step / mean_step
+    d = {"samples_per_step": samples_per_step, "model_flops_per_step": built.flops_per_sample * samples_per_step}
     if built.tokens_per_sample:
         d["tokens_per_step"] = samples_per_step * built.tokens_per_sample
-        d["tokens_per_s"] = d["tokens_per_step"] / mean_step
-    d["model_flops_per_step"] = built.flops_per_sample * samples_per_step
-    d["model_tflops_per_s"] = d["model_flops_per_step"] / mean_step / 1e12
-    # MFU per GPU: the global batch's model FLOPs over world_size devices' peaks
-    per_gpu = d["model_tflops_per_s"] / cfg.world_size
+    mean_step = sum(step_times) / len(step_times)
+    per_gpu = d["model_flops_per_step"] / mean_step / 1e12 / cfg.world_size
     d.update(peaks.mfu_fields(per_gpu, out["device_type"], out["device_name"], cfg.precision, cfg.peak_tflops))
-    hw = out.get("hardware_flops_per_step")
-    if hw:
-        d["hardware_tflops_per_s"] = hw / mean_step / 1e12
-        d["hfu"] = d["hardware_tflops_per_s"] / cfg.world_size / d["peak_tflops"] if d["peak_tflops"] else None
-    energy = out.get("energy_j")
-    if energy:
-        d["energy_j_per_step"] = energy / len(step_times)
-        d["samples_per_j"] = samples_per_step * len(step_times) / energy
-        if built.tokens_per_sample:
-            d["tokens_per_j"] = d["tokens_per_step"] * len(step_times) / energy
+    d.update(throughput.rates(step_times, samples_per_step, d.get("tokens_per_step"), d["model_flops_per_step"],
+                              cfg.world_size, d.get("peak_tflops"), out.get("hardware_flops_per_step"), out.get("energy_j")))
     if cfg.compile != "off" and "first_step_s" in out:
         d["compile_s"] = max(0.0, out["first_step_s"] - out["step_time_s_median"])
     return d
+
+
+def _host_syncs(ctx: Context) -> dict:
+    """How many times one training step makes the host wait for the GPU, counted in one extra step after
+    the window with torch's sync debug mode (fp16's loss scaler reads found_inf once a step)."""
+    if ctx.dev.type != "cuda":
+        return {"host_syncs_per_step": None, "host_syncs_reason": "CUDA only: a CPU step has no device to wait for"}
+    import warnings
+
+    try:
+        torch.cuda.set_sync_debug_mode("warn")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ctx.engine.step(ctx.batches)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    synchronize(ctx.dev)
+    return {"host_syncs_per_step": sum("synchroniz" in str(w.message) for w in caught)}
+
+
+def nonfinite(out: dict) -> dict:
+    """A NaN or infinite loss is not a measurement: the row becomes an error (its timings kept), so a
+    technique that broke training is never reported as a speedup."""
+    loss = out.get("loss_last")
+    if loss is None or math.isfinite(loss):
+        return out
+    return {**out, "status": "error", "error_type": "NonFiniteLoss",
+            "reason": f"the loss is {loss} after the timed window: the config broke training (timings kept in the row)"}
 
 
 def measure(cfg: RunConfig, artifacts: Path | None = None) -> dict:
@@ -174,6 +189,7 @@ def measure(cfg: RunConfig, artifacts: Path | None = None) -> dict:
     step_times, out["measured_s"], loss, info = _timed_window(ctx, cfg, active)
     out.update(info)
     out["loss_last"] = float(loss)
+    out.update(_host_syncs(ctx))
     for c in active:
         c.after()  # outside the window: profiling, FLOP counting
         out.update(c.fields())
@@ -191,7 +207,7 @@ def measure(cfg: RunConfig, artifacts: Path | None = None) -> dict:
 
 def run(cfg: RunConfig, artifacts: Path | None = None) -> dict:
     try:
-        return {"status": "ok", **measure(cfg, artifacts)}
+        return nonfinite({"status": "ok", **measure(cfg, artifacts)})
     except Skip as e:
         return {"status": "skipped", "reason": str(e)}
     except (torch.OutOfMemoryError, MemoryError) as e:

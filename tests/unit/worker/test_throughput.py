@@ -1,0 +1,31 @@
+"""One function computes throughput, MFU and energy per step, for a worker's result and for the merge of
+several ranks: hand-computed numbers, and a 2-rank merge agreeing with them."""
+
+import pytest
+
+from benchbench.sweep import ranks
+from benchbench.worker import throughput
+
+
+def test_rates_by_hand():
+    d = throughput.rates([0.1, 0.3], samples_per_step=8, tokens_per_step=8192, model_flops_per_step=4e12,
+                         world_size=2, peak_tflops=100.0, hardware_flops_per_step=5e12, energy_j=60.0)
+    assert d["samples_per_s"] == pytest.approx(40.0) and d["tokens_per_s"] == pytest.approx(40960.0)
+    assert d["model_tflops_per_s"] == pytest.approx(20.0) and d["mfu"] == pytest.approx(0.1)
+    assert d["hardware_tflops_per_s"] == pytest.approx(25.0) and d["hfu"] == pytest.approx(0.125)
+    assert d["energy_j_per_step"] == pytest.approx(30.0) and d["tokens_per_j"] == pytest.approx(8192 * 2 / 60)
+    bare = throughput.rates([0.2], 4, None, 1e12, 1, None)
+    assert "mfu" not in bare and "tokens_per_s" not in bare and "energy_j_per_step" not in bare
+
+
+def test_two_ranks_merge_to_the_same_rates_from_the_slowest_steps():
+    def rank(steps, energy):
+        return {"status": "ok", "step_times_s": steps, "samples_per_step": 8, "tokens_per_step": 8192,
+                "model_flops_per_step": 4e12, "peak_tflops": 100.0, "energy_j": energy, "mfu": 0.5}
+
+    merged = ranks.merge([rank([0.1, 0.3], 25.0), rank([0.2, 0.2], 35.0)], 2)
+    assert merged["step_times_s"] == [0.2, 0.3]                    # the slowest rank ends each step
+    want = throughput.rates([0.2, 0.3], 8, 8192, 4e12, 2, 100.0, None, 60.0)
+    for k, v in want.items():
+        assert merged[k] == pytest.approx(v), k
+    assert merged["energy_j"] == 60.0 and merged["energy_j_per_rank"] == [25.0, 35.0]
