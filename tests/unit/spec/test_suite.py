@@ -2,6 +2,7 @@
 overrides, baseline) and validation (every malformed suite gets one exact message: file:line: key: what)."""
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -247,7 +248,7 @@ def test_quickstart_expansion():
     configs = s.expand()
     assert axis_values(configs, "attention", "checkpointing") == [
         ("eager", "none"), ("eager", "full"), ("sdpa", "none"), ("sdpa", "full")]
-    assert {(c.repeats, c.seq_len, c.model_args["n_layer"]) for c in configs} == {(2, 128, 4)}
+    assert {(c.repeats, c.seq_len, c.model_args["n_layer"]) for c in configs} == {(3, 128, 4)}
     assert s.baseline_id() == configs[0].config_id
 
 
@@ -355,7 +356,9 @@ BAD = {
     "unimportable model module": ("""
         name: s
         model: {name: "py:no_such_module_here"}
-        """, ["S:2: model.name: cannot import model module 'no_such_module_here': No module named 'no_such_module_here'"]),
+        """, ["S:2: model.name: cannot import model module 'no_such_module_here': ModuleNotFoundError: No module named "
+              f"'no_such_module_here' (it is imported from the working directory {Path.cwd()} and PYTHONPATH; fix the "
+              "module or run from where it imports)"]),
     "yaml syntax error": (f"""
         name: s
         {GPT}
