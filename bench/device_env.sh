@@ -16,9 +16,9 @@ START=$(date +%s)
 left() { echo $((BUDGET - ($(date +%s) - START))); }
 tmo() { local t=$1; shift; local l; l=$(left); [ "$l" -lt "$t" ] && t=$l; [ "$t" -lt 20 ] && { echo "SKIPPED (budget): $*"; return 124; }
         timeout -s INT -k 20 "$t" "$@"; }
-if [ -d .whl ] && [ -z "${NO_WHEELS:-}" ] && [ ! -f /tmp/site/.installed ]; then
+if [ -d .whl ] && [ -z "${NO_WHEELS:-}" ] && [ "$(cat /tmp/site/.installed 2>/dev/null)" != "$(ls .whl | md5sum)" ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
-    && touch /tmp/site/.installed || exit 1
+    && ls .whl | md5sum > /tmp/site/.installed || exit 1
 fi
 export PYTHONPATH=/tmp/site:$PWD:${PYTHONPATH:-} PATH=/tmp/site/bin:$PATH
 keep_run() { mkdir -p "$Q_OUT/$2"; for f in rows.jsonl env.json run.json suite.yaml maxbatch.json; do

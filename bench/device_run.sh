@@ -11,9 +11,9 @@ mkdir -p "$OUT" /tmp/bench_out
 { date -u; nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv,noheader; nproc
   python3 -c "import torch, sys; print('python', sys.version.split()[0], 'torch', torch.__version__, 'cuda', torch.version.cuda)"
 } 2>&1 | tee -a "$OUT/log.txt"
-if [ -d .whl ] && [ -z "${NO_WHEELS:-}" ] && [ ! -f /tmp/site/.installed ]; then  # once, before questions run side by side
+if [ -d .whl ] && [ -z "${NO_WHEELS:-}" ] && [ "$(cat /tmp/site/.installed 2>/dev/null)" != "$(ls .whl | md5sum)" ]; then  # once, before questions run side by side
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
-    && touch /tmp/site/.installed
+    && ls .whl | md5sum > /tmp/site/.installed
 fi
 for q in "$@"; do
   gpus=""; case "$q" in *@*) gpus=${q#*@}; q=${q%%@*};; esac

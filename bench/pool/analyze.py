@@ -1,7 +1,7 @@
 """Wall time of a suite run one GPU at a time against the GPU pool, and whether the pool changed any
 number: compare's verdicts between the two runs.
 
-    python bench/pool/analyze.py [SEQUENTIAL_DIR POOL_DIR]   (default: the committed pool-4xh200 rows)
+    python bench/pool/analyze.py [SEQUENTIAL_DIR POOL_DIR]   (default: the committed pool-2xh200 rows)
 """
 
 import json
@@ -17,8 +17,8 @@ from benchbench.store import results  # noqa: E402
 if len(sys.argv) > 2:
     seq, pool = Path(sys.argv[1]), Path(sys.argv[2])
 else:
-    seq, pool = EXAMPLES / "pool-4xh200" / "sequential", EXAMPLES / "pool-4xh200" / "pool"
-    print(provenance("pool-4xh200"))
+    seq, pool = EXAMPLES / "pool-2xh200" / "sequential", EXAMPLES / "pool-2xh200" / "pool"
+    print(provenance("pool-2xh200"))
     print()
 rows = []
 for name, d in (("--gpus 1", seq), ("--gpus all", pool)):

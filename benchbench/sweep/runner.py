@@ -216,14 +216,19 @@ def _lead_pool(configs, run_dir: Path, run: dict, on_progress, gpus: list[str]) 
     def start(cfg, repeat, job_gpus, slot):
         return _launch(cfg, run_dir, repeat, prestart=False, slot=slot, gpus=job_gpus or None)
 
-    busy = 0.0
+    busy = [0.0]
+
+    def record(cfg, repeat, result):
+        busy[0] += (result.get("wall_s") or 0.0) * len([g for g in str(result.get("gpu_ids") or "").split(",") if g])
+        rec(cfg, repeat, result)
+
     try:
-        _, busy = concurrent.run_pool(todo, gpus, start, rec, skip)
+        concurrent.run_pool(todo, gpus, start, record, skip)
     except KeyboardInterrupt:
-        return rec.summary(t0, True, busy)
+        return rec.summary(t0, True, busy[0])
     finally:
         launch.shutdown()
-    return rec.summary(t0, False, busy)
+    return rec.summary(t0, False, busy[0])
 
 
 def _predicted(cfg, measured_peak) -> dict:

@@ -1,4 +1,4 @@
-"""A deliberate, proportional slowdown for bench/gate_aa.py: with this directory on PYTHONPATH and
+"""A deliberate, proportional slowdown for bench/gate-aa/gate_aa.py: with this directory on PYTHONPATH and
 BENCH_SLOWDOWN=k (k > 1) in the environment, every torch.optim.AdamW.step busy-waits (k - 1) times
 the CPU time the process spent since the previous step ended, so each training step costs about
 k times as much, in wall time and in CPU time (extra work, not a sleep), while the suite, its

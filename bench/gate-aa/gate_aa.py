@@ -1,11 +1,11 @@
 """Does the gate work on this machine? A/A false alarms, a real slowdown, a sub-noise slowdown.
 
-    python bench/gate_aa.py --out /tmp/gate_aa                 # 5 A/A runs (20 gates), 2 at 2x slower
-    python bench/gate_aa.py --out /tmp/gate_aa_busy --load 2   # the same while 2 busy loops compete for the cores
-    python bench/gate_aa.py --out /tmp/gate_aa --threads 2 --omp1 3 # also OMP_NUM_THREADS=1 vs 2
+    python bench/gate-aa/gate_aa.py --out /tmp/gate_aa                 # 5 A/A runs (20 gates), 2 at 2x slower
+    python bench/gate-aa/gate_aa.py --out /tmp/gate_aa_busy --load 2   # the same while 2 busy loops compete for the cores
+    python bench/gate-aa/gate_aa.py --out /tmp/gate_aa --threads 2 --omp1 3 # also OMP_NUM_THREADS=1 vs 2
 
 Runs the suite (default suites/quickstart.yaml) N times unchanged ("A/A"), then with a deliberate
-proportional slowdown (bench/slowdown/sitecustomize.py: every optimizer step sleeps (k - 1) x its
+proportional slowdown (bench/gate-aa/slowdown/sitecustomize.py: every optimizer step sleeps (k - 1) x its
 own compute time, so steps take k times as long; same suite, same config ids), and gates
 (benchbench.analysis.gate.check, what `benchbench gate` runs) with the rules of --rules-from (default the
 committed baselines/cpu-quickstart.json):
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from benchbench.analysis import gate  # noqa: E402
@@ -47,7 +47,7 @@ def run_suite(suite: Path, out: Path, threads: int, slowdown: float | None = Non
     env = {**os.environ, "OMP_NUM_THREADS": str(threads),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     if slowdown:
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO / "bench" / "slowdown"), env["PYTHONPATH"]])
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO / "bench" / "gate-aa" / "slowdown"), env["PYTHONPATH"]])
         env["BENCH_SLOWDOWN"] = str(slowdown)
     if out.exists():
         subprocess.run(["rm", "-rf", str(out)], check=True)
