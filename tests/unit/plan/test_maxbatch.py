@@ -72,3 +72,16 @@ def test_guess_from_the_real_memory_model():
 
     need = lambda n: mm.device_bytes_needed(mm.predict(cfg.model_copy(update={"batch_size": n}))["predicted_peak_bytes"])  # noqa: E731
     assert need(b) <= 80 * 2**30 < need(b + 1)
+
+
+def test_maxbatch_prestarts_only_on_a_gpu(monkeypatch):
+    from benchbench.commands import maxbatch as command
+    from benchbench.spec.config import RunConfig
+    from benchbench.worker.device import DeviceInfo
+
+    monkeypatch.setattr(command.device, "probe", lambda requested: DeviceInfo("cpu", "cpu", None, 0))
+    assert not command.prestart_here(RunConfig(device="auto"))      # auto on a machine without a GPU is a CPU
+    monkeypatch.setattr(command.device, "probe", lambda requested: DeviceInfo("cuda", "H200", (9, 0), 1))
+    monkeypatch.setattr(command.env, "usable_cores", lambda: 16)
+    monkeypatch.setattr(command.env, "load_avg_1m", lambda: 1.0)
+    assert command.prestart_here(RunConfig(device="auto"))

@@ -184,3 +184,16 @@ def test_an_ignored_ctrl_c_stays_ignored_while_a_row_is_written(tmp_path, fake_w
     finally:
         signal.signal(signal.SIGINT, old)
     assert not summary.interrupted and summary.ran == 2
+
+
+def test_a_spare_worker_starts_only_beside_two_idle_cores(monkeypatch):
+    from benchbench.sweep import env, runner
+
+    monkeypatch.setattr(env, "usable_cores", lambda: 1)
+    monkeypatch.setattr(env, "load_avg_1m", lambda: 0.0)
+    assert not runner._spare_fits()                      # one usable core: the imports would share it
+    monkeypatch.setattr(env, "usable_cores", lambda: 16)
+    monkeypatch.setattr(env, "load_avg_1m", lambda: 15.5)
+    assert not runner._spare_fits()                      # sixteen cores, all busy
+    monkeypatch.setattr(env, "load_avg_1m", lambda: 1.0)
+    assert runner._spare_fits()

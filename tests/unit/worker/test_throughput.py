@@ -29,3 +29,13 @@ def test_two_ranks_merge_to_the_same_rates_from_the_slowest_steps():
     for k, v in want.items():
         assert merged[k] == pytest.approx(v), k
     assert merged["energy_j"] == 60.0 and merged["energy_j_per_rank"] == [25.0, 35.0]
+
+
+def test_a_nonfinite_loss_is_an_error_with_its_timings_kept():
+    from benchbench.worker.measure import nonfinite
+
+    ok = {"status": "ok", "loss_last": 2.5, "tokens_per_s": 100.0}
+    assert nonfinite(ok) == ok
+    bad = nonfinite({"status": "ok", "loss_last": float("nan"), "tokens_per_s": 100.0})
+    assert bad["status"] == "error" and bad["error_type"] == "NonFiniteLoss" and bad["tokens_per_s"] == 100.0
+    assert "broke training" in bad["reason"] and nonfinite({"loss_last": float("inf")})["status"] == "error"
