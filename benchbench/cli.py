@@ -36,7 +36,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--no-prestart", action="store_true",
                    help="on a GPU, do not start the next worker's imports while a config runs")
     r.add_argument("--gpus", metavar="all|N|i,j,...",
-                   help="GPUs of this machine to run configs on side by side (default: all visible; 1: one at a time)")
+                   help="GPUs of this machine to run configs on side by side: all, a count, or ids (default 1: one "
+                        "config at a time; see docs/performance.md for what side by side costs)")
     r.add_argument("--yes", action="store_true", help="run a sweep even when it is far larger than its time allows")
     m = r.add_argument_group("several machines (configs with nnodes > 1; see docs/multinode.md)")
     m.add_argument("--nnodes", type=int, help="override the suite's nnodes: machines each config's ranks span")

@@ -204,7 +204,7 @@ def _gpus(args, configs) -> list[str] | None:
             raise UsageError(f"--gpus {args.gpus}: this machine has no NVIDIA GPU (or the suite runs on the CPU)")
         return None
     try:
-        return pool.parse_gpus(args.gpus, device.gpu_count())
+        return pool.parse_gpus(args.gpus or "1", device.gpu_count())
     except pool.PoolError as e:
         raise UsageError(str(e)) from None
 

@@ -140,6 +140,14 @@ def _launch(cfg, run_dir: Path, repeat: int, **kw) -> dict:
     return {**result, "load_avg_1m_start": start, "load_avg_1m_end": env.load_avg_1m(), "usable_cores": env.usable_cores()}
 
 
+def _gpus_for(cfg, gpus: list[str] | None) -> list[str] | None:
+    """One config at a time: the first GPUs of --gpus it needs; all visible ones when --gpus names fewer."""
+    need = pool.gpus_needed(cfg)
+    if not gpus or need == 0 or need > len(gpus):
+        return None
+    return gpus[:need]
+
+
 def _spare_fits() -> bool:
     """A spare worker's imports (seconds of one core's work) run beside the measured window only when
     at least two cores are idle: on a host with one usable core they slowed a 13 ms CPU-bound step 37-56%."""
@@ -189,7 +197,7 @@ def _lead(configs, run_dir: Path, run: dict, on_progress, prestart: bool, cluste
             else:
                 more = i + 1 < len(todo)
                 result = _launch(cfg, run_dir, repeat, prestart=prestart and more and dev.type == "cuda" and _spare_fits(),
-                                 cluster=cluster, slot=i, gpus=gpus if cfg.device != "cpu" else None)
+                                 cluster=cluster, slot=i, gpus=_gpus_for(cfg, gpus))
                 busy += (result.get("wall_s") or 0.0) * (pool.gpus_needed(cfg) if dev.type == "cuda" else 0)
             rec(cfg, repeat, result)
     except KeyboardInterrupt:

@@ -197,3 +197,15 @@ def test_a_spare_worker_starts_only_beside_two_idle_cores(monkeypatch):
     assert not runner._spare_fits()                      # sixteen cores, all busy
     monkeypatch.setattr(env, "load_avg_1m", lambda: 1.0)
     assert runner._spare_fits()
+
+
+def test_one_config_at_a_time_gets_the_first_gpus_it_needs():
+    from types import SimpleNamespace
+
+    from benchbench.sweep import runner
+
+    one, two = (SimpleNamespace(device="cuda", world_size=w, nnodes=1) for w in (1, 2))
+    assert runner._gpus_for(one, ["3", "5"]) == ["3"] and runner._gpus_for(two, ["3", "5"]) == ["3", "5"]
+    assert runner._gpus_for(two, ["3"]) is None                # --gpus 1: a 2-GPU config sees every visible GPU
+    assert runner._gpus_for(SimpleNamespace(device="cpu", world_size=1, nnodes=1), ["0"]) is None
+    assert runner._gpus_for(one, None) is None
