@@ -152,7 +152,7 @@ def main(argv=None) -> int:
     except (UsageError, StoreError, ClusterError) as e:
         say("error", str(e))
         return 2
-    except (PermissionError, NotADirectoryError, IsADirectoryError) as e:  # a place the user named: theirs to fix
+    except (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError) as e:  # a place the user named: theirs to fix
         say("error", f"{e.filename or e}: cannot write or read there ({e.strerror}); choose another place (e.g. -o) "
                      "or fix its permissions")
         return 2

@@ -17,6 +17,8 @@ say all three are False (no `model.blocks`, no `attend` hook).
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -29,6 +31,8 @@ ADAPTER_SPECS = ("timm:<name>", "torchvision:<name>", "hf:<model_type>")
 
 def module(name: str) -> ModuleType | adapters.Adapter:
     if name.startswith("py:"):
+        if os.getcwd() not in sys.path:  # importable from the working directory, as `python -m` would make it
+            sys.path.append(os.getcwd())
         return importlib.import_module(name[3:])
     if adapters.is_adapter(name):
         return adapters.Adapter(name)

@@ -89,17 +89,16 @@ def test_a_model_module_that_raises_on_import_is_the_users_to_fix(tmp_path):
     assert "boom at import" in p.stderr and "working directory" in p.stderr and "PYTHONPATH" in p.stderr
 
 
-@pytest.mark.parametrize("setting,message", [
-    ("batch_size: true", "must be a whole number, not bool True"),
-    ("batch_size: '8'", "must be a whole number, not str '8'"),
-    ("seq_len: 64", "64 is longer than gpt tiny's context of 16 tokens"),
-    ("compile: default, warmup_steps: 0", "would put compilation inside the timed window; set warmup_steps: 1"),
+@pytest.mark.parametrize("defaults,message", [
+    ("batch_size: true, seq_len: 16, warmup_steps: 1", "must be a whole number, not bool True"),
+    ("batch_size: '8', seq_len: 16, warmup_steps: 1", "must be a whole number, not str '8'"),
+    ("batch_size: 2, seq_len: 64, warmup_steps: 1", "64 is longer than gpt tiny's context of 16 tokens"),
+    ("batch_size: 2, seq_len: 16, warmup_steps: 0, compile: default",
+     "would put compilation inside the timed window; set warmup_steps: 1"),
 ])
-def test_strict_settings(tmp_path, setting, message):
-    s = suite(tmp_path, TINY.replace("defaults: {device: cpu,", f"defaults: {{{setting}, device: cpu,")
-              .replace("seq_len: 16, warmup_steps: 1", "warmup_steps: 1" if "seq_len" in setting or "warmup" in setting
-                       else "seq_len: 16, warmup_steps: 1").replace(", warmup_steps: 1, measured", ", measured"
-                                                                      if "warmup" in setting else ", warmup_steps: 1, measured"))
+def test_strict_settings(tmp_path, defaults, message):
+    s = suite(tmp_path, "name: tiny\nmodel: {name: gpt, size: tiny, n_layer: 1, n_embd: 32, n_head: 2, seq_len: 16}\n"
+                        f"defaults: {{device: cpu, measured_steps: 2, {defaults}}}\nsweep:\n  attention: [eager, sdpa]\n")
     p = cli_run("run", s, "--results-root", tmp_path / "r")
     assert p.returncode == 2 and message in p.stderr, p.stderr
     assert "tiny.yaml:" in p.stderr
