@@ -82,7 +82,7 @@ def test_profiler_trace_is_stored_and_summarized(profiled):
     assert any(e.get("name") == "aten::mm" for e in trace["traceEvents"])
     shares = [row[f"profile_share_{c}"] for c in trace_summary.CATEGORY_NAMES]
     assert sum(shares) == pytest.approx(1.0)
-    assert row["profile_share_matmul"] > 0.1 and row["profile_share_optimizer"] > 0
+    assert row["profile_share_matmul"] > 0 and row["profile_share_optimizer"] > 0  # shares, not their sizes: no timing
     top = json.loads(row["profile_top_kernels"])
     assert 0 < len(top) <= 10 and top == sorted(top, key=lambda k: -k["time_us"])
 
