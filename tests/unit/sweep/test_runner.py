@@ -150,12 +150,17 @@ def test_ctrl_c_while_a_row_is_written_finishes_the_row_first(tmp_path, fake_wor
         real_append(run_dir, row)
 
     monkeypatch.setattr(results, "append", append_interrupted)
-    configs = [RunConfig(device="cpu", seed=s) for s in range(3)]
-    summary = runner.sweep(configs, tmp_path, RUN)
+    # Ctrl-C at its default even where this test runs as a background job (SIGINT ignored there)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        configs = [RunConfig(device="cpu", seed=s) for s in range(3)]
+        summary = runner.sweep(configs, tmp_path, RUN)
+    finally:
+        signal.signal(signal.SIGINT, old)
     assert summary.interrupted
     assert summary.ran == 1 and summary.statuses == {"ok": 1}  # the row on disk is counted
     assert [r["seed"] for r in results.read_rows(tmp_path)] == [0]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert signal.getsignal(signal.SIGINT) is old  # handler restored
 
 
 def test_cuda_config_without_gpu_is_skipped_without_a_worker(tmp_path, fake_worker, monkeypatch):
