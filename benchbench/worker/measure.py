@@ -247,6 +247,8 @@ def wait_for_config() -> list[str]:
     if msg is None:  # the parent closed stdin without a config: nothing to do
         os._exit(0)
     os.environ.update(msg["env"])
+    if os.environ.get("BENCHBENCH_CPUS") and hasattr(os, "sched_setaffinity"):  # the lane's cores (launch.Spare)
+        os.sched_setaffinity(0, {int(c) for c in os.environ["BENCHBENCH_CPUS"].split(",")})
     fd = os.open(msg["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     sys.stdout.flush()
     sys.stderr.flush()
