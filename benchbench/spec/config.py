@@ -37,7 +37,8 @@ def _kinds(cls) -> dict[str, tuple[bool, bool]]:
 
 # Fields that do not change what a config measures: left out of its id.
 NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops", "collect", "profile", "pyspy", "numerics_steps", "numerics_reference",
-             "min_steps", "max_steps", "max_measure_s", "target_halfwidth", "max_repeats", "compile_cache")
+             "min_steps", "max_steps", "max_measure_s", "target_halfwidth", "max_repeats", "compile_cache",
+             "price_per_gpu_hour", "price_per_kwh")  # prices: what a config costs, not what it measures
 
 
 class RunConfig(BaseModel):
@@ -111,6 +112,10 @@ class RunConfig(BaseModel):
                                                      "config (fp32, eager, ...) after timing; 0 = off (numerics.py)")
     numerics_reference: dict[str, str | int | float | bool | None] = Field(
         default_factory=dict, description="settings of the numerics check's reference config, over numerics.REFERENCE")
+
+    # cost (analysis/cost.py): what the machine costs, for usd_per_mtoken; null = no cost column
+    price_per_gpu_hour: float | None = Field(None, ge=0, description="US dollars per GPU (rank) hour: usd_per_mtoken")
+    price_per_kwh: float | None = Field(None, ge=0, description="US dollars per kWh: energy_usd_per_mtoken (needs NVML energy)")
 
     # reporting
     peak_tflops: float | None = Field(None, gt=0, description="device peak for MFU; null = benchbench's table (peaks.py)")
