@@ -5,8 +5,9 @@
   its measured peak, or by the memory model's `predicted_peak_bytes` when it has no measured one;
   an unmeasured config is never ranked.
 - Ranking follows the objective (OBJECTIVES), with the project's statistics: walking the configs
-  from best value down, a config that `compare.compare()` finds "same within noise" as the leader
-  of the current rank shares that rank (a tie); otherwise it leads the next rank.
+  from best value down, a config that `compare.compare()` cannot separate from the leader of the
+  current rank ("same within noise", or "too few repeats": fewer than compare.MIN_REPEATS ok
+  repeats a side, so no verdict) shares that rank (a tie); otherwise it leads the next rank.
 - The pick is the rank-1 config with the least peak memory (ties are broken by memory, then value).
 - The Pareto front: qualified configs that no other qualified config beats on both the objective
   (by rank: within noise is not better) and peak memory.
@@ -29,6 +30,8 @@ from benchbench.spec.config import FIELDS, NOT_IN_ID
 # objective -> its fallback for models without tokens
 OBJECTIVES = {"tokens_per_s": "samples_per_s", "tokens_per_j": "samples_per_j", "usd_per_mtoken": "usd_per_msample"}
 CONSTRAINTS = ("status ok", "gpus", "numerics", "memory budget", "objective measured")
+# verdicts that do not separate two configs: they share a rank (a tie), neither is ranked above the other
+UNSEPARATED = ("same within noise", "too few repeats")
 GIB = 1 << 30
 
 
@@ -41,7 +44,8 @@ class Recommendation:
     objective: str  # the column ranked (tokens_per_s, or its fallback)
     higher_is_better: bool
     memory_column: str  # peak_allocated_bytes, peak_rss_bytes
-    ranked: pd.DataFrame  # qualified configs: config_id, label, rank, tie, value, ci, peak_memory_bytes, on_front
+    ranked: pd.DataFrame  # qualified configs: config_id, label, rank, tie, versus_above, value, ci_low/high, n,
+    #                       peak_memory_bytes, on_front, cost columns
     excluded: pd.DataFrame  # config_id, label, constraint, detail
     pick: str
     baseline_id: str | None
@@ -126,7 +130,8 @@ def recommend(df: pd.DataFrame, objective: str = "tokens_per_s", *, baseline_id:
         value, lo, hi, n = compare.summarize(groups_, metric)
         peak = ok[mem].max() if mem in ok and ok[mem].notna().any() else math.nan
         cands.append({"config_id": cid, "label": names[cid], "value": value, "ci_low": lo, "ci_high": hi, "n": n,
-                      "peak_memory_bytes": float(peak)})
+                      "peak_memory_bytes": float(peak),
+                      **{c: float(ok[c].median()) for c in cost.COST_COLUMNS if c in ok and ok[c].notna().any()}})
     excl = pd.DataFrame(excluded, columns=["config_id", "label", "constraint", "detail"])
     if not cands:
         order = {c: i for i, c in enumerate(CONSTRAINTS)}
@@ -135,12 +140,15 @@ def recommend(df: pd.DataFrame, objective: str = "tokens_per_s", *, baseline_id:
                              f"({'; '.join(f'{r.label}: {r.detail}' for r in excl.itertuples() if r.constraint == last_rule)})")
 
     ranked = pd.DataFrame(cands).sort_values("value", ascending=not up, kind="stable").reset_index(drop=True)
-    ranks, leader, rank = [], None, 0
+    ranks, versus, leader, rank = [], [], None, 0
     for cid in ranked["config_id"]:
-        if leader is None or verdict(groups[leader], groups[cid], metric)[0] != "same within noise":
+        v = verdict(groups[leader], groups[cid], metric)[0] if leader is not None else ""
+        if leader is None or v not in UNSEPARATED:
             leader, rank = cid, rank + 1
         ranks.append(rank)
+        versus.append(v)
     ranked["rank"] = ranks
+    ranked["versus_above"] = versus  # compare()'s verdict against the leader of its rank, or of the rank above
     ranked["tie"] = ranked.groupby("rank")["rank"].transform("size") > 1
     ranked["on_front"] = _front(ranked)
     top = ranked[ranked["rank"] == 1].sort_values(["peak_memory_bytes", "value"], ascending=[True, not up],

@@ -138,6 +138,13 @@ class RunConfig(BaseModel):
             raise ValueError(f"must be at least 1 (or auto), not {v}")
         return v
 
+    @field_validator("price_per_gpu_hour", "price_per_kwh", mode="before")
+    @classmethod
+    def _prices_are_numbers(cls, v):
+        if isinstance(v, (bool, str)):
+            raise ValueError(f"must be a number of US dollars (e.g. 2.5), not {v!r}")
+        return v
+
     @field_validator("compile", mode="before")
     @classmethod
     def _yaml_booleans(cls, v):

@@ -87,3 +87,15 @@ def test_cost_objective_ranks_cheapest_first_and_needs_a_price():
 def test_unknown_objective():
     with pytest.raises(rec.RecommendError, match="allowed: tokens_per_s"):
         rec.recommend(_rows(), objective="speed")
+
+
+def test_too_few_repeats_is_a_tie_not_a_ranking():
+    # 2x apart, but 2 repeats a side: compare() gives no verdict, so neither is ranked above the other
+    rows = runs.frame(*runs.config("a", 0.1, repeats=2, seed=1, rss=2 * GIB),
+                      *runs.config("b", 0.2, repeats=2, seed=2, attention="sdpa", rss=1 * GIB))
+    r = rec.recommend(rows, baseline_id="a")
+    assert list(r.ranked["rank"]) == [1, 1] and r.ranked["tie"].all()
+    assert list(r.ranked["versus_above"]) == ["", "too few repeats"]
+    assert r.pick == "b"  # the leaner of the tie
+    assert {e["setting"]: e["verdict"] for e in r.explanation} == {"all": "too few repeats",
+                                                                   "attention": "too few repeats"}
