@@ -118,10 +118,15 @@ def _compare_parsers(sub):
 
     e = sub.add_parser("export", help="write a run in another tool's format")
     e.add_argument("run_dir", metavar="RUN")
-    e.add_argument("--format", required=True, choices=("pytest-benchmark",))
-    e.add_argument("--output", "-o", metavar="FILE", help="default: RUN/<format>.json")
+    e.add_argument("--format", required=True, choices=EXPORT_FORMATS,
+                   help="tensorboard, mlflow and wandb need their extra: pip install 'benchbench[mlflow]'")
+    e.add_argument("--output", "-o", metavar="PATH", help="default: RUN/<format>.json (bencher.json, ...); a directory for "
+                                                          "tensorboard, mlflow's local store (RUN/mlruns) and wandb")
+    e.add_argument("--tracking-uri", metavar="URI", help="mlflow: a tracking server instead of the local store RUN/mlruns")
 
 
+# present/export FORMATS' names, spelled out so --help imports nothing (tests/unit/present/export checks they agree)
+EXPORT_FORMATS = ("pytest-benchmark", "bencher", "tensorboard", "mlflow", "wandb")
 # command -> (module in benchbench.commands, function): only the command's own module is imported
 HANDLERS = {"run": ("run", "main"), "list": ("listing", "main_list"), "table": ("listing", "main_table"),
             "compare": ("compare", "main"), "gate": ("gate", "main_gate"), "baseline": ("gate", "main_baseline"),
