@@ -15,16 +15,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench.analysis import compare
+from benchbench.analysis import compare, cost
 from benchbench.present.export.common import ExportError, Format, configs
 
 MEASURES = ("tokens_per_s", "samples_per_s", "step_time_s", "tokens_per_j", "samples_per_j", "mfu",
-            "peak_allocated_bytes", "peak_rss_bytes", "energy_j_per_step", "usd_per_mtoken", "usd_per_msample")
+            "peak_allocated_bytes", "peak_rss_bytes", "energy_j_per_step", "usd_per_mtoken", "usd_per_msample",
+            "energy_usd_per_mtoken", "energy_usd_per_msample")
 
 
 def bmf(df: pd.DataFrame, run: dict) -> dict:
     suite = run.get("suite", "run")
     out = {}
+    df = cost.with_cost(df)  # usd_per_mtoken where the rows carry the suite's price
     groups = dict(tuple(df.groupby("config_id", sort=False)))
     for c in configs(df):
         ok = groups[c.config_id][groups[c.config_id]["status"] == "ok"]

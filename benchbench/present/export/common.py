@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchbench.analysis import compare
+from benchbench.analysis import compare, cost
 from benchbench.spec.config import FIELDS
 
 # row columns that are neither settings nor metrics
@@ -51,6 +51,7 @@ class ConfigExport:
 def configs(df: pd.DataFrame) -> list[ConfigExport]:
     if df.empty:
         raise ExportError("the run has no rows: nothing to export")
+    df = cost.with_cost(df)  # usd_per_mtoken where the rows carry the suite's price
     labels = compare.labels(df)
     metric_cols = [c for c in compare.available_metrics(df)
                    if c in df.columns and c not in FIELDS and c not in IDENTITY]
