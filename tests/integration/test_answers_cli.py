@@ -85,3 +85,9 @@ def test_wandb(run_dir):
     assert cli.main(["export", str(run_dir), "--format", "wandb"]) == 0
     logs = list((run_dir / "wandb" / "wandb").glob("offline-run-*/run-*.wandb"))
     assert len(logs) == 2 and all(b"tokens_per_s" in p.read_bytes() for p in logs)
+
+
+def test_estimate_shows_a_max_batch_config(capsys):
+    assert cli.main(["estimate", str(FIXTURES / "answers.yaml"), "--device-memory", "80"]) == 0
+    out = capsys.readouterr().out
+    assert "batch_size=max" in out and "predicted)" in out
