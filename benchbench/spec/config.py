@@ -119,8 +119,11 @@ class RunConfig(BaseModel):
         default_factory=dict, description="settings of the numerics check's reference config, over numerics.REFERENCE")
 
     # cost (analysis/cost.py): what the machine costs, for usd_per_mtoken; null = no cost column
-    price_per_gpu_hour: float | None = Field(None, ge=0, description="US dollars per GPU (rank) hour: usd_per_mtoken")
-    price_per_kwh: float | None = Field(None, ge=0, description="US dollars per kWh: energy_usd_per_mtoken (needs NVML energy)")
+    price_per_gpu_hour: float | None = Field(
+        None, ge=0, description="US dollars per GPU (rank) hour, for the cost columns usd_per_mtoken / usd_per_msample "
+                                "(docs/answers.md); null = no cost")
+    price_per_kwh: float | None = Field(
+        None, ge=0, description="US dollars per kWh, for energy_usd_per_mtoken (needs NVML energy, a GPU); null = none")
 
     # reporting
     peak_tflops: float | None = Field(None, gt=0, description="device peak for MFU; null = benchbench's table (peaks.py)")
