@@ -4,10 +4,10 @@
     energy_usd_per_mtoken = energy_j_per_step / tokens_per_step / 3.6e6 x price_per_kwh x 1e6
 
 The first is the rented-machine price (it includes the energy the provider pays); the second is
-the energy part alone, for owned machines, and needs rows that measured energy (NVML). Models
-without tokens get `usd_per_msample` / `energy_usd_per_msample` from samples. Prices are the
-user's numbers (a suite's `price_per_gpu_hour`/`price_per_kwh` keys or `--price`); nothing here
-knows a provider's price.
+the energy part alone, for owned machines, and needs rows that measured energy (NVML). Rows
+without tokens (image models) get `usd_per_msample` / `energy_usd_per_msample` from samples
+instead. Prices are the user's numbers (a suite's `price_per_gpu_hour`/`price_per_kwh` settings
+or `--price`); nothing here knows a provider's price.
 """
 
 from __future__ import annotations
@@ -63,15 +63,17 @@ def with_cost(df: pd.DataFrame, price_per_gpu_hour: float | None = None,
     price_per_gpu_hour = _price(out, "price_per_gpu_hour", price_per_gpu_hour)
     price_per_kwh = _price(out, "price_per_kwh", price_per_kwh)
     gpus = _col(out, "world_size", 1.0).fillna(1.0)
-    for unit, thr, per_step in (("mtoken", "tokens_per_s", "tokens_per_step"),
-                                ("msample", "samples_per_s", "samples_per_step")):
-        if thr not in out or not _col(out, thr).notna().any():
+    has_tokens = _col(out, "tokens_per_s").notna()
+    for unit, thr, per_step, rows in (("mtoken", "tokens_per_s", "tokens_per_step", has_tokens),
+                                      ("msample", "samples_per_s", "samples_per_step", ~has_tokens)):
+        # per million tokens for token models; per million samples only for rows without tokens (images)
+        if thr not in out or not _col(out, thr)[rows].notna().any():
             continue
         if price_per_gpu_hour is not None:
-            rate = _col(out, thr)
+            rate = _col(out, thr).where(rows)
             out[f"usd_per_{unit}"] = (price_per_gpu_hour * gpus / 3600.0 / rate.where(rate > 0)) * 1e6
         if price_per_kwh is not None and "energy_j_per_step" in out:
-            units = _col(out, per_step)
+            units = _col(out, per_step).where(rows)
             j_per_unit = _col(out, "energy_j_per_step") / units.where(units > 0)
             out[f"energy_usd_per_{unit}"] = j_per_unit / J_PER_KWH * price_per_kwh * 1e6
     return out

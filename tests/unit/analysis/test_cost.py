@@ -11,8 +11,18 @@ def test_usd_per_mtoken_from_price_throughput_and_world_size():
     out = cost.with_cost(rows, price_per_gpu_hour=3.6)
     # 10_000 tokens/s on 2 GPUs at $3.6/GPU-hour: $0.002/s -> $0.2 per million tokens
     assert out["usd_per_mtoken"].iloc[0] == pytest.approx(0.2)
-    assert out["usd_per_msample"].iloc[0] == pytest.approx(2 * 3.6 / 3600 / 80 * 1e6)
+    assert "usd_per_msample" not in out  # a token model is priced per token only
     assert "energy_usd_per_mtoken" not in out
+
+
+def test_models_without_tokens_are_priced_per_million_samples():
+    vit = {**runs.row("vit", step_times=[0.1] * 10), "tokens_per_step": None, "tokens_per_s": None}
+    rows = runs.frame(vit,
+                      runs.row("gpt", step_times=[0.1] * 10, tokens_per_step=1000))
+    out = cost.with_cost(rows, price_per_gpu_hour=3.6).set_index("config_id")
+    # 8 samples a step, 80 samples/s at $0.001/s -> $12.5 per million samples
+    assert out.loc["vit", "usd_per_msample"] == pytest.approx(12.5)
+    assert math.isnan(out.loc["vit", "usd_per_mtoken"]) and math.isnan(out.loc["gpt", "usd_per_msample"])
 
 
 def test_energy_part_from_price_per_kwh():
