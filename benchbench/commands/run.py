@@ -124,6 +124,11 @@ def _lead(args, out, err, suite, configs, run_dir: Path, run: dict, cluster) -> 
             configs = autobatch.apply(configs, run_dir, run, say=lambda m: err.print(escape(m), highlight=False))
         except autobatch.AutobatchError as e:
             raise UsageError(str(e)) from None
+        except KeyboardInterrupt:
+            err.print(f"[yellow]{'terminated (SIGTERM)' if terminated else 'interrupted'}[/] during the batch_size: max "
+                      f"search: its probes are recorded; continue with: benchbench run --resume {escape(str(run_dir))}",
+                      highlight=False, soft_wrap=True)
+            return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
         todo = runner.pending(configs, run_dir)
         err.print(f"[bold]{escape(suite.name)}[/]: {len(configs)} configs, {len(todo)} runs to do -> {escape(str(run_dir))}"
                   + (f" on GPUs {','.join(gpus)}" if gpus and len(gpus) > 1 else ""), highlight=False)

@@ -31,6 +31,15 @@ def test_batch_size_max_was_searched_then_measured(run_dir):
     assert answer["max_batch"] == 2 and answer["capped"]
     run = results.read_json(run_dir / "run.json")
     assert set(run["config_ids"]) == {r["config_id"] for r in rows}
+    assert cli.main(["table", str(run_dir / autobatch.DIR)]) == 0  # the probes are a run of their own
+
+
+def test_resume_reuses_the_search(run_dir, monkeypatch):
+    def no_probe(*a, **k):
+        raise AssertionError("a probe ran again")
+
+    monkeypatch.setattr(autobatch.launch, "run", no_probe)
+    assert cli.main(["run", "--resume", str(run_dir), "-q"]) == 0  # everything recorded: nothing runs
 
 
 def test_recommend_with_the_suites_price(run_dir, capsys):
@@ -91,3 +100,12 @@ def test_estimate_shows_a_max_batch_config(capsys):
     assert cli.main(["estimate", str(FIXTURES / "answers.yaml"), "--device-memory", "80"]) == 0
     out = capsys.readouterr().out
     assert "batch_size=max" in out and "predicted)" in out
+
+
+def test_ctrl_c_during_the_search_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(autobatch, "apply", interrupted)
+    assert cli.main(["run", str(FIXTURES / "answers.yaml"), "-o", str(tmp_path / "r"), "-q"]) == 130
+    assert f"benchbench run --resume {tmp_path / 'r'}" in capsys.readouterr().err
