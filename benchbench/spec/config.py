@@ -14,6 +14,7 @@ import json
 from typing import Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 Precision = Literal["fp32", "tf32", "fp16", "bf16", "bf16-pure"]
 Checkpointing = Literal["none", "full", "every_k", "sqrt", "selective"]
@@ -26,18 +27,21 @@ DsOptimizer = Literal["client", "fused_adam", "cpu_adam"]
 Device = Literal["auto", "cpu", "cuda"]
 
 @functools.cache
-def _kinds(cls) -> dict[str, tuple[bool, bool]]:
-    """field -> (takes whole numbers only, takes booleans only), from the annotations, once."""
+def _kinds(cls) -> dict[str, tuple[bool, bool, tuple[str, ...]]]:
+    """field -> (takes whole numbers only, takes booleans only, the words it takes besides: auto, max),
+    from the annotations, once."""
     out = {}
     for name, f in cls.model_fields.items():
         kinds = (f.annotation, *get_args(f.annotation))
-        out[name] = (int in kinds and float not in kinds, bool in kinds)
+        words = tuple(w for k in kinds if get_origin(k) is Literal for w in get_args(k))
+        out[name] = (int in kinds and float not in kinds, bool in kinds, words)
     return out
 
 
 # Fields that do not change what a config measures: left out of its id.
 NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops", "collect", "profile", "pyspy", "numerics_steps", "numerics_reference",
-             "min_steps", "max_steps", "max_measure_s", "target_halfwidth", "max_repeats", "compile_cache")
+             "min_steps", "max_steps", "max_measure_s", "target_halfwidth", "max_repeats", "compile_cache",
+             "price_per_gpu_hour", "price_per_kwh")  # prices: what a config costs, not what it measures
 
 
 class RunConfig(BaseModel):
@@ -47,7 +51,9 @@ class RunConfig(BaseModel):
     model: str = Field("gpt", description="a reference model (benchbench list models), py:<module>, timm:/torchvision:/hf:")
     model_size: str = Field("tiny", description="one of the model's sizes (benchbench list models)")
     model_args: dict[str, int] = Field(default_factory=dict, description="the model's shape arguments over its size's")
-    batch_size: int = Field(8, gt=0, description="micro-batch per rank")
+    batch_size: int | Literal["max"] = Field(
+        8, description="micro-batch per rank; max: the largest that fits, found by a max-batch search before the "
+                       "config is measured (its probes: rows of RUN/autobatch)")
     seq_len: int | None = Field(None, gt=0, description="tokens per sample (token models); default: the model's context")
     image_size: int | None = Field(None, gt=0, description="pixels per side (image models); default: the model's")
 
@@ -112,6 +118,13 @@ class RunConfig(BaseModel):
     numerics_reference: dict[str, str | int | float | bool | None] = Field(
         default_factory=dict, description="settings of the numerics check's reference config, over numerics.REFERENCE")
 
+    # cost (analysis/cost.py): what the machine costs, for usd_per_mtoken; null = no cost column
+    price_per_gpu_hour: float | None = Field(
+        None, ge=0, description="US dollars per GPU (rank) hour, for the cost columns usd_per_mtoken / usd_per_msample "
+                                "(docs/answers.md); null = no cost")
+    price_per_kwh: float | None = Field(
+        None, ge=0, description="US dollars per kWh, for energy_usd_per_mtoken (needs NVML energy, a GPU); null = none")
+
     # reporting
     peak_tflops: float | None = Field(None, gt=0, description="device peak for MFU; null = benchbench's table (peaks.py)")
 
@@ -119,9 +132,10 @@ class RunConfig(BaseModel):
     @classmethod
     def _integers_are_integers(cls, v, info):
         """`batch_size: true` is not 1 and `batch_size: "8"` is not 8: a whole-number setting takes a number."""
-        whole, boolean = _kinds(cls)[info.field_name]
-        if whole and (isinstance(v, (bool, float)) or (isinstance(v, str) and v != "auto")):
-            raise ValueError(f"must be a whole number, not {type(v).__name__} {v!r}")
+        whole, boolean, words = _kinds(cls)[info.field_name]
+        if whole and (isinstance(v, (bool, float)) or (isinstance(v, str) and v not in words)):
+            either = "".join(f" or {w}" for w in words if w != "auto")  # auto: the message it always had
+            raise ValueError(f"must be a whole number{either}, not {type(v).__name__} {v!r}")
         if boolean and not isinstance(v, bool) and v is not None:
             raise ValueError(f"must be true or false, not {v!r}")
         return v
@@ -131,6 +145,20 @@ class RunConfig(BaseModel):
     def _at_least_one(cls, v):
         if v != "auto" and v < 1:
             raise ValueError(f"must be at least 1 (or auto), not {v}")
+        return v
+
+    @field_validator("price_per_gpu_hour", "price_per_kwh", mode="before")
+    @classmethod
+    def _prices_are_numbers(cls, v):
+        if isinstance(v, (bool, str)):
+            raise ValueError(f"must be a number of US dollars (e.g. 2.5), not {v!r}")
+        return v
+
+    @field_validator("batch_size")
+    @classmethod
+    def _positive(cls, v):
+        if v != "max" and v < 1:
+            raise PydanticCustomError("greater_than", "Input should be greater than 0")
         return v
 
     @field_validator("compile", mode="before")
@@ -150,7 +178,10 @@ class RunConfig(BaseModel):
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
     @property
-    def effective_batch(self) -> int:
+    def effective_batch(self) -> int | None:
+        """Samples per optimizer step; None while batch_size is max (not searched yet)."""
+        if self.batch_size == "max":
+            return None
         return self.batch_size * self.grad_accum * self.world_size
 
     def flat(self) -> dict:

@@ -304,7 +304,7 @@ BAD = {
         {GPT}
         sweep:
           batch_size: [8, x]
-        """, ["S:4: sweep.batch_size[1]: 'x': must be a whole number, not str 'x'"]),
+        """, ["S:4: sweep.batch_size[1]: 'x': must be a whole number or max, not str 'x'"]),
     "unknown setting in defaults": (f"""
         name: s
         {GPT}
