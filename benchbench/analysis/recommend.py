@@ -50,6 +50,7 @@ class Recommendation:
     pick: str
     baseline_id: str | None
     explanation: list[dict] = field(default_factory=list)  # setting, baseline_value, pick_value, config_id, verdict, ratio
+    constraints: dict = field(default_factory=dict)  # the constraints given: memory_budget_gib, gpus, require_numerics
 
     def to_dict(self) -> dict:
         def recs(df):
@@ -57,7 +58,8 @@ class Recommendation:
         return {"objective": self.objective, "higher_is_better": self.higher_is_better,
                 "memory_column": self.memory_column, "pick": self.pick, "baseline_id": self.baseline_id,
                 "ranked": recs(self.ranked), "excluded": recs(self.excluded),
-                "explanation": [{k: _plain(v) for k, v in e.items()} for e in self.explanation]}
+                "explanation": [{k: _plain(v) for k, v in e.items()} for e in self.explanation],
+                "constraints": self.constraints}
 
 
 def _plain(v):
@@ -156,7 +158,9 @@ def recommend(df: pd.DataFrame, objective: str = "tokens_per_s", *, baseline_id:
     pick = str(top["config_id"].iloc[0])
     base = baseline_id if baseline_id in groups else None
     expl = explain(df, groups, pick, base, metric) if base else []
-    return Recommendation(metric, up, mem, ranked, excl, pick, base, expl)
+    given = {"memory_budget_gib": None if memory_budget_bytes is None else memory_budget_bytes / GIB, "gpus": gpus,
+             "require_numerics": require_numerics or None}
+    return Recommendation(metric, up, mem, ranked, excl, pick, base, expl, {k: v for k, v in given.items() if v})
 
 
 def _excluded_by(g, ok, metric, mem, budget, gpus, require_numerics) -> tuple[str | None, str]:

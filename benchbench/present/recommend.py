@@ -51,9 +51,17 @@ def lines(r: Recommendation) -> tuple[list[str], list[list[str]], list[str]]:
     return head, body, why
 
 
+def heading(r: Recommendation) -> str:
+    """' (memory budget 40 GiB, at most 2 GPUs, numerics ok)' for the constraints given, else ''."""
+    c = r.constraints
+    parts = ([f"memory budget {c['memory_budget_gib']:g} GiB"] if "memory_budget_gib" in c else []) + \
+            ([f"at most {c['gpus']} GPU{'s' if c['gpus'] != 1 else ''}"] if "gpus" in c else []) + (["numerics ok"] if "require_numerics" in c else [])
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def render(r: Recommendation) -> Group:
     head, body, why = lines(r)
-    t = Table(title=escape(f"recommend: {r.objective} ({'higher' if r.higher_is_better else 'lower'} is better); "
+    t = Table(title=escape(f"recommend: {r.objective}{heading(r)} ({'higher' if r.higher_is_better else 'lower'} is better); "
                            "= tie (not separable by the repeats), * the pick"), title_justify="left")
     for h in head:
         t.add_column(escape(h))
@@ -64,7 +72,7 @@ def render(r: Recommendation) -> Group:
 
 def markdown(r: Recommendation) -> str:
     head, body, why = lines(r)
-    out = [f"### Recommendation: {r.objective}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out = [f"### Recommendation: {r.objective}{heading(r)}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(s.replace("|", "\\|") for s in b) + " |" for b in body]
     out += ["", "`=` a tie (the repeats do not separate the configs), `*` the pick (the leanest of rank 1).", ""]
     out += [f"- {line}" for line in why]

@@ -30,8 +30,9 @@ def test_recommend_table_and_markdown(tmp_path, capsys):
     assert cli.main(["recommend", str(d), "--price", "2"]) == 0
     out = capsys.readouterr().out
     assert "attention: eager -> sdpa: faster" in out and "usd_per_mtoken" in out and "$" in out
-    assert cli.main(["recommend", str(d), "--format", "markdown"]) == 0
-    assert "| rank |" in capsys.readouterr().out
+    assert cli.main(["recommend", str(d), "--format", "markdown", "--memory-budget", "3", "--gpus", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| rank |" in out and "### Recommendation: tokens_per_s (memory budget 3 GiB, at most 1 GPU)" in out
 
 
 def test_nothing_qualifies_is_exit_2_naming_the_constraint(tmp_path, capsys):
