@@ -112,7 +112,7 @@ class Block(nn.Module):
 class Stage(nn.Module):
     """One pipeline stage: token ids (first stage) or hidden states in; hidden states or logits out."""
 
-    def __init__(self, model: "Llama", lo: int, hi: int, first: bool, last: bool):
+    def __init__(self, model: Llama, lo: int, hi: int, first: bool, last: bool):
         super().__init__()
         self.tok_embeddings = model.tok_embeddings if first else None
         self.blocks = nn.ModuleList(list(model.blocks)[lo:hi])
@@ -166,8 +166,12 @@ class Llama(nn.Module):
         w1/w3 column-wise, wo and w2 row-wise; with sequence parallelism the norms and the residual
         stream are sharded over the sequence between them."""
         from torch.distributed.tensor import Replicate, Shard
-        from torch.distributed.tensor.parallel import (ColwiseParallel, PrepareModuleInput, RowwiseParallel,
-                                                       SequenceParallel)
+        from torch.distributed.tensor.parallel import (
+            ColwiseParallel,
+            PrepareModuleInput,
+            RowwiseParallel,
+            SequenceParallel,
+        )
 
         sp = sequence_parallel
         root = {
