@@ -155,4 +155,4 @@ class PipelineEngine(TorchEngine):
         cfg = self.cfg
         return {"pp_bubble_predicted": bubble_predicted(cfg.pp_size, cfg.microbatches, cfg.stages_per_rank),
                 "pp_bubble_measured": self.clock.bubble(cfg.warmup_steps),
-                "pp_stages": [s.stage_index for s in self.stages]}
+                "pp_stage_ids": [s.stage_index for s in self.stages]}

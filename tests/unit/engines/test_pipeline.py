@@ -38,8 +38,8 @@ def test_rows_carry_the_bubble_and_each_rank(rows):
         assert r["pp_bubble_predicted"] == pytest.approx(1 / (2 * v + 1))  # p = 2, m = 2
         assert len(r["pp_bubble_measured_per_rank"]) == 2 and 0 <= r["pp_bubble_measured"] <= 1
         assert len(r["peak_rss_bytes_per_rank"]) == 2 and r["samples_per_step"] == 4
-    assert rows["interleaved_1f1b"]["pp_stages_per_rank"] == [[0, 2], [1, 3]]
-    assert rows["1f1b"]["pp_stages_per_rank"] == [[0], [1]]
+    assert rows["interleaved_1f1b"]["pp_stage_ids_per_rank"] == [[0, 2], [1, 3]]
+    assert rows["1f1b"]["pp_stage_ids_per_rank"] == [[0], [1]]
     assert rows["1f1b"]["params_bytes_per_rank"][0] < rows["one"]["params_bytes"]  # each rank holds its stage only
 
 
