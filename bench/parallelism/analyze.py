@@ -34,8 +34,10 @@ for _, r in df.iterrows():
                  cell(tps, "{:,.0f}"), cell(tps / base if base and isinstance(tps, float) else None, "{:.2f}x"),
                  cell(r.get("pp_bubble_predicted") if pp else None, "{:.0%}"),
                  cell(r.get("pp_bubble_measured") if pp else None, "{:.0%}"),
+                 "/".join(f"{b:.0%}" for b in r["pp_bubble_measured_per_rank"]) if pp and isinstance(
+                     r.get("pp_bubble_measured_per_rank"), list) else "-",
                  gib(peak) if isinstance(peak, list) else cell(peak, "{:.1f}")])
-print(provenance(d))
+print(provenance(d) if not Path(d).is_absolute() else f"Rows: `{d}`.")
 print()
 print(markdown(["engine", "GPUs", "TP", "PP", "schedule", "status", "step ms", "tokens/s", "vs 1 GPU",
-                "bubble predicted", "bubble measured", "peak GiB per rank"], rows, right={1, 2, 3, 6, 7, 8, 9, 10}))
+                "bubble predicted", "bubble measured", "bubble per rank", "peak GiB per rank"], rows, right={1, 2, 3, 6, 7, 8, 9, 10}))
