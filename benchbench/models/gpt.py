@@ -129,8 +129,12 @@ class GPT(nn.Module):
         projections row-sharded, the token embedding and the head sharded over the vocabulary.
         sequence_parallel: the norms and the residual stream sharded over the sequence (dim 1)."""
         from torch.distributed.tensor import Replicate, Shard
-        from torch.distributed.tensor.parallel import (ColwiseParallel, PrepareModuleInput, RowwiseParallel,
-                                                       SequenceParallel)
+        from torch.distributed.tensor.parallel import (
+            ColwiseParallel,
+            PrepareModuleInput,
+            RowwiseParallel,
+            SequenceParallel,
+        )
 
         from benchbench.models.parallel import Replicated
 

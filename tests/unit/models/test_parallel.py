@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from benchbench import models
 from benchbench.models import gpt
 from benchbench.spec.config import RunConfig
-from benchbench import models
 
 SHAPE = {"n_layer": 3, "n_embd": 32, "n_head": 4, "seq_len": 16, "vocab_size": 64}
 
