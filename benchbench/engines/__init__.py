@@ -58,18 +58,31 @@ def skip_reason(cfg, dev) -> str | None:
 
 
 def _parallel_reason(cfg) -> str | None:
-    """Model-parallel settings this config cannot take (decided before launch, from the model on meta)."""
+    """Model-parallel settings this config cannot take, decided before launch: from the settings, and for
+    a reference model from its hooks on the meta device (models.meta_model; a user's or a library's model
+    is built only in workers, which ask model_reason once it is built)."""
     if cfg.tp_size == 1 and cfg.pp_size == 1:
         return "sequence_parallel needs tp_size > 1" if cfg.sequence_parallel else None
     if cfg.world_size % (cfg.tp_size * cfg.pp_size):
         return (f"world_size={cfg.world_size} is not a multiple of tp_size x pp_size = "
                 f"{cfg.tp_size} x {cfg.pp_size}")
+    reason = pipeline.skip_reason(cfg) if cfg.pp_size > 1 else tensor.skip_reason(cfg)
+    if reason:
+        return reason
     from benchbench import models
 
     model = models.meta_model(cfg)
+    return model_reason(cfg, model) if model is not None else None
+
+
+def model_reason(cfg, model) -> str | None:
+    """Why `model` (built, or on meta) cannot be split as tp_size / pp_size ask: a missing hook, too few
+    blocks, heads that do not divide."""
     if cfg.pp_size > 1:
-        return pipeline.skip_reason(cfg, model)
-    return tensor.skip_reason(cfg, model)
+        return pipeline.model_reason(cfg, model)
+    if cfg.tp_size > 1:
+        return tensor.model_reason(cfg, model)
+    return None
 
 
 def build(cfg, model, make_optimizer, dev, hooks=()):

@@ -35,8 +35,8 @@ def bubble_predicted(p: int, m: int, v: int = 1) -> float:
     return (p - 1) / (v * m + p - 1)
 
 
-def skip_reason(cfg, model) -> str | None:
-    """Why a pp_size > 1 config cannot run; `model`: the config's model on the meta device (or None)."""
+def skip_reason(cfg) -> str | None:
+    """Why a pp_size > 1 config cannot run, from its settings alone."""
     p, m, v = cfg.pp_size, cfg.microbatches, cfg.stages_per_rank
     if cfg.engine != "torch":
         return f"pp_size={p} runs the pipeline engine: set engine: torch (engine={cfg.engine} with pipeline stages is not supported here)"
@@ -62,7 +62,13 @@ def skip_reason(cfg, model) -> str | None:
     rounds = max(1, m // p)
     if cfg.pp_schedule == "interleaved_1f1b" and m % rounds:
         return f"pp_schedule=interleaved_1f1b needs pp_microbatches a multiple of pp_size or below it, not {m} with pp_size={p}"
-    if model is None or not hasattr(model, "pipeline_stage") or not hasattr(model, "logits_loss"):
+    return None
+
+
+def model_reason(cfg, model) -> str | None:
+    """Why this model cannot be split into pp_size x stages_per_rank stages."""
+    p, v = cfg.pp_size, cfg.stages_per_rank
+    if not hasattr(model, "pipeline_stage") or not hasattr(model, "logits_loss"):
         return f"model {cfg.model} has no pipeline_stage / logits_loss hooks: pp_size > 1 cannot split it"
     blocks = len(getattr(model, "blocks", ()))
     if blocks < p * v:

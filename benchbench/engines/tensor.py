@@ -13,8 +13,8 @@ from __future__ import annotations
 from benchbench.engines.torch_engine import TorchEngine
 
 
-def skip_reason(cfg, model) -> str | None:
-    """Why a tp_size > 1 config cannot run; `model`: the config's model on the meta device (or None)."""
+def skip_reason(cfg) -> str | None:
+    """Why a tp_size > 1 config cannot run, from its settings alone."""
     t = cfg.tp_size
     if cfg.engine in ("ddp", "deepspeed"):
         return f"tp_size={t} with engine={cfg.engine} is not supported here; engine fsdp gives a 2-D (dp, tp) mesh"
@@ -24,9 +24,14 @@ def skip_reason(cfg, model) -> str | None:
     if cfg.compile != "off" or cfg.precision == "fp16":
         what = f"compile={cfg.compile}" if cfg.compile != "off" else "precision=fp16 (the loss scaler)"
         return f"tp_size={t} with {what} is not supported here"
-    if model is None or not hasattr(model, "tp_plan"):
+    return None
+
+
+def model_reason(cfg, model) -> str | None:
+    """Why this model cannot be split over tp_size ranks: no tp_plan hook, or its own tp_problem."""
+    if not hasattr(model, "tp_plan"):
         return f"model {cfg.model} has no tp_plan hook: tp_size > 1 cannot shard it"
-    return model.tp_problem(t) if hasattr(model, "tp_problem") else None
+    return model.tp_problem(cfg.tp_size) if hasattr(model, "tp_problem") else None
 
 
 def mesh(cfg, dev):

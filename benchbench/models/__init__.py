@@ -57,8 +57,11 @@ def build(cfg) -> Built:
 
 
 def meta_model(cfg):
-    """The config's model built on the meta device (no memory, no compute), or None when it cannot be:
-    what the engines ask of its parallelism hooks (tp_plan, pipeline_stage) before a launch."""
+    """A reference model built on the meta device (no memory, no compute): what the engines ask of its
+    parallelism hooks (tp_plan, pipeline_stage) before a launch. None for a user's or a library's model
+    (its code runs in workers only: it may hang, crash or download) or one that does not build."""
+    if cfg.model not in MODELS:
+        return None
     return _meta(cfg.model, cfg.model_size, json.dumps(cfg.model_args, sort_keys=True), cfg.seq_len, cfg.image_size)
 
 

@@ -47,7 +47,7 @@ class GPTConfig:
 class CausalSelfAttention(nn.Module):
     def __init__(self, c: GPTConfig):
         super().__init__()
-        self.head_dim = c.n_embd // c.n_head
+        self.n_head, self.head_dim = c.n_head, c.n_embd // c.n_head  # n_head: the model's, all ranks together
         self.qkv = nn.Linear(c.n_embd, 3 * c.n_embd, bias=False)  # fused: one matmul (split only for TP)
         self.proj = nn.Linear(c.n_embd, c.n_embd, bias=False)
         self.attend = sdpa_attend

@@ -62,6 +62,9 @@ def setup(cfg: RunConfig, artifacts: Path | None = None) -> tuple[Context, objec
     torch.manual_seed(cfg.seed)
     with torch.device(dev):  # weights initialized where they live: ~2 s less for GPT-2 124M on a GPU
         built = models.build(cfg)
+    reason = engines.model_reason(cfg, built.model)  # a user's model: its TP/PP hooks are seen only here
+    if reason:
+        raise Skip(reason)
     model = techniques.apply(built.model.to(dev), cfg, info)
     engine = engines.build(cfg, model, lambda m: optimizer.build(m, cfg, info), info, techniques.step_hooks(model, cfg))
     # Same data on every device type (a CPU generator), different data on every data-parallel rank; the

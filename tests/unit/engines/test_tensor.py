@@ -59,3 +59,14 @@ def test_impossible_tensor_parallel_configs_are_skipped_before_launch(settings, 
 def test_possible_ones_are_not():
     assert skip_reason(RunConfig(engine="fsdp", tp_size=2, world_size=4), CPU) is None
     assert skip_reason(RunConfig(tp_size=2, world_size=2, sequence_parallel=True), CPU) is None
+
+
+def test_a_users_model_is_checked_in_the_worker_not_built_in_the_parent():
+    import torch
+
+    from benchbench import engines
+
+    cfg = RunConfig(model="py:tests.fixtures.faulty_model", model_size="ok", tp_size=2, world_size=2)
+    assert skip_reason(cfg, CPU) is None  # its code runs in workers only
+    assert engines.model_reason(cfg, torch.nn.Linear(2, 2)) == (
+        "model py:tests.fixtures.faulty_model has no tp_plan hook: tp_size > 1 cannot shard it")
