@@ -24,7 +24,9 @@ def rows(tmp_path_factory):
         "one": RunConfig(**GPT),
         "tp2": RunConfig(**GPT, tp_size=2, world_size=2),
         "tp2sp": RunConfig(**GPT, tp_size=2, world_size=2, sequence_parallel=True),
-        "fsdp_tp2": RunConfig(**GPT, engine="fsdp", tp_size=2, world_size=2),  # the 2-D path, dp = 1
+        # 2-D: 2 data-parallel replicas of 2 TP ranks = DDP over 2 ranks (rank 0 reports replica 0's loss)
+        "ddp2": RunConfig(**GPT, engine="ddp", world_size=2),
+        "fsdp2x2": RunConfig(**GPT, engine="fsdp", tp_size=2, world_size=4),
     }
     return {name: launch.run(cfg, d, 0) for name, cfg in configs.items()}
 
@@ -32,8 +34,13 @@ def rows(tmp_path_factory):
 def test_tensor_parallel_trains_as_one_process(rows):
     for name, r in rows.items():
         assert r["status"] == "ok", (name, r.get("reason"), r.get("traceback_tail"), r.get("log_tail"))
-    for name in ("tp2", "tp2sp", "fsdp_tp2"):  # loss after 3 optimizer steps: the gradients matched too
+    for name in ("tp2", "tp2sp"):  # loss after 3 optimizer steps: the gradients matched too
         assert rows[name]["loss_last"] == pytest.approx(rows["one"]["loss_last"], rel=1e-5), name
+    assert rows["fsdp2x2"]["loss_last"] == pytest.approx(rows["ddp2"]["loss_last"], rel=1e-5)
+    assert rows["fsdp2x2"]["samples_per_step"] == rows["ddp2"]["samples_per_step"] == 8  # 2 replicas x 4
+    # sharded 2 ways by TP, then 2 ways by FSDP
+    assert len(rows["fsdp2x2"]["params_bytes_per_rank"]) == 4
+    assert rows["fsdp2x2"]["params_bytes"] < 0.3 * rows["ddp2"]["params_bytes"]
 
 
 def test_tensor_parallel_shards_the_weights_and_counts_the_batch_once(rows):
