@@ -47,7 +47,8 @@ def skip_reason(cfg) -> str | None:
     unsupported = [(cfg.grad_accum > 1, f"grad_accum={cfg.grad_accum} (raise pp_microbatches instead)"),
                    (cfg.grad_clip is not None, "grad_clip (the norm would need every stage's gradients)"),
                    (cfg.ema_decay is not None, "ema_decay"), (cfg.compile != "off", f"compile={cfg.compile}"),
-                   (cfg.precision == "fp16", "precision=fp16 (the loss scaler)")]
+                   (cfg.precision == "fp16", "precision=fp16 (the loss scaler)"),
+                   (cfg.checkpointing == "sqrt", "checkpointing=sqrt (its segments would set the stage boundaries)")]
     for bad, what in unsupported:
         if bad:
             return f"pp_size={p} with {what} is not supported here"

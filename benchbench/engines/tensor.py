@@ -40,12 +40,25 @@ def mesh(cfg, dev):
     return init_device_mesh(dev.type, (cfg.dp_size, cfg.tp_size), mesh_dim_names=("dp", "tp"))
 
 
+def blocks(model):
+    """The model's blocks, looking through activation checkpointing's wrappers (one block or a run of them)."""
+    from torch import nn
+
+    from benchbench.techniques.checkpointing import Checkpointed
+
+    for b in model.blocks:
+        if isinstance(b, Checkpointed):
+            yield from b.inner if isinstance(b.inner, nn.Sequential) else [b.inner]
+        else:
+            yield b
+
+
 def parallelize(model, tp_mesh, sequence_parallel: bool):
     from torch.distributed.tensor.parallel import parallelize_module
 
     inner = getattr(model, "_orig_mod", model)
     root, block = inner.tp_plan(sequence_parallel)
-    for b in inner.blocks:
+    for b in blocks(inner):
         parallelize_module(b, tp_mesh, block)
     parallelize_module(inner, tp_mesh, root)
     return model

@@ -139,8 +139,9 @@ class GPT(nn.Module):
         from benchbench.models.parallel import Replicated
 
         self.untie()
-        for block in self.blocks:
-            block.attn.split_qkv()
+        for m in self.modules():  # through checkpointing's wrappers too
+            if isinstance(m, CausalSelfAttention):
+                m.split_qkv()
         sp = sequence_parallel
         seq = Shard(1) if sp else Replicate()
 

@@ -62,6 +62,7 @@ def test_bubble_formula():
     ({"pp_microbatches": 1}, "pp_schedule=1f1b needs pp_microbatches >= pp_size (1 < 2)"),
     ({"grad_accum": 2}, "pp_size=2 with grad_accum=2 (raise pp_microbatches instead) is not supported here"),
     ({"tp_size": 2, "world_size": 4}, "pp_size=2 with tp_size=2"),
+    ({"checkpointing": "sqrt"}, "pp_size=2 with checkpointing=sqrt (its segments would set the stage boundaries)"),
     ({"model": "vit"}, "model vit has no pipeline_stage / logits_loss hooks"),
 ])
 def test_impossible_pipelines_are_skipped_before_launch(settings, expected):

@@ -23,7 +23,8 @@ def rows(tmp_path_factory):
     configs = {
         "one": RunConfig(**GPT),
         "tp2": RunConfig(**GPT, tp_size=2, world_size=2),
-        "tp2sp": RunConfig(**GPT, tp_size=2, world_size=2, sequence_parallel=True),
+        # with checkpointing: the plans reach the blocks inside its wrappers
+        "tp2sp": RunConfig(**GPT, tp_size=2, world_size=2, sequence_parallel=True, checkpointing="sqrt"),
         # 2-D: 2 data-parallel replicas of 2 TP ranks = DDP over 2 ranks (rank 0 reports replica 0's loss)
         "ddp2": RunConfig(**GPT, engine="ddp", world_size=2),
         "fsdp2x2": RunConfig(**GPT, engine="fsdp", tp_size=2, world_size=4),
