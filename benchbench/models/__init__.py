@@ -24,10 +24,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from benchbench.models import adapters, gpt, unet, vit
+from benchbench.models import adapters, gpt, llama, unet, vit
 from benchbench.models.common import Built
 
-MODELS: dict[str, ModuleType] = {"gpt": gpt, "vit": vit, "unet": unet}
+MODELS: dict[str, ModuleType] = {"gpt": gpt, "llama": llama, "vit": vit, "unet": unet}
 ADAPTER_SPECS = ("timm:<name>", "torchvision:<name>", "hf:<model_type>")
 
 
