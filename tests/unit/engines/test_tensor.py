@@ -56,6 +56,7 @@ def test_tensor_parallel_shards_the_weights_and_counts_the_batch_once(rows):
     ({"tp_size": 2, "world_size": 4}, "engine=torch with tp_size=2 is pure tensor parallelism: world_size must be 2"),
     ({"tp_size": 4, "world_size": 4, "model_args": {"n_head": 2}}, "n_head=2 is not divisible by tp_size=4"),
     ({"tp_size": 2, "world_size": 3, "engine": "fsdp"}, "world_size=3 is not a multiple of tp_size x pp_size"),
+    ({"tp_size": 4, "world_size": 4, "model": "llama"}, "n_kv_head=2 is not divisible by tp_size=4"),
     ({"sequence_parallel": True}, "sequence_parallel needs tp_size > 1"),
     ({"tp_size": 2, "world_size": 2, "model": "vit"}, "model vit has no tp_plan hook"),
     ({"tp_size": 2, "world_size": 2, "compile": "default"}, "tp_size=2 with compile=default is not supported here"),
