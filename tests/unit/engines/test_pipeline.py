@@ -73,3 +73,14 @@ def test_impossible_pipelines_are_skipped_before_launch(settings, expected):
 def test_possible_ones_are_not():
     for s in ("gpipe", "1f1b", "interleaved_1f1b"):
         assert skip_reason(RunConfig(pp_size=2, world_size=2, pp_schedule=s, model_args={"n_layer": 4}), CPU) is None
+
+
+def test_merge_takes_the_median_bubble_over_ranks():
+    from benchbench.sweep import ranks
+
+    base = dict(status="ok", samples_per_step=4, model_flops_per_step=1e12, peak_tflops=None, step_times_s=[1.0],
+                pp_bubble_predicted=0.2)
+    rs = [{**base, "pp_bubble_measured": b, "pp_stage_ids": [i]} for i, b in enumerate((0.1, 0.5, 0.3))]
+    m = ranks.merge(rs, 3)
+    assert m["pp_bubble_measured"] == 0.3 and m["pp_bubble_measured_per_rank"] == [0.1, 0.5, 0.3]
+    assert m["pp_stage_ids_per_rank"] == [[0], [1], [2]] and "pp_stage_ids" not in m
