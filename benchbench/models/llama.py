@@ -161,6 +161,16 @@ class Llama(nn.Module):
         hi = lo + share + (stage < extra)
         return Stage(self, lo, hi, stage == 0, stage == n_stages - 1)
 
+    def tp_problem(self, tp_size: int) -> str | None:
+        """Why this model cannot be split over tp_size ranks: whole query and K/V heads, equal vocabulary
+        and feed-forward shares per rank (engines/tensor.py asks before launch)."""
+        c = self.config
+        for name, n in (("n_head", c.n_head), ("n_kv_head", c.n_kv_head), ("ffn_dim", c.ffn_dim),
+                        ("vocab_size", c.vocab_size)):
+            if n % tp_size:
+                return f"{name}={n} is not divisible by tp_size={tp_size}"
+        return None
+
     def tp_plan(self, sequence_parallel: bool) -> tuple[dict, dict]:
         """(root plan, per-block plan) for parallelize_module, torchtitan's Llama 3 plan: q/k/v and
         w1/w3 column-wise, wo and w2 row-wise; with sequence parallelism the norms and the residual

@@ -179,6 +179,9 @@ def predict(cfg) -> dict:
     if psi is None:
         return {"n_params": None, "predicted_peak_bytes": None, "peak_phase": None,
                 "predicted_note": f"model {cfg.model} is not predicted: its code runs in workers only"}
+    if cfg.tp_size > 1 or cfg.pp_size > 1:  # shards and stages hold parts of every term: not modelled
+        return {"n_params": psi, "predicted_peak_bytes": None, "peak_phase": None,
+                "predicted_note": "tensor and pipeline parallelism (tp_size, pp_size > 1) are not modelled"}
     out = {"n_params": psi, **_states(cfg, psi)}
     grads_now = out.pop("grads_exist_in_backward")
     shape = _shape(cfg)

@@ -25,6 +25,7 @@ OptimizerImpl = Literal["auto", "fused", "foreach", "loop"]
 Engine = Literal["torch", "ddp", "fsdp", "deepspeed"]
 DsOptimizer = Literal["client", "fused_adam", "cpu_adam"]
 Device = Literal["auto", "cpu", "cuda"]
+PpSchedule = Literal["gpipe", "1f1b", "interleaved_1f1b"]
 
 @functools.cache
 def _kinds(cls) -> dict[str, tuple[bool, bool, tuple[str, ...]]]:
@@ -94,6 +95,20 @@ class RunConfig(BaseModel):
     world_size: int = Field(1, gt=0, description="ranks (GPUs) in all; > 1 launches the worker through torchrun")
     nnodes: int = Field(1, gt=0, description="machines the ranks are spread over, world_size / nnodes on each; > 1 needs "
                                              "the launch settings (--node-rank and --rdzv-endpoint, or --hostfile)")
+
+    # model parallelism (docs/parallelism.md); world_size = dp * tp_size * pp_size
+    tp_size: int = Field(1, gt=0, description="tensor-parallel ranks (DTensor plans over a 'tp' mesh dimension); "
+                                              "engine torch: pure TP; engine fsdp: a 2-D (dp, tp) mesh")
+    sequence_parallel: bool = Field(False, description="with tp_size > 1: norms and residuals sharded over the "
+                                                       "sequence (Megatron-style sequence parallelism)")
+    pp_size: int = Field(1, gt=0, description="pipeline stages over ranks (torch.distributed.pipelining); > 1 needs "
+                                              "engine torch and world_size == pp_size")
+    pp_schedule: PpSchedule = Field("1f1b", description="pipeline schedule: gpipe (all forwards, then all backwards), "
+                                                        "1f1b, interleaved_1f1b (several stages per rank)")
+    pp_microbatches: int | None = Field(None, gt=0, description="micro-batches each batch is split into by the "
+                                                                "pipeline; must divide batch_size; null = 2 * pp_size")
+    pp_stages_per_rank: int | None = Field(None, gt=0, description="pipeline stages each rank holds; null = 1 (2 with "
+                                                                   "interleaved_1f1b, which needs at least 2)")
 
     # DeepSpeed (engine: deepspeed); null = DeepSpeed's default, reported in the row
     zero_stage: int = Field(0, ge=0, le=3, description="DeepSpeed ZeRO stage")
@@ -167,6 +182,20 @@ class RunConfig(BaseModel):
         """YAML 1.1 reads a bare `off` as false: take false as "off" and true as "default"."""
         return {False: "off", True: "default"}.get(v, v) if isinstance(v, bool) else v
 
+    @property
+    def microbatches(self) -> int:
+        """The pipeline's micro-batches per batch (pp_microbatches, or 2 per stage rank by default)."""
+        return self.pp_microbatches or 2 * self.pp_size
+
+    @property
+    def stages_per_rank(self) -> int:
+        return self.pp_stages_per_rank or (2 if self.pp_schedule == "interleaved_1f1b" else 1)
+
+    @property
+    def dp_size(self) -> int:
+        """Data-parallel replicas: ranks that see different data (the TP and PP ranks of one replica share it)."""
+        return max(1, self.world_size // (self.tp_size * self.pp_size))
+
     def canonical(self) -> dict:
         """The fields that identify the config: those not in NOT_IN_ID and not at their default
         (so a setting added in a later version leaves earlier configs' ids unchanged)."""
@@ -179,10 +208,11 @@ class RunConfig(BaseModel):
 
     @property
     def effective_batch(self) -> int | None:
-        """Samples per optimizer step; None while batch_size is max (not searched yet)."""
+        """Samples per optimizer step, the global batch counted once (over the data-parallel replicas);
+        None while batch_size is max (not searched yet)."""
         if self.batch_size == "max":
             return None
-        return self.batch_size * self.grad_accum * self.world_size
+        return self.batch_size * self.grad_accum * self.dp_size
 
     def flat(self) -> dict:
         """Config as flat columns for a result row (model_args as compact JSON)."""

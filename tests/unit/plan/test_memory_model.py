@@ -78,6 +78,13 @@ def test_other_models_get_states_but_no_peak():
     assert "not modelled" in p["predicted_note"]
 
 
+def test_tensor_and_pipeline_parallel_configs_are_not_predicted():
+    for cfg in (RunConfig(tp_size=2, world_size=2), RunConfig(pp_size=2, world_size=2)):
+        p = mm.predict(cfg)
+        assert p["predicted_peak_bytes"] is None and "not modelled" in p["predicted_note"]
+    assert mm.wont_fit([RunConfig(model_size="1.5b", tp_size=2, world_size=2, device="cuda")], 1e9) == []
+
+
 def test_row_fields_and_fit():
     cfg = gpt(batch_size=8)
     peak = mm.predict(cfg)["predicted_peak_bytes"]
