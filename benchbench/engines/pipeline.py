@@ -56,6 +56,8 @@ def skip_reason(cfg) -> str | None:
         return f"pp_schedule=interleaved_1f1b needs pp_stages_per_rank >= 2, not {v}"
     if cfg.pp_schedule != "interleaved_1f1b" and v > 1:
         return f"pp_stages_per_rank={v} needs pp_schedule=interleaved_1f1b; {cfg.pp_schedule} runs one stage per rank"
+    if cfg.batch_size == "max":
+        return "batch_size: max with pp_size > 1 is not supported here: the max-batch search runs one process"
     if cfg.batch_size % m:
         return f"pp_microbatches={m} does not divide batch_size={cfg.batch_size}"
     if cfg.pp_schedule == "1f1b" and m < p:
