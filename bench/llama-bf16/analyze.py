@@ -1,7 +1,7 @@
 """The Llama reference on one GPU: throughput, MFU, step time, and the memory model's predicted peak
 against the measured one, per config (medians over ok repeats).
 
-    python bench/llama/analyze.py [RUN_DIR]   (default: the committed results/examples/llama-h200/run)
+    python bench/llama-bf16/analyze.py [RUN_DIR]   (default: the committed results/examples/llama-bf16-h200/run)
 """
 
 import json
@@ -14,7 +14,7 @@ from common import EXAMPLES, cell, markdown, provenance  # noqa: E402
 from benchbench.plan import memory_model  # noqa: E402
 from benchbench.spec.config import FIELDS, RunConfig  # noqa: E402
 
-run = Path(sys.argv[1]) if len(sys.argv) > 1 else EXAMPLES / "llama-h200" / "run"
+run = Path(sys.argv[1]) if len(sys.argv) > 1 else EXAMPLES / "llama-bf16-h200" / "run"
 rows = [json.loads(line) for line in (run / "rows.jsonl").read_text().splitlines() if line.strip()]
 by_config: dict[str, list[dict]] = {}
 for r in rows:
