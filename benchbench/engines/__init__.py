@@ -9,7 +9,7 @@ import importlib
 import importlib.util
 
 from benchbench.engines.ddp import DDPEngine
-from benchbench.engines.fsdp import FSDPEngine
+from benchbench.engines.fsdp import FSDPEngine, ignored_settings
 from benchbench.engines.torch_engine import TorchEngine
 
 ENGINES = {"torch": TorchEngine, "ddp": DDPEngine, "fsdp": FSDPEngine, "deepspeed": "benchbench.engines.deepspeed_engine"}
@@ -23,6 +23,10 @@ def _deepspeed():
 def skip_reason(cfg, dev) -> str | None:
     if cfg.engine != "deepspeed" and (cfg.zero_stage or cfg.offload_optimizer or cfg.offload_param):
         return f"zero_stage / offload are DeepSpeed settings; engine={cfg.engine}"
+    if cfg.engine != "fsdp" and ignored_settings(cfg):
+        return f"{' / '.join(ignored_settings(cfg))} are FSDP settings; engine={cfg.engine}"
+    if cfg.engine == "deepspeed" and cfg.precision == "fp8":
+        return "engine=deepspeed with precision=fp8 is not supported here (torchao float8 runs under torch, ddp, fsdp)"
     if cfg.engine == "torch" and cfg.world_size > 1:
         return f"world_size={cfg.world_size} needs a distributed engine (ddp, fsdp, deepspeed); engine=torch runs one process"
     if cfg.world_size % cfg.nnodes:

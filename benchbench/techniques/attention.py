@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from benchbench import models
 from benchbench.models.common import sdpa_attend
 
-HALF = ("fp16", "bf16", "bf16-pure")
+HALF = ("fp16", "bf16", "bf16-pure", "fp8")
 
 
 def eager_attend(q, k, v, is_causal: bool):
