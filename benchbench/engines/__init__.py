@@ -24,7 +24,8 @@ def skip_reason(cfg, dev) -> str | None:
     if cfg.engine != "deepspeed" and (cfg.zero_stage or cfg.offload_optimizer or cfg.offload_param):
         return f"zero_stage / offload are DeepSpeed settings; engine={cfg.engine}"
     if cfg.engine != "fsdp" and ignored_settings(cfg):
-        return f"{' / '.join(ignored_settings(cfg))} are FSDP settings; engine={cfg.engine}"
+        names = ignored_settings(cfg)
+        return f"{' / '.join(names)} {'are FSDP settings' if len(names) > 1 else 'is an FSDP setting'}; engine={cfg.engine}"
     if cfg.engine == "deepspeed" and cfg.precision == "fp8":
         return "engine=deepspeed with precision=fp8 is not supported here (torchao float8 runs under torch, ddp, fsdp)"
     if cfg.engine == "torch" and cfg.world_size > 1:
