@@ -80,3 +80,12 @@ def test_conversion_counts_the_float8_linears_and_uses_the_recipe(recipe):
     assert type(model.lm_head).__name__ == "Linear"
     assert model.blocks[0].mlp.fc.config == Float8LinearConfig.from_recipe_name(recipe)
     assert techniques.fields(model, cfg.model_copy(update={"precision": "bf16"})) == {}
+
+
+def test_flash_attention_takes_fp8_and_fsdp_bf16_parameters():
+    """Both give flash attention bf16 inputs: fp8 through bf16 autocast, FSDP2's bf16 policy by its cast."""
+    from benchbench.techniques import attention
+
+    assert attention.skip_reason(RunConfig(precision="fp8", attention="flash"), H100) is None
+    assert attention.skip_reason(RunConfig(precision="fp32", attention="flash", engine="fsdp", fsdp_param_dtype="bf16"), H100) is None
+    assert attention.skip_reason(RunConfig(precision="fp32", attention="flash", engine="fsdp"), H100).startswith("attention=flash needs")
