@@ -13,7 +13,7 @@ import importlib.util
 
 from benchbench.engines import pipeline, tensor
 from benchbench.engines.ddp import DDPEngine
-from benchbench.engines.fsdp import FSDPEngine
+from benchbench.engines.fsdp import FSDPEngine, ignored_settings
 from benchbench.engines.torch_engine import TorchEngine
 
 ENGINES = {"torch": TorchEngine, "ddp": DDPEngine, "fsdp": FSDPEngine, "deepspeed": "benchbench.engines.deepspeed_engine"}
@@ -32,6 +32,11 @@ def _deepspeed():
 def skip_reason(cfg, dev) -> str | None:
     if cfg.engine != "deepspeed" and (cfg.zero_stage or cfg.offload_optimizer or cfg.offload_param):
         return f"zero_stage / offload are DeepSpeed settings; engine={cfg.engine}"
+    if cfg.engine != "fsdp" and ignored_settings(cfg):
+        names = ignored_settings(cfg)
+        return f"{' / '.join(names)} {'are FSDP settings' if len(names) > 1 else 'is an FSDP setting'}; engine={cfg.engine}"
+    if cfg.engine == "deepspeed" and cfg.precision == "fp8":
+        return "engine=deepspeed with precision=fp8 is not supported here (torchao float8 runs under torch, ddp, fsdp)"
     reason = _parallel_reason(cfg)
     if reason:
         return reason

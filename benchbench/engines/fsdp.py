@@ -1,7 +1,16 @@
-"""PyTorch FSDP2 (torch.distributed.fsdp.fully_shard): parameters, gradients and optimizer state
-sharded over the ranks, one FSDP unit per block plus the root (embeddings, head), as torchtitan
-shards. Precision stays the techniques' autocast, so fsdp and ddp compare at equal settings.
-Accumulation skips the reduce-scatter on all but the last micro-batch.
+"""PyTorch FSDP2 (torch.distributed.fsdp.fully_shard) as torchtitan's apply_fsdp shards: parameters,
+gradients and optimizer state sharded over the ranks, one FSDP unit per block plus the root
+(embeddings, head), each under one MixedPrecisionPolicy:
+
+  fsdp_param_dtype            the dtype parameters are gathered and computed in (null: bf16 for precision
+                              bf16 / fp8, else fp32); with bf16 there is no autocast (techniques/precision.py):
+                              FSDP2 casts, the optimizer steps the fp32 shards
+  fsdp_reduce_dtype           the dtype of the gradient reduce-scatter (fp32 as torchtitan's default)
+  fsdp_reshard_after_forward  free the gathered parameters after forward; the last block never is (backward
+                              gathers it again at once), as torchtitan
+
+Accumulation skips the reduce-scatter on all but the last micro-batch. The row names the policy
+(fsdp_mp_policy).
 
 With tp_size > 1 the ranks form a (dp, tp) mesh: the model is first tensor-parallelized over "tp"
 (engines/tensor.py), then fully_shard shards its DTensor parameters over "dp" (FSDP2's 2-D mode)."""
@@ -10,25 +19,44 @@ from __future__ import annotations
 
 import contextlib
 
+import torch
+
 from benchbench.engines.torch_engine import TorchEngine
+from benchbench.techniques.precision import fsdp_param_dtype
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+SETTINGS = {"fsdp_param_dtype": None, "fsdp_reduce_dtype": "fp32", "fsdp_reshard_after_forward": True}
+
+
+def ignored_settings(cfg) -> list[str]:
+    """FSDP settings set away from their defaults (they mean nothing to another engine)."""
+    return [k for k, default in SETTINGS.items() if getattr(cfg, k) != default]
 
 
 def skip_reason(cfg, dev) -> str | None:
     try:
         from torch.distributed.fsdp import fully_shard  # noqa: F401
     except ImportError:
-        import torch
-
         return f"engine=fsdp needs torch.distributed.fsdp.fully_shard (FSDP2); torch {torch.__version__} lacks it"
     if cfg.precision in ("fp16", "bf16-pure"):
-        return f"engine=fsdp with precision={cfg.precision} is not supported here; use bf16 (autocast) or fp32"
+        # bf16-pure's master copy would shadow FSDP's sharded parameters; fsdp_param_dtype bf16 is the FSDP way
+        return (f"engine=fsdp with precision={cfg.precision} is not supported here; use bf16 (the FSDP2 bf16 policy: "
+                f"bf16 compute, fp32 master weights) or fp32")
     return None
+
+
+def policy(cfg) -> str:
+    return (f"param={fsdp_param_dtype(cfg)},reduce={cfg.fsdp_reduce_dtype},"
+            f"reshard={str(cfg.fsdp_reshard_after_forward).lower()}")
 
 
 class FSDPEngine(TorchEngine):
     def wrap(self, model, cfg, dev):
-        from torch.distributed.fsdp import fully_shard
+        from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
+        self.policy = policy(cfg)
+        mp = MixedPrecisionPolicy(param_dtype=DTYPES[fsdp_param_dtype(cfg)], reduce_dtype=DTYPES[cfg.fsdp_reduce_dtype])
+        reshard = cfg.fsdp_reshard_after_forward
         inner = getattr(model, "_orig_mod", model)  # shard the modules under a torch.compile wrapper
         dp = None
         if cfg.tp_size > 1:
@@ -37,9 +65,10 @@ class FSDPEngine(TorchEngine):
             grid = tensor.mesh(cfg, dev)
             tensor.parallelize(model, grid["tp"], cfg.sequence_parallel)
             dp = grid["dp"]
-        for block in getattr(inner, "blocks", []):
-            fully_shard(block, mesh=dp)
-        fully_shard(inner, mesh=dp)
+        blocks = list(getattr(inner, "blocks", None) or getattr(inner, "layers", None) or [])
+        for i, block in enumerate(blocks):
+            fully_shard(block, mesh=dp, mp_policy=mp, reshard_after_forward=reshard and i < len(blocks) - 1)
+        fully_shard(inner, mesh=dp, mp_policy=mp, reshard_after_forward=reshard)
         return model
 
     @contextlib.contextmanager
@@ -50,3 +79,6 @@ class FSDPEngine(TorchEngine):
             yield
         finally:
             inner.set_requires_gradient_sync(True)
+
+    def fields(self) -> dict:
+        return {**super().fields(), "fsdp_mp_policy": self.policy}

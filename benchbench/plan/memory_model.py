@@ -46,7 +46,7 @@ MARGIN_FRACTION = 0.10          # reserved-but-unused memory near the limit (see
 CONTEXT_BYTES = 0.75 * 2**30    # CUDA context, cuBLAS/cuDNN workspaces: outside the allocator's count
 DS_BUCKET_ELEMENTS = 5e8        # DeepSpeed's default reduce_bucket_size (elements; fp32 ones with fp32)
 DS_LIVE_PARAMETERS = 1e9        # DeepSpeed's default stage3_max_live_parameters
-AUTOCAST = ("bf16", "fp16")
+AUTOCAST = ("bf16", "fp16", "fp8")  # fp8: bf16 autocast around the float8 Linear layers
 
 
 def _shape(cfg) -> dict | None:

@@ -16,7 +16,8 @@ from typing import Literal, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-Precision = Literal["fp32", "tf32", "fp16", "bf16", "bf16-pure"]
+Precision = Literal["fp32", "tf32", "fp16", "bf16", "bf16-pure", "fp8"]
+Fp8Recipe = Literal["tensorwise", "rowwise", "rowwise_with_gw_hp"]
 Checkpointing = Literal["none", "full", "every_k", "sqrt", "selective"]
 Attention = Literal["eager", "sdpa", "flash", "mem_efficient", "cudnn", "flex"]
 Compile = Literal["off", "default", "reduce-overhead", "max-autotune"]
@@ -80,7 +81,10 @@ class RunConfig(BaseModel):
     seed: int = Field(0, description="seeds the model init and the synthetic batches")
 
     # technique axes
-    precision: Precision = Field("fp32", description="techniques/precision.py: autocast, GradScaler, pure bf16")
+    precision: Precision = Field("fp32", description="techniques/precision.py: autocast, GradScaler, pure bf16; fp8: "
+                                                     "torchao float8 Linear layers, bf16 autocast elsewhere (techniques/fp8.py)")
+    fp8_recipe: Fp8Recipe = Field("tensorwise", description="with precision fp8: torchao's Float8LinearConfig recipe "
+                                                            "(scales per tensor, per row, per row with bf16 weight gradients)")
     grad_accum: int = Field(1, gt=0, description="micro-batches per optimizer step")
     checkpointing: Checkpointing = Field("none", description="activation checkpointing (techniques/checkpointing.py)")
     checkpoint_k: int = Field(2, gt=0, description="with checkpointing: every_k, checkpoint one block in k")
@@ -93,6 +97,13 @@ class RunConfig(BaseModel):
     ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA of weights after each step; null = off")
     engine: Engine = Field("torch", description="torch: one process; ddp, fsdp (FSDP2), deepspeed: torch.distributed")
     world_size: int = Field(1, gt=0, description="ranks (GPUs) in all; > 1 launches the worker through torchrun")
+    fsdp_param_dtype: Literal["fp32", "bf16"] | None = Field(
+        None, description="engine fsdp: MixedPrecisionPolicy param_dtype (the dtype compute sees; the optimizer keeps "
+                          "fp32); null = bf16 for precision bf16 / fp8, else fp32")
+    fsdp_reduce_dtype: Literal["fp32", "bf16"] = Field("fp32", description="engine fsdp: MixedPrecisionPolicy "
+                                                                           "reduce_dtype (gradient reduce-scatter)")
+    fsdp_reshard_after_forward: bool = Field(True, description="engine fsdp: free the gathered parameters after forward "
+                                                               "(ZeRO-3-like); false keeps them to backward (ZeRO-2-like)")
     nnodes: int = Field(1, gt=0, description="machines the ranks are spread over, world_size / nnodes on each; > 1 needs "
                                              "the launch settings (--node-rank and --rdzv-endpoint, or --hostfile)")
 

@@ -13,7 +13,7 @@ DETERMINISTIC = {
     "tokens_per_step", "samples_per_step", "effective_batch",
 }
 DETERMINISTIC_DEFAULT_THRESHOLD = 0.01
-HIGHER_IS_BETTER_SUFFIXES = ("_per_s", "_per_j", "mfu", "hfu", "_util_pct_mean")
+HIGHER_IS_BETTER_SUFFIXES = ("_per_s", "_per_j", "mfu", "mfu_fp8", "hfu", "_util_pct_mean")
 
 
 def higher_is_better(metric: str) -> bool:

@@ -73,10 +73,11 @@ def merge(results: list[dict], world_size: int) -> dict:
     energies = [r.get("energy_j") for r in results]
     if all(isinstance(e, (int, float)) for e in energies):
         out["energy_j_per_rank"], out["energy_j"] = energies, sum(energies)
-    for stale in ("tokens_per_j", "samples_per_j", "energy_j_per_step", "mfu", "hfu", "hardware_tflops_per_s"):
+    for stale in ("tokens_per_j", "samples_per_j", "energy_j_per_step", "mfu", "mfu_fp8", "hfu", "hardware_tflops_per_s"):
         out.pop(stale, None)  # rank 0's own figures; recomputed from the merged steps below
     out.update(throughput.rates(steps, out["samples_per_step"], out.get("tokens_per_step"), out["model_flops_per_step"],
                                 world_size, out.get("peak_tflops"), out.get("hardware_flops_per_step"),
-                                out.get("energy_j") if isinstance(out.get("energy_j_per_rank"), list) else None))
+                                out.get("energy_j") if isinstance(out.get("energy_j_per_rank"), list) else None,
+                                out.get("peak_fp8_tflops")))
     out["ranks"] = world_size
     return out

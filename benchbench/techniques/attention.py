@@ -15,8 +15,9 @@ import torch.nn.functional as F
 
 from benchbench import models
 from benchbench.models.common import sdpa_attend
+from benchbench.techniques.precision import fsdp_param_dtype
 
-HALF = ("fp16", "bf16", "bf16-pure")
+HALF = ("fp16", "bf16", "bf16-pure", "fp8")
 
 
 def eager_attend(q, k, v, is_causal: bool):
@@ -73,7 +74,8 @@ def skip_reason(cfg, dev) -> str | None:
         return f"attention={a} needs attention modules with an attend function; model {cfg.model} has none"
     if dev.type == "cpu" and a in ("mem_efficient", "cudnn"):
         return f"attention={a}: PyTorch has no CPU kernel for this SDPA backend (No viable backend on CPU)"
-    if dev.type == "cuda" and a in ("flash", "cudnn") and cfg.precision not in HALF:
+    half = cfg.precision in HALF or (cfg.engine == "fsdp" and fsdp_param_dtype(cfg) == "bf16")  # FSDP2 casts to bf16
+    if dev.type == "cuda" and a in ("flash", "cudnn") and not half:
         return f"attention={a} needs fp16 or bf16 inputs; precision={cfg.precision} gives fp32"
     if a == "flex" and dev.type == "cpu":
         return "attention=flex: FlexAttention has no backward on CPU (PyTorch runs its CPU path for inference only)"

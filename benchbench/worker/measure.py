@@ -78,7 +78,8 @@ def setup(cfg: RunConfig, artifacts: Path | None = None) -> tuple[Context, objec
                   batches=batches, artifacts=artifacts)
     if getattr(engine, "config", None) and ctx.artifact("deepspeed_config.json"):
         ctx.artifact("deepspeed_config.json").write_text(json.dumps(engine.config, indent=2))
-    out = {"device_type": dev.type, "device_name": info.name, "n_params": built.n_params, "setup_s": time.perf_counter() - t0}
+    out = {"device_type": dev.type, "device_name": info.name, "n_params": built.n_params,
+           **techniques.fields(engine.model, cfg), "setup_s": time.perf_counter() - t0}
     return ctx, built, out
 
 
@@ -152,7 +153,8 @@ def _throughput(cfg: RunConfig, built, step_times: list[float], out: dict) -> di
     per_gpu = d["model_flops_per_step"] / mean_step / 1e12 / cfg.world_size
     d.update(peaks.mfu_fields(per_gpu, out["device_type"], out["device_name"], cfg.precision, cfg.peak_tflops))
     d.update(throughput.rates(step_times, samples_per_step, d.get("tokens_per_step"), d["model_flops_per_step"],
-                              cfg.world_size, d.get("peak_tflops"), out.get("hardware_flops_per_step"), out.get("energy_j")))
+                              cfg.world_size, d.get("peak_tflops"), out.get("hardware_flops_per_step"), out.get("energy_j"),
+                              d.get("peak_fp8_tflops")))
     if cfg.compile != "off" and "first_step_s" in out:
         d["compile_s"] = max(0.0, out["first_step_s"] - out["step_time_s_median"])
     return d

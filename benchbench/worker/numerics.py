@@ -24,7 +24,8 @@ import torch
 
 REFERENCE = dict(precision="fp32", attention="eager", checkpointing="none", compile="off", grad_accum=1, engine="torch",
                  world_size=1, nnodes=1, zero_stage=0, offload_optimizer=False, offload_param=False, ds_optimizer="client",
-                 grad_accum_dtype=None, optimizer_impl="auto")
+                 grad_accum_dtype=None, optimizer_impl="auto", fsdp_param_dtype=None, fsdp_reduce_dtype="fp32",
+                 fsdp_reshard_after_forward=True)
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,21 @@ TOLERANCES = {
     "fp16": Tolerance(3e-3, 0.998),     # seen: 1.8e-4, 0.99986
     "bf16": Tolerance(1e-2, 0.96),      # seen: 8.2e-4, 0.99625
     "bf16-pure": Tolerance(3e-2, 0.95),  # seen: 3.1e-3, 0.99481 (its loss itself is a bf16 number: 2^-8 steps)
+    # Provisional, not yet measured: bf16-pure's limits, as fp8 matmuls round coarser than bf16 ones (e4m3:
+    # 3 mantissa bits) while the weights and optimizer stay fp32. Against a bf16 reference
+    # (numerics: {reference: {precision: bf16}}) the same limits apply.
+    "fp8": Tolerance(3e-2, 0.95),
 }
 
 
 def reference_config(cfg):
     """The config the check compares with: REFERENCE, the suite's own reference settings, and the
     config's whole step batch in one micro-batch."""
-    return cfg.model_copy(update={**REFERENCE, "batch_size": cfg.batch_size * cfg.grad_accum, "numerics_steps": 0,
-                                  **dict(cfg.numerics_reference)})
+    ref = cfg.model_copy(update={**REFERENCE, "batch_size": cfg.batch_size * cfg.grad_accum, "numerics_steps": 0,
+                                 **dict(cfg.numerics_reference)})
+    if ref.precision != "fp8" and "fp8_recipe" not in cfg.numerics_reference:  # the recipe is fp8's setting only
+        ref = ref.model_copy(update={"fp8_recipe": "tensorwise"})
+    return ref
 
 
 def describe(ref, cfg) -> str:

@@ -2,12 +2,16 @@
 
 Dense figures (NVIDIA quotes "with sparsity" numbers at twice these). A precision maps to the
 math the run's matmuls use: fp32 -> plain FP32 (no tensor cores), tf32 -> TF32 tensor cores,
-fp16 -> fp16 tensor cores, bf16 / bf16-pure -> bf16 tensor cores.
+fp16 -> fp16 tensor cores, bf16 / bf16-pure -> bf16 tensor cores. fp8 rows get `mfu` against the bf16
+peak (comparable with bf16 rows) and `mfu_fp8` against the dense fp8 peak (what the fp8 matmuls could do).
 
 Sources (NVIDIA datasheets):
   H100 SXM / PCIe / NVL   "NVIDIA H100 Tensor Core GPU" datasheet (2023): SXM 989 bf16/fp16,
                           494.5 tf32, 67 fp32; PCIe 756 / 378 / 51; NVL 835 / 418 / 60
+  H100 SXM / H200 fp8     same datasheets: FP8 Tensor Core 3,958 TFLOPS with sparsity -> 1979 dense
   H200                    "NVIDIA H200 Tensor Core GPU" datasheet (2024): SXM as H100 SXM
+  B200 fp8                "NVIDIA DGX B200" datasheet (2024): 72 PFLOPS FP8 training over 8 GPUs with
+                          sparsity -> 4500 dense per GPU (only fp8 here: the other B200 peaks are not yet checked)
   A100                    "NVIDIA A100 Tensor Core GPU" datasheet (2021): 312 bf16/fp16, 156 tf32, 19.5 fp32
   L40S                    "NVIDIA L40S GPU" datasheet (2023): 362 bf16/fp16, 183 tf32, 91.6 fp32
   L4                      "NVIDIA L4 Tensor Core GPU" datasheet (2023): 121 bf16/fp16, 60 tf32, 30.3 fp32
@@ -18,40 +22,47 @@ Sources (NVIDIA datasheets):
 from __future__ import annotations
 
 # (name test, {math: dense TFLOP/s}); the first whose test passes wins, so specific names come first.
-_H100_SXM = {"bf16": 989.0, "fp16": 989.0, "tf32": 494.5, "fp32": 67.0}
+_H100_SXM = {"bf16": 989.0, "fp16": 989.0, "tf32": 494.5, "fp32": 67.0, "fp8": 1979.0}
 TABLE: list[tuple[tuple[str, ...], tuple[str, ...], dict[str, float]]] = [
     # (all of these substrings, none of these, peaks)
     (("H100", "PCIe"), (), {"bf16": 756.0, "fp16": 756.0, "tf32": 378.0, "fp32": 51.0}),
     (("H100", "NVL"), (), {"bf16": 835.0, "fp16": 835.0, "tf32": 418.0, "fp32": 60.0}),
     (("H100",), (), _H100_SXM),
     (("H200",), (), _H100_SXM),
+    (("B200",), (), {"fp8": 4500.0}),
     (("A100",), (), {"bf16": 312.0, "fp16": 312.0, "tf32": 156.0, "fp32": 19.5}),
     (("L40S",), (), {"bf16": 362.0, "fp16": 362.0, "tf32": 183.0, "fp32": 91.6}),
     (("L4",), ("L40",), {"bf16": 121.0, "fp16": 121.0, "tf32": 60.0, "fp32": 30.3}),
     (("A10",), ("A100",), {"bf16": 125.0, "fp16": 125.0, "tf32": 62.5, "fp32": 31.2}),
     (("V100",), (), {"fp16": 125.0, "fp32": 15.7}),
 ]
-MATH = {"fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "bf16": "bf16", "bf16-pure": "bf16"}
+MATH = {"fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "bf16": "bf16", "bf16-pure": "bf16", "fp8": "bf16"}
 
 
-def peak_tflops(device_name: str, precision: str) -> tuple[float | None, str | None]:
-    """(dense peak TFLOP/s, None) or (None, why there is none)."""
-    math = MATH.get(precision)
+def peak_tflops(device_name: str, precision: str, math: str | None = None) -> tuple[float | None, str | None]:
+    """(dense peak TFLOP/s, None) or (None, why there is none); `math` names the tensor-core math
+    directly (fp8) instead of through the precision."""
+    math = math or MATH.get(precision)
     for need, avoid, peaks in TABLE:
         if all(s in device_name for s in need) and not any(s in device_name for s in avoid):
             if math in peaks:
                 return peaks[math], None
-            return None, f"{device_name} has no {precision} peak in benchbench's table"
+            return None, f"{device_name} has no {math if precision == 'fp8' else precision} peak in benchbench's table"
     return None, f"no peak FLOP/s known for device {device_name!r} (set peak_tflops in the suite)"
 
 
 def mfu_fields(model_tflops_per_s: float, device_type: str, device_name: str, precision: str,
                override: float | None = None) -> dict:
-    """mfu, peak_tflops and, when MFU cannot be given, mfu_reason."""
+    """mfu, peak_tflops and, when MFU cannot be given, mfu_reason; for fp8 also peak_fp8_tflops and
+    mfu_fp8 (peak_tflops set in the suite is the bf16 peak: it does not stand for the fp8 one)."""
     if override:
         peak, why = override, None
     elif device_type != "cuda":
         peak, why = None, f"no peak FLOP/s for device type {device_type}"
     else:
         peak, why = peak_tflops(device_name, precision)
-    return {"peak_tflops": peak, "mfu": model_tflops_per_s / peak if peak else None, "mfu_reason": why}
+    out = {"peak_tflops": peak, "mfu": model_tflops_per_s / peak if peak else None, "mfu_reason": why}
+    if precision == "fp8":
+        fp8 = peak_tflops(device_name, precision, "fp8")[0] if device_type == "cuda" else None
+        out.update(peak_fp8_tflops=fp8, mfu_fp8=model_tflops_per_s / fp8 if fp8 else None)
+    return out

@@ -212,8 +212,8 @@ MALFORMED = {
         name: typo
         model: {name: gpt}
         sweep:
-          precision: [fp32, fp8]
-        """, ["{p}:4: sweep.precision[1]: 'fp8' is not allowed; allowed: fp32, tf32, fp16, bf16, bf16-pure"]),
+          precision: [fp32, fp4]
+        """, ["{p}:4: sweep.precision[1]: 'fp4' is not allowed; allowed: fp32, tf32, fp16, bf16, bf16-pure, fp8"]),
     "markup.yaml": ("""
         name: markup
         model: {name: gpt}

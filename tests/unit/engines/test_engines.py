@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+import torch
 
 from benchbench.plan.feasibility import skip_reason
 from benchbench.spec.config import RunConfig
@@ -24,6 +27,10 @@ def rows(tmp_path_factory):
         "fsdp2": RunConfig(**GPT, engine="fsdp", world_size=2),
         "ddp2acc": RunConfig(**GPT, engine="ddp", world_size=2, grad_accum=2),
         "fsdp2acc": RunConfig(**GPT, engine="fsdp", world_size=2, grad_accum=2),
+        "fsdp2keep": RunConfig(**GPT, engine="fsdp", world_size=2, fsdp_reshard_after_forward=False),
+        "ddp2bf16": RunConfig(**GPT, engine="ddp", world_size=2, precision="bf16"),
+        "fsdp2bf16": RunConfig(**GPT, engine="fsdp", world_size=2, precision="bf16"),
+        "fsdp2autocast": RunConfig(**GPT, engine="fsdp", world_size=2, precision="bf16", fsdp_param_dtype="fp32"),
     }
     return {name: launch.run(cfg, d, 0) for name, cfg in configs.items()}
 
@@ -39,6 +46,28 @@ def test_engines_do_not_change_the_math(rows):
     assert rows["fsdp2"]["loss_last"] == pytest.approx(rows["ddp2"]["loss_last"], rel=1e-5)
     assert rows["fsdp2acc"]["loss_last"] == pytest.approx(rows["ddp2acc"]["loss_last"], rel=1e-5)
     assert rows["ddp2"]["loss_last"] != pytest.approx(rows["torch1"]["loss_last"], rel=1e-6)  # rank 1 saw other data
+
+
+def test_fsdp_bf16_policy_trains_like_bf16_autocast(rows):
+    """precision bf16 under fsdp: FSDP2 casts the parameters to bf16 (no autocast), fp32 master weights.
+    Against DDP under bf16 autocast (same data, same ranks) the loss after 4 steps differs by where bf16
+    rounds: the policy computes layer norms and the loss in bf16, so its loss is itself a bf16 number
+    (8 significant bits: at ~4.1 the spacing is 2^-5, up to 0.4% off by rounding alone). Measured here:
+    3.6e-4 apart; 1e-2 is that rounding's bound twice over, far below a broken step's change."""
+    bf16, ddp = rows["fsdp2bf16"]["loss_last"], rows["ddp2bf16"]["loss_last"]
+    assert bf16 == pytest.approx(ddp, rel=1e-2)
+    assert torch.tensor(bf16).bfloat16().item() == bf16  # computed in bf16: the policy took effect
+    assert torch.tensor(ddp).bfloat16().item() != ddp    # autocast: the loss in fp32
+    # fp32 parameters keep the bf16 autocast: then fsdp is ddp's math exactly
+    assert rows["fsdp2autocast"]["loss_last"] == pytest.approx(ddp, rel=1e-5)
+    assert rows["fsdp2bf16"]["fsdp_mp_policy"] == "param=bf16,reduce=fp32,reshard=true"
+    assert rows["fsdp2autocast"]["fsdp_mp_policy"] == "param=fp32,reduce=fp32,reshard=true"
+    assert "fsdp_mp_policy" not in rows["ddp2bf16"]
+
+
+def test_keeping_parameters_after_forward_does_not_change_the_math(rows):
+    assert rows["fsdp2keep"]["fsdp_mp_policy"] == "param=fp32,reduce=fp32,reshard=false"
+    assert rows["fsdp2keep"]["loss_last"] == pytest.approx(rows["fsdp2"]["loss_last"], rel=1e-6)
 
 
 def test_rows_report_every_rank(rows):
@@ -77,9 +106,39 @@ def test_merge_takes_the_slowest_rank_per_step():
     ({"zero_stage": 2}, "zero_stage / offload are DeepSpeed settings; engine=torch"),
     ({"engine": "fsdp", "precision": "fp16"}, "engine=fsdp with precision=fp16 is not supported here"),
     ({"world_size": 2}, "world_size=2 needs a distributed engine"),
+    ({"fsdp_reduce_dtype": "bf16"}, "fsdp_reduce_dtype is an FSDP setting; engine=torch"),
+    ({"engine": "ddp", "fsdp_param_dtype": "bf16", "fsdp_reshard_after_forward": False},
+     "fsdp_param_dtype / fsdp_reshard_after_forward are FSDP settings; engine=ddp"),
+    ({"engine": "fsdp", "precision": "bf16-pure"}, "engine=fsdp with precision=bf16-pure is not supported here; use bf16"),
+    ({"engine": "deepspeed", "precision": "fp8"}, "engine=deepspeed with precision=fp8 is not supported here"),
 ])
 def test_engine_skip_reasons(settings, expected):
     assert skip_reason(RunConfig(**settings), CPU).startswith(expected)
+
+
+@pytest.mark.parametrize("settings", [{"fsdp_param_dtype": "fp16"}, {"fsdp_reduce_dtype": None},
+                                      {"fsdp_reduce_dtype": "bf32"}, {"fsdp_reshard_after_forward": "yes"}])
+def test_fsdp_settings_reject_bad_values(settings):
+    with pytest.raises(ValueError, match=next(iter(settings))):
+        RunConfig(engine="fsdp", **settings)
+
+
+def test_fsdp_settings_at_their_defaults_are_fine_anywhere():
+    assert skip_reason(RunConfig(engine="fsdp", fsdp_reduce_dtype="bf16", fsdp_param_dtype="bf16"), CPU) is None
+    assert skip_reason(RunConfig(engine="ddp", fsdp_reduce_dtype="fp32", fsdp_reshard_after_forward=True), CPU) is None
+
+
+def test_fsdp_policy_names_and_autocast():
+    from benchbench.engines import fsdp
+    from benchbench.techniques import precision
+
+    assert fsdp.policy(RunConfig(engine="fsdp", precision="fp8")) == "param=bf16,reduce=fp32,reshard=true"
+    assert fsdp.policy(RunConfig(engine="fsdp", precision="bf16", fsdp_param_dtype="fp32", fsdp_reduce_dtype="bf16",
+                                 fsdp_reshard_after_forward=False)) == "param=fp32,reduce=bf16,reshard=false"
+    # FSDP2 casts the parameters: no autocast on top; with fp32 parameters the bf16 autocast stays
+    assert precision.autocast(RunConfig(engine="fsdp", precision="bf16"), CPU) is contextlib.nullcontext
+    assert precision.autocast(RunConfig(engine="fsdp", precision="bf16", fsdp_param_dtype="fp32"), CPU) is not contextlib.nullcontext
+    assert precision.autocast(RunConfig(engine="ddp", precision="bf16"), CPU) is not contextlib.nullcontext
 
 
 def test_more_ranks_than_gpus_is_a_skip_before_launch():

@@ -54,7 +54,7 @@ def test_config_id_is_pinned():
     assert RunConfig(precision="bf16", attention="eager").config_id == RunConfig(attention="eager", precision="bf16").config_id
 
 
-@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"batch_size": -1}, {"batch_size": "x"}, {"precision": "fp8"},
+@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"batch_size": -1}, {"batch_size": "x"}, {"precision": "fp4"},
                                  {"timeout_s": 0}, {"unknown_field": 1}, {"model_args": {"n_layer": "four"}},
                                  {"tp_size": 0}, {"pp_size": 0}, {"pp_schedule": "zero_bubble"}, {"pp_microbatches": 0},
                                  {"sequence_parallel": "yes"}, {"tp_size": 2.0}])
@@ -84,7 +84,7 @@ def test_flat_row_columns():
 
 
 def test_allowed_values():
-    assert allowed_values("precision") == ("fp32", "tf32", "fp16", "bf16", "bf16-pure")
+    assert allowed_values("precision") == ("fp32", "tf32", "fp16", "bf16", "bf16-pure", "fp8")
     assert allowed_values("batch_size") is None
 
 

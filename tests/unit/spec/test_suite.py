@@ -273,8 +273,8 @@ BAD = {
           attention: [sdpa, eager]
           precision:
             - fp32
-            - fp8
-        """, ["S:7: sweep.precision[1]: 'fp8' is not allowed; allowed: fp32, tf32, fp16, bf16, bf16-pure"]),
+            - fp4
+        """, ["S:7: sweep.precision[1]: 'fp4' is not allowed; allowed: fp32, tf32, fp16, bf16, bf16-pure, fp8"]),
     "axis not a list": (f"""
         name: s
         {GPT}
@@ -493,7 +493,7 @@ BAD = {
         numerics: {{steps: 0, reference: {{precision: fp9}}, tolerance: 1}}
         """, ["S:3: numerics.tolerance: unknown key 'tolerance'; allowed: steps, reference",
               "S:3: numerics.steps: 0: a whole number of training steps > 0, e.g. 50",
-              "S:3: numerics.reference.precision: 'fp9' is not allowed; allowed: fp32, tf32, fp16, bf16, bf16-pure"]),
+              "S:3: numerics.reference.precision: 'fp9' is not allowed; allowed: fp32, tf32, fp16, bf16, bf16-pure, fp8"]),
     "numerics not a mapping": (f"""
         name: s
         {GPT}
@@ -550,13 +550,13 @@ def test_every_problem_is_reported_at_once(tmp_path):
     got = problems(tmp_path, """
         name: s
         model: {name: gpt}
-        defaults: {batch_size: 0, precision: fp8}
+        defaults: {batch_size: 0, precision: fp4}
         sweep:
           attention: [sdpa, nope]
         """)
     assert got == [
         "S:3: defaults.batch_size: 0: Input should be greater than 0",
-        "S:3: defaults.precision: 'fp8' is not allowed; allowed: fp32, tf32, fp16, bf16, bf16-pure",
+        "S:3: defaults.precision: 'fp4' is not allowed; allowed: fp32, tf32, fp16, bf16, bf16-pure, fp8",
         "S:5: sweep.attention[1]: 'nope' is not allowed; allowed: eager, sdpa, flash, mem_efficient, cudnn, flex",
     ]
 

@@ -44,6 +44,25 @@ def test_reference_config_folds_accumulation_into_one_batch():
     assert own.attention == "sdpa" and own.precision == "fp32"
 
 
+def test_the_reference_may_be_bf16():
+    """fp8 is compared with bf16 (numerics: {reference: {precision: bf16}}): the recipe, an fp8-only setting,
+    and the FSDP policy settings do not follow the config into the reference."""
+    cfg = RunConfig(**{**TINY, "precision": "fp8", "fp8_recipe": "rowwise", "engine": "fsdp", "fsdp_reduce_dtype": "bf16",
+                       "numerics_reference": {"precision": "bf16"}})
+    ref = numerics.reference_config(cfg)
+    assert (ref.precision, ref.fp8_recipe, ref.engine, ref.fsdp_reduce_dtype) == ("bf16", "tensorwise", "torch", "fp32")
+    fp8_ref = numerics.reference_config(cfg.model_copy(update={"numerics_reference": {"precision": "fp8"}}))
+    assert fp8_ref.fp8_recipe == "rowwise"  # fp8 against fp8 (e.g. eager): the same recipe
+    assert numerics.compare([2.0, 1.02], [2.0, 1.0], torch.ones(3), torch.ones(3), "fp8")["numerics"] == "ok"
+
+
+def test_bf16_against_a_bf16_reference():
+    r = checked(precision="bf16", attention="sdpa", numerics_reference={"precision": "bf16"})
+    assert r["numerics_reference_config"] == "precision=bf16, attention=eager"
+    assert r["numerics"] == "ok" and r["numerics_max_rel_loss_dev"] < numerics.TOLERANCES["bf16"].max_rel_loss_dev
+    assert checked(precision="bf16", attention="sdpa")["numerics_reference_config"].startswith("precision=fp32")
+
+
 def test_several_ranks_are_unchecked():
     cfg = RunConfig(**{**TINY, "engine": "ddp", "world_size": 2})
     assert numerics.check(cfg, setup=None)["numerics"] == "unchecked"

@@ -37,3 +37,14 @@ def test_mfu_arithmetic_by_hand():
     assert f == {"peak_tflops": 989.0, "mfu": pytest.approx(0.40445, abs=1e-5), "mfu_reason": None}
     assert peaks.mfu_fields(1.0, "cpu", "x86_64", "fp32") == {"peak_tflops": None, "mfu": None, "mfu_reason": "no peak FLOP/s for device type cpu"}
     assert peaks.mfu_fields(10.0, "cpu", "x86_64", "fp32", override=100.0)["mfu"] == pytest.approx(0.1)
+
+
+def test_fp8_rows_get_mfu_against_both_peaks():
+    # 500 TFLOP/s on an H200: 50.6% of the dense bf16 peak (989), 25.3% of the dense fp8 peak (1979)
+    f = peaks.mfu_fields(500.0, "cuda", "NVIDIA H200", "fp8")
+    assert f["peak_tflops"] == 989.0 and f["mfu"] == pytest.approx(500 / 989)
+    assert f["peak_fp8_tflops"] == 1979.0 and f["mfu_fp8"] == pytest.approx(500 / 1979)
+    assert peaks.peak_tflops("NVIDIA H100 80GB HBM3", "fp8", "fp8") == (1979.0, None)
+    assert peaks.peak_tflops("NVIDIA B200", "fp8", "fp8") == (4500.0, None)
+    assert peaks.peak_tflops("NVIDIA A100-SXM4-80GB", "fp8", "fp8")[1] == "NVIDIA A100-SXM4-80GB has no fp8 peak in benchbench's table"
+    assert "mfu_fp8" not in peaks.mfu_fields(500.0, "cuda", "NVIDIA H200", "bf16")

@@ -16,6 +16,16 @@ def test_rates_by_hand():
     assert d["energy_j_per_step"] == pytest.approx(30.0) and d["tokens_per_j"] == pytest.approx(8192 * 2 / 60)
     bare = throughput.rates([0.2], 4, None, 1e12, 1, None)
     assert "mfu" not in bare and "tokens_per_s" not in bare and "energy_j_per_step" not in bare
+    assert "mfu_fp8" not in d
+    fp8 = throughput.rates([0.1, 0.3], 8, 8192, 4e12, 2, 100.0, peak_fp8_tflops=200.0)
+    assert fp8["mfu"] == pytest.approx(0.1) and fp8["mfu_fp8"] == pytest.approx(0.05)  # 10 TFLOP/s per GPU of 200
+
+
+def test_merged_fp8_rows_recompute_mfu_fp8():
+    r = {"status": "ok", "step_times_s": [0.2], "samples_per_step": 8, "model_flops_per_step": 4e12,
+         "peak_tflops": 100.0, "peak_fp8_tflops": 200.0, "mfu_fp8": 0.9}
+    merged = ranks.merge([r, {**r, "step_times_s": [0.4]}], 2)
+    assert merged["mfu_fp8"] == pytest.approx(4e12 / 0.4 / 1e12 / 2 / 200.0)  # from the slowest step, not rank 0's
 
 
 def test_two_ranks_merge_to_the_same_rates_from_the_slowest_steps():

@@ -1,0 +1,59 @@
+"""precision=fp8: torchao's float8 training, as torchtitan applies it.
+
+Every nn.Linear but the output head (`output`, `lm_head`) and those whose in/out features are not
+multiples of 16 (the fp8 matmul's alignment) becomes a torchao Float8Linear with the recipe
+`fp8_recipe` (Float8LinearConfig.from_recipe_name: tensorwise, rowwise, rowwise_with_gw_hp); every
+other op runs under bf16 autocast (techniques/precision.py), or in bf16 under FSDP2's bf16 policy.
+Applied first (torchtitan's order: float8, then parallelism, then compile, then FSDP). torchao is
+imported only for fp8 configs (pip install 'benchbench[fp8]').
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import torch
+
+HEADS = ("output", "lm_head")
+MIN_CAPABILITY = (8, 9)  # fp8 tensor cores: Ada (8.9) and Hopper (9.0) and newer
+
+
+def skip_reason(cfg, dev) -> str | None:
+    if cfg.precision != "fp8":
+        if cfg.fp8_recipe != "tensorwise":
+            return f"fp8_recipe is a setting of precision=fp8; precision={cfg.precision}"
+        return None
+    if dev.type != "cuda":
+        return "fp8 training needs a CUDA GPU of compute capability 8.9+ (Ada/Hopper)"
+    if dev.capability is not None and tuple(dev.capability) < MIN_CAPABILITY:
+        return (f"fp8 training needs a CUDA GPU of compute capability 8.9+ (Ada/Hopper); {dev.name} has "
+                f"{dev.capability[0]}.{dev.capability[1]}")
+    if importlib.util.find_spec("torchao") is None:
+        return "precision=fp8 needs the package 'torchao' (pip install 'benchbench[fp8]')"
+    return None
+
+
+def converts(module: torch.nn.Module, fqn: str) -> bool:
+    """torchtitan's filter: not the output head, and both dimensions multiples of 16."""
+    if fqn.rsplit(".", 1)[-1] in HEADS:
+        return False
+    if isinstance(module, torch.nn.Linear):
+        return module.in_features % 16 == 0 and module.out_features % 16 == 0
+    return True
+
+
+def apply(model, cfg, dev):
+    if cfg.precision != "fp8":
+        return model
+    from torchao.float8 import Float8LinearConfig, convert_to_float8_training
+
+    config = Float8LinearConfig.from_recipe_name(cfg.fp8_recipe)
+    return convert_to_float8_training(model, config=config, module_filter_fn=converts)
+
+
+def fields(model, cfg) -> dict:
+    """The row's fp8 facts: the recipe and how many Linear layers became Float8Linear."""
+    if cfg.precision != "fp8":
+        return {}
+    n = sum(type(m).__name__ == "Float8Linear" for m in model.modules())
+    return {"fp8_recipe": cfg.fp8_recipe, "float8_linears": n}
