@@ -71,6 +71,9 @@ def parser() -> argparse.ArgumentParser:
     es.add_argument("suite", help="suite YAML file")
     es.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the suite's device")
     es.add_argument("--device-memory", type=float, metavar="GiB", help="GPU memory to check against (default: GPU 0's)")
+    from benchbench.commands import history
+
+    history.add_parsers(sub)
     return p
 
 
@@ -115,7 +118,7 @@ def _compare_parsers(sub):
 HANDLERS = {"run": ("run", "main"), "list": ("listing", "main_list"), "table": ("listing", "main_table"),
             "compare": ("compare", "main"), "gate": ("gate", "main_gate"), "baseline": ("gate", "main_baseline"),
             "export": ("export", "main"), "report": ("report", "main"), "maxbatch": ("maxbatch", "main"),
-            "estimate": ("estimate", "main")}
+            "estimate": ("estimate", "main"), "history": ("history", "main")}
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,161 @@
+"""`benchbench history add|show|regressions|export|import`: the continuous-benchmarking history
+(store/history.py; docs/history.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from rich.markup import escape
+
+from benchbench.analysis import changepoints, series
+from benchbench.commands.common import UsageError, console
+from benchbench.present import history as view
+from benchbench.store import history, results
+from benchbench.sweep import gitrepo
+
+
+def add_runs(path, run_dirs) -> dict[str, str]:
+    """Every run's records first (a bad one refuses them all: nothing is written), then one transaction.
+    {run_dir: 'added'|'unchanged'|'replaced'}."""
+    recs = []
+    for d in run_dirs:
+        if not Path(d).is_dir():
+            raise UsageError(f"{d}: no such run directory")
+        try:
+            recs.append(series.run_record(d))
+        except (results.StoreError, series.SeriesError, ValueError) as e:
+            raise UsageError(f"{e}" if str(d) in str(e) else f"{d}: {e}") from None
+    done = history.add(path, recs)
+    return {str(d): done[r["run"]["run_key"]] for d, r in zip(run_dirs, recs)}
+
+
+def main(args) -> int:
+    try:
+        return {"add": _add, "show": _show, "regressions": _regressions, "export": _export,
+                "import": _import}[args.history_command](args)
+    except (history.HistoryError, series.SeriesError, gitrepo.GitError) as e:
+        raise UsageError(str(e)) from None
+
+
+def _add(args) -> int:
+    path = history.resolve_path(args.history_db)
+    done = add_runs(path, args.run_dirs)
+    err = console(stderr=True)
+    for d, what in done.items():
+        err.print(escape(f"{what}: {d}"), highlight=False, soft_wrap=True)
+    err.print(escape(f"history: {path}"), highlight=False, soft_wrap=True)
+    return 0
+
+
+def load(args, metric_required: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The history's results and repeats of one metric, filtered by --suite/--config/--where/--branch."""
+    path = history.resolve_path(args.history_db)
+    frame = history.results(path, suite=args.suite)
+    if frame.empty:
+        raise UsageError(f"{path}: no runs" + (f" of suite {args.suite!r}" if args.suite else "") +
+                         "; add some: benchbench history add RUN_DIR")
+    metric = args.metric or series.default_metric(frame)
+    series.check_metric(frame, metric)
+    frame = frame[frame["metric"] == metric]
+    if getattr(args, "branch", None):
+        frame = frame[frame["branch"] == args.branch]
+    if getattr(args, "config", None):
+        unknown = sorted(set(args.config) - set(frame["config_id"]))
+        if unknown:
+            raise UsageError(f"config {', '.join(unknown)} is not in the history; it holds: "
+                             f"{', '.join(sorted(set(frame['config_id']))[:20])}")
+        frame = frame[frame["config_id"].isin(args.config)]
+    if getattr(args, "where", None):
+        frame = series.where(frame, args.where)
+    reps = history.repeat_values(path, metric=metric)
+    return frame, reps[reps["run_key"].isin(frame["run_key"])], metric
+
+
+def trend(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
+    """Per series: each commit's value with its interval, and the step where a change point begins."""
+    out = []
+    for machine, cid, metric, label, machine_label, pts in series.series(frame, reps):
+        marks = {c.index: view.step_text({"change": c.change, "ratio_ci_low": c.ratio_ci_low,
+                                          "ratio_ci_high": c.ratio_ci_high})
+                 for c in changepoints.detect(list(pts["repeats"]))}
+        for i, p in pts.iterrows():
+            out.append({"config_id": cid, "label": label, "machine": machine_label, "git_commit": p["git_commit"],
+                        "commit_time": p["commit_time"], "branch": p["branch"], "runs": p["runs"], "metric": metric,
+                        "value": p["value"], "ci_low": p["ci_low"], "ci_high": p["ci_high"],
+                        "repeats": len(p["repeats"]), "change_point": marks.get(i, "")})
+    return pd.DataFrame(out, columns=view.TREND_COLUMNS)
+
+
+def _show(args) -> int:
+    frame, reps, metric = load(args)
+    t = trend(frame, reps)
+    if t.empty:
+        raise UsageError("no config matches (--config/--where/--branch), or none has an ok repeat")
+    out = console()
+    for machine, g in t.groupby("machine", sort=False):
+        view.render("trend", g, args.format, out, title=escape(f"{metric} on {machine}"))
+    return 0
+
+
+def _regressions(args) -> int:
+    frame, reps, metric = load(args)
+    t = series.changes(frame, reps, metric)
+    if args.since:
+        repo = Path(args.repo or ".")
+        when = series.commit_time(frame, args.since, lambda rev: gitrepo.commit_time(repo, rev) if repo.is_dir() else None)
+        t = t[t["commit_time"] > when]
+    out, err = console(), console(stderr=True)
+    if len(t):
+        view.render("changes", t, args.format, out, title=escape(f"change points of {metric}, newest first"))
+    worse = int(t["worse"].sum()) if len(t) else 0
+    err.print(escape(f"history: {len(t)} change points of {metric} ({worse} regressions, {len(t) - worse} improvements) "
+                     f"in {frame['config_id'].nunique()} configs"), highlight=False, soft_wrap=True)
+    return 1 if worse else 0
+
+
+def _export(args) -> int:
+    written = history.export(history.resolve_path(args.history_db), args.directory)
+    console(stderr=True).print(escape(f"exported: {', '.join(str(p) for p in written)}"), highlight=False, soft_wrap=True)
+    return 0
+
+
+def _import(args) -> int:
+    path = history.resolve_path(args.history_db)
+    added, present = history.import_exports(path, args.directory)
+    console(stderr=True).print(escape(f"imported {added} runs into {path} ({present} were there already)"),
+                               highlight=False, soft_wrap=True)
+    return 0
+
+
+def add_parsers(sub):
+    """history's subcommands (cli.py calls this)."""
+    h = sub.add_parser("history", help="the benchmark history over commits: add, show, regressions, export, import")
+    hs = h.add_subparsers(dest="history_command", required=True)
+
+    def db(p):
+        p.add_argument("--history-db", metavar="PATH",
+                       help=f"the history file (default: ${history.ENV_VAR}, else {history.DEFAULT_PATH})")
+
+    a = hs.add_parser("add", help="add finished runs (adding one twice changes nothing)")
+    a.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    db(a)
+    for name, text in (("show", "per config, its value with a 95%% interval at every commit"),
+                       ("regressions", "every change point, newest first: exit 0 none, 1 regressions, 2 bad input")):
+        p = hs.add_parser(name, help=text)
+        db(p)
+        p.add_argument("--suite", help="only runs of this suite")
+        p.add_argument("--config", action="append", metavar="ID", help="only this config id (repeatable)")
+        p.add_argument("--where", action="append", metavar="KEY=VALUE", help="only configs with this setting (repeatable)")
+        p.add_argument("--branch", help="only runs made on this branch")
+        p.add_argument("--metric", help="default: tokens_per_s (samples_per_s where no tokens were counted)")
+        p.add_argument("--format", choices=("table", "csv", "markdown"), default="table")
+        if name == "regressions":
+            p.add_argument("--since", metavar="REV", help="only change points after this commit")
+            p.add_argument("--repo", metavar="PATH", help="where --since is resolved when the history lacks it (default .)")
+    e = hs.add_parser("export", help="write the history as parquet files into DIR (for a shared folder)")
+    e.add_argument("directory", metavar="DIR")
+    db(e)
+    i = hs.add_parser("import", help="add the runs of every export in DIR that the history lacks")
+    i.add_argument("directory", metavar="DIR")
+    db(i)
