@@ -127,35 +127,3 @@ def _import(args) -> int:
                                highlight=False, soft_wrap=True)
     return 0
 
-
-def add_parsers(sub):
-    """history's subcommands (cli.py calls this)."""
-    h = sub.add_parser("history", help="the benchmark history over commits: add, show, regressions, export, import")
-    hs = h.add_subparsers(dest="history_command", required=True)
-
-    def db(p):
-        p.add_argument("--history-db", metavar="PATH",
-                       help=f"the history file (default: ${history.ENV_VAR}, else {history.DEFAULT_PATH})")
-
-    a = hs.add_parser("add", help="add finished runs (adding one twice changes nothing)")
-    a.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
-    db(a)
-    for name, text in (("show", "per config, its value with a 95%% interval at every commit"),
-                       ("regressions", "every change point, newest first: exit 0 none, 1 regressions, 2 bad input")):
-        p = hs.add_parser(name, help=text)
-        db(p)
-        p.add_argument("--suite", help="only runs of this suite")
-        p.add_argument("--config", action="append", metavar="ID", help="only this config id (repeatable)")
-        p.add_argument("--where", action="append", metavar="KEY=VALUE", help="only configs with this setting (repeatable)")
-        p.add_argument("--branch", help="only runs made on this branch")
-        p.add_argument("--metric", help="default: tokens_per_s (samples_per_s where no tokens were counted)")
-        p.add_argument("--format", choices=("table", "csv", "markdown"), default="table")
-        if name == "regressions":
-            p.add_argument("--since", metavar="REV", help="only change points after this commit")
-            p.add_argument("--repo", metavar="PATH", help="where --since is resolved when the history lacks it (default .)")
-    e = hs.add_parser("export", help="write the history as parquet files into DIR (for a shared folder)")
-    e.add_argument("directory", metavar="DIR")
-    db(e)
-    i = hs.add_parser("import", help="add the runs of every export in DIR that the history lacks")
-    i.add_argument("directory", metavar="DIR")
-    db(i)
