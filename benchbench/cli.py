@@ -90,8 +90,11 @@ def _compare_parsers(sub):
     c.add_argument("--markdown", metavar="FILE", help="also write the tables as markdown")
 
     g = sub.add_parser("gate", help="check a run against a baseline: exit 0 ok, 1 regression, 2 bad input, 4 too noisy to judge")
-    g.add_argument("run_dir", metavar="RUN")
-    g.add_argument("--baseline", required=True, metavar="FILE", help="baselines/<name>.json")
+    g.add_argument("run_dir", metavar="RUN", nargs="?")
+    g.add_argument("--baseline", metavar="FILE", help="baselines/<name>.json")
+    g.add_argument("--history", nargs="?", const="", metavar="PATH",
+                   help="gate against the last --window runs of the run's series in the history instead; " + HISTORY_DB)
+    g.add_argument("--window", type=int, default=10, metavar="N", help="--history: how many earlier runs (default 10)")
     g.add_argument("--rule", action="append", metavar="RULE",
                    help='"tokens_per_s:-5%%" (drop > 5%% regresses), "peak_rss_bytes:+3%%"; repeatable; '
                         "default: the baseline's rules")
