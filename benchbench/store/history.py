@@ -234,32 +234,38 @@ def _where(filters: dict) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def _pandas(rel) -> pd.DataFrame:
+    """A query's result as a DataFrame, through Arrow (DuckDB's own .df() uses pandas calls pandas 3 deprecates)."""
+    arrow = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
+    return arrow().to_pandas()
+
+
 def results(path: str | Path, **filters) -> pd.DataFrame:
     """results joined with their run and config: one row per (run, config, metric); filters are column = value
     (a list: IN), e.g. suite="amp", metric="tokens_per_s", config_id=[...]. Oldest commit first."""
     where, params = _where(filters)
     with connect(path) as con:
-        return con.execute(
+        return _pandas(con.execute(
             "SELECT * FROM (SELECT r.*, c.label, c.status, c.repeats AS repeats_all, c.repeats_ok, c.settings, "
             "u.run_id, u.suite, u.smoke, u.started_at, u.git_commit, u.commit_time, u.commit_time_source, u.branch, "
             "u.dirty, u.machine, u.machine_label, u.host, u.run_dir FROM results r JOIN configs c USING (run_key, config_id) "
             f"JOIN runs u USING (run_key)){where} ORDER BY commit_time, started_at, run_key, config_id",
-            params).df()
+            params))
 
 
 def repeat_values(path: str | Path, **filters) -> pd.DataFrame:
     """repeats joined with their run's series columns (machine, git_commit, commit_time, branch, suite)."""
     where, params = _where(filters)
     with connect(path) as con:
-        return con.execute(
+        return _pandas(con.execute(
             "SELECT * FROM (SELECT p.*, u.suite, u.machine, u.git_commit, u.commit_time, u.started_at, u.branch "
             f"FROM repeats p JOIN runs u USING (run_key)){where} ORDER BY commit_time, started_at, run_key, "
-            "config_id, repeat_index", params).df()
+            "config_id, repeat_index", params))
 
 
 def runs(path: str | Path) -> pd.DataFrame:
     with connect(path) as con:
-        return con.execute("SELECT * FROM runs ORDER BY commit_time, started_at").df()
+        return _pandas(con.execute("SELECT * FROM runs ORDER BY commit_time, started_at"))
 
 
 def export(path: str | Path, directory: str | Path) -> list[Path]:
