@@ -25,7 +25,7 @@ def git(repo: str | Path, *args, check: bool = True, timeout: float = 60) -> str
         raise GitError(f"{repo}: not a directory") from None
     if check and p.returncode:
         raise GitError(f"git {' '.join(args)} in {repo}: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else 'failed'}")
-    return p.stdout.strip()
+    return p.stdout.rstrip()
 
 
 def toplevel(repo: str | Path) -> Path:

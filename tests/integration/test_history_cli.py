@@ -2,17 +2,36 @@
 directories of synthetic rows (tests/fixtures/runs.py: chosen step times, so every verdict is certain):
 a history of 20 commits whose throughput drops 10% at commit 10. Bad input: exit 2, nothing written."""
 
+import contextlib
+import io
 import json
+import os
 import subprocess
+from types import SimpleNamespace
 
 import duckdb
 import pytest
 
 from benchbench.store import history
 from tests.fixtures.runs import CPU_ENV, config, write_run
-from tests.integration.test_cli import BENCHBENCH, QUICKSTART, cli_run, plain_output  # noqa: F401
+from benchbench import cli
+from tests.integration.test_cli import BENCHBENCH, QUICKSTART, plain_output  # noqa: F401
 
 N, K = 20, 10
+
+
+def cli_run(*args, cwd=None):
+    """The command line in this process (what `benchbench ARGS` does, without a second interpreter's imports):
+    exit code, stdout and stderr. `run` and the concurrent adds go through real processes."""
+    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
+    try:
+        if cwd:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            rc = cli.main([str(a) for a in args])
+    finally:
+        os.chdir(here)
+    return SimpleNamespace(returncode=rc, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 def commit(i: int) -> str:
@@ -160,9 +179,11 @@ def test_run_with_history_adds_the_finished_run(tmp_path):
     steady = FIXTURES / "steady.yaml"
     cid = suites.load(steady).expand()[0].config_id
     db = tmp_path / "h.duckdb"
-    p = cli_run("run", steady, "--config", cid, "-o", tmp_path / "r", "-q", "--history", db)
+    from tests.integration.test_cli import cli_run as real_cli_run
+
+    p = real_cli_run("run", steady, "--config", cid, "-o", tmp_path / "r", "-q", "--history", db)
     assert p.returncode == 0 and "history: added" in p.stderr, p.stderr
     r = history.results(db)
     assert set(r["config_id"]) == {cid} and json.loads((tmp_path / "r" / "run.json").read_text())["only"] == [cid]
-    p = cli_run("run", steady, "--config", "nope", "-o", tmp_path / "r2")
+    p = real_cli_run("run", steady, "--config", "nope", "-o", tmp_path / "r2")
     assert p.returncode == 2 and "--config nope: not a config of this suite" in p.stderr
