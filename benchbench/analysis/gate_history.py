@@ -31,8 +31,9 @@ DEFAULT_WINDOW = 10
 MIN_HISTORY = 3
 
 
-def default_rules(run_rec: dict) -> list[Rule]:
-    have = {r["metric"] for r in run_rec["results"]}
+def default_rules(run_rec: dict, frame: pd.DataFrame) -> list[Rule]:
+    """The throughput, judged by the history's noise alone: tokens_per_s where the run or its history has it."""
+    have = {r["metric"] for r in run_rec["results"]} | set(frame["metric"])
     return [Rule("tokens_per_s" if "tokens_per_s" in have else "samples_per_s", 0.0, True)]
 
 
@@ -48,7 +49,7 @@ def check(run_rec: dict, frame: pd.DataFrame, rules: list[Rule] | None = None, w
         raise GateError(f"the history holds no run of this machine ({run['machine_label']}); runs of other machines or "
                         f"software are not comparable" + (f" (it holds: {'; '.join(machines)})" if machines else "")
                         + ". Add runs of this machine first: benchbench history add RUN_DIR")
-    rules = rules or default_rules(run_rec)
+    rules = rules or default_rules(run_rec, mine)
     tables = {}
     for rule in rules:
         if rule.metric not in set(mine["metric"]):
