@@ -129,21 +129,31 @@ def points(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     """One series (one machine, config, metric) as points, one per commit in commit order: the commit, its
     time and branch, the runs there, the pooled per-repeat values, value (their median) and the interval of the
     commit's value (a single run's stored interval; several runs: the bootstrap of the pooled repeats)."""
-    out = []
-    by_run = {k: g["value"].to_numpy(dtype=float) for k, g in reps.groupby("run_key")} if len(reps) else {}
-    for commit, g in frame.groupby(frame["git_commit"].where(frame["git_commit"] != "", frame["run_key"]), sort=False):
-        values = np.concatenate([by_run.get(k, np.array([])) for k in g["run_key"]]) if len(g) else np.array([])
-        if len(g) == 1 or values.size == 0:
-            value, lo, hi = g["value"].median(), g["ci_low"].iloc[0], g["ci_high"].iloc[0]
-        else:
-            value = float(np.median(values))
-            lo, hi = stats.interval(stats.hierarchical_bootstrap([values[i:i + 1] for i in range(values.size)]))
-        out.append({"git_commit": g["git_commit"].iloc[0], "commit_time": g["commit_time"].min(),
-                    "branch": g["branch"].iloc[-1], "runs": len(g), "run_keys": list(g["run_key"]),
-                    "status": g["status"].iloc[-1], "value": float(value), "ci_low": lo, "ci_high": hi,
-                    "repeats": values if values.size else g["value"].to_numpy(dtype=float)})
-    df = pd.DataFrame(out)
-    return df.sort_values("commit_time", kind="stable").reset_index(drop=True) if len(df) else df
+    if frame.empty:
+        return pd.DataFrame()
+    f = frame.assign(point=frame["git_commit"].where(frame["git_commit"] != "", frame["run_key"]))
+    g = f.groupby("point", sort=False)
+    pts = g.agg(git_commit=("git_commit", "first"), commit_time=("commit_time", "min"), branch=("branch", "last"),
+                runs=("run_key", "size"), status=("status", "last"), value=("value", "median"),
+                ci_low=("ci_low", "first"), ci_high=("ci_high", "first"))
+    pts["run_keys"] = g["run_key"].agg(list)
+    # each point's repeat values: one sort and split, not a filter per point (1,000s of points per series)
+    point_of = dict(zip(f["run_key"], f["point"]))
+    r = reps.assign(point=reps["run_key"].map(point_of)).dropna(subset=["point"]) if len(reps) else reps
+    pooled = {}
+    if len(r):
+        r = r.sort_values("point", kind="stable")
+        keys, starts = np.unique(r["point"].to_numpy(), return_index=True)
+        for key, part in zip(keys, np.split(r["value"].to_numpy(dtype=float), starts[1:])):
+            pooled[key] = part
+    pts["repeats"] = [pooled.get(k, np.array([v])) for k, v in zip(pts.index, pts["value"])]
+    for k in pts.index[pts["runs"] > 1]:  # several runs at one commit: value and interval from their pooled repeats
+        v = pts.at[k, "repeats"]
+        if v.size:
+            pts.at[k, "value"] = float(np.median(v))
+            pts.at[k, "ci_low"], pts.at[k, "ci_high"] = stats.interval(
+                stats.hierarchical_bootstrap([v[i:i + 1] for i in range(v.size)]))
+    return pts.sort_values("commit_time", kind="stable").reset_index(drop=True)
 
 
 def series(frame: pd.DataFrame, reps: pd.DataFrame):

@@ -79,12 +79,10 @@ def trend(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
         marks = {c.index: view.step_text({"change": c.change, "ratio_ci_low": c.ratio_ci_low,
                                           "ratio_ci_high": c.ratio_ci_high})
                  for c in changepoints.detect(list(pts["repeats"]))}
-        for i, p in pts.iterrows():
-            out.append({"config_id": cid, "label": label, "machine": machine_label, "git_commit": p["git_commit"],
-                        "commit_time": p["commit_time"], "branch": p["branch"], "runs": p["runs"], "metric": metric,
-                        "value": p["value"], "ci_low": p["ci_low"], "ci_high": p["ci_high"],
-                        "repeats": len(p["repeats"]), "change_point": marks.get(i, "")})
-    return pd.DataFrame(out, columns=view.TREND_COLUMNS)
+        out.append(pts.assign(config_id=cid, label=label, machine=machine_label, metric=metric,
+                              repeats=pts["repeats"].map(len),
+                              change_point=[marks.get(i, "") for i in range(len(pts))]).reindex(columns=view.TREND_COLUMNS))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=view.TREND_COLUMNS)
 
 
 def _show(args) -> int:
