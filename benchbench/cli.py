@@ -65,6 +65,8 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--output", "-o", metavar="FILE", help="default: RUN/report.html (RUN/report.md); - : markdown to stdout")
     rp.add_argument("--format", choices=("html", "markdown"), default="html")
     rp.add_argument("--title", help="default: benchbench report: <suite>")
+    rp.add_argument("--history", nargs="?", const="", metavar="PATH",
+                    help="add a trend per config over commits from the history; " + HISTORY_DB)
     mb = sub.add_parser("maxbatch", help="the largest micro-batch of each config that runs without OOM")
     mb.add_argument("suite", help="suite YAML file")
     mb.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the suite's device")

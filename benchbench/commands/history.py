@@ -75,7 +75,7 @@ def load(args, metric_required: bool = False) -> tuple[pd.DataFrame, pd.DataFram
 def trend(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     """Per series: each commit's value with its interval, and the step where a change point begins."""
     out = []
-    for machine, cid, metric, label, machine_label, pts in series.series(frame, reps):
+    for _, cid, metric, label, machine_label, pts in series.series(frame, reps):
         marks = {c.index: view.step_text({"change": c.change, "ratio_ci_low": c.ratio_ci_low,
                                           "ratio_ci_high": c.ratio_ci_high})
                  for c in changepoints.detect(list(pts["repeats"]))}

@@ -23,7 +23,7 @@ def records(n_runs=N_RUNS, n_configs=N_CONFIGS):
     rng = np.random.default_rng(0)
     out = []
     for i in range(n_runs):
-        rec = record(f"run{i:04d}", f"{i:04d}" + "0" * 36, f"2026-01-01T00:00:00+00:00")
+        rec = record(f"run{i:04d}", f"{i:04d}" + "0" * 36, "2026-01-01T00:00:00+00:00")
         rec["run"]["commit_time"] = rec["run"]["started_at"] = f"2026-{1 + i // 600:02d}-01T00:00:00+00:00"
         rec["run"]["commit_time"] = str(np.datetime64("2026-01-01T00:00:00") + np.timedelta64(i, "h")) + "+00:00"
         rec["configs"], rec["results"], rec["repeats"] = [], [], []

@@ -6,15 +6,16 @@ import contextlib
 import io
 import json
 import os
+import re
 import subprocess
 from types import SimpleNamespace
 
 import duckdb
 import pytest
 
+from benchbench import cli
 from benchbench.store import history
 from tests.fixtures.runs import CPU_ENV, config, write_run
-from benchbench import cli
 from tests.integration.test_cli import BENCHBENCH, QUICKSTART, plain_output  # noqa: F401
 
 N, K = 20, 10
@@ -187,3 +188,14 @@ def test_run_with_history_adds_the_finished_run(tmp_path):
     assert set(r["config_id"]) == {cid} and json.loads((tmp_path / "r" / "run.json").read_text())["only"] == [cid]
     p = real_cli_run("run", steady, "--config", "nope", "-o", tmp_path / "r2")
     assert p.returncode == 2 and "--config nope: not a config of this suite" in p.stderr
+
+
+def test_report_with_history_has_a_trend_per_config(filled, tmp_path):
+    root, runs, db = filled
+    p = cli_run("report", runs[-1], "--history", db, "-o", tmp_path / "r.html")
+    assert p.returncode == 0, p.stderr
+    html = (tmp_path / "r.html").read_text()
+    assert "Over commits" in html and 'id="fig-trend-c1"' in html and 'id="fig-trend-c2"' in html
+    assert re.search(r'"text":"-(8|9)\.\d%"', html)  # the change point's step, on its line (10% slower steps)
+    p = cli_run("report", runs[-1], "--history", tmp_path / "none.duckdb", "-o", tmp_path / "r2.html")
+    assert p.returncode == 2 and "no history there" in p.stderr and not (tmp_path / "r2.html").exists()
