@@ -226,6 +226,9 @@ def _where(filters: dict) -> tuple[str, list]:
         if value is None:
             continue
         if isinstance(value, (list, tuple, set)):
+            if not value:
+                clauses.append("FALSE")
+                continue
             clauses.append(f"{col} IN ({', '.join('?' * len(value))})")
             params += list(value)
         else:

@@ -56,8 +56,8 @@ def trends(rep: Report, path) -> list[tuple[str, str, dict]]:
     metric = run.configs.attrs.get("throughput", "tokens_per_s")
     machine, _ = series.machine_key(series.fingerprint(run.env))
     ids = list(run.configs["config_id"])[:MAX_TRENDS] if len(run.configs) else []
-    frame = history.results(path, metric=metric, machine=machine, config_id=ids or [""])
-    reps = history.repeat_values(path, metric=metric, machine=machine, config_id=ids or [""])
+    frame = history.results(path, metric=metric, machine=machine, config_id=ids)
+    reps = history.repeat_values(path, metric=metric, machine=machine, config_id=ids)
     out = []
     for _, cid, _, label, machine_label, pts in series.series(frame, reps):
         marks = {c.index: f"{c.change:+.1%}" for c in changepoints.detect(list(pts["repeats"]))}
