@@ -77,6 +77,17 @@ def parser() -> argparse.ArgumentParser:
     es.add_argument("suite", help="suite YAML file")
     es.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the suite's device")
     es.add_argument("--device-memory", type=float, metavar="GiB", help="GPU memory to check against (default: GPU 0's)")
+    rc = sub.add_parser("recommend", help="the config to use: ranked (ties within noise), Pareto front, why it wins")
+    rc.add_argument("run_dirs", nargs="+", metavar="RUN", help="one or more runs; their rows are pooled")
+    rc.add_argument("--objective", default="tokens_per_s", choices=("tokens_per_s", "tokens_per_j", "usd_per_mtoken"),
+                    help="what to rank by (models without tokens: samples_per_s, samples_per_j, usd_per_msample)")
+    rc.add_argument("--memory-budget", type=float, metavar="GiB", help="rule out configs whose peak memory is above")
+    rc.add_argument("--gpus", type=int, metavar="N", help="rule out configs with more ranks (world_size) than N")
+    rc.add_argument("--require-numerics", action="store_true", help="only configs whose numerics check passed")
+    rc.add_argument("--price", type=float, metavar="USD",
+                    help="US dollars per GPU hour (default: the suite's price_per_gpu_hour)")
+    rc.add_argument("--price-kwh", type=float, metavar="USD", help="US dollars per kWh (default: the suite's price_per_kwh)")
+    rc.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     _history_parsers(sub)
     return p
 
@@ -117,8 +128,15 @@ def _compare_parsers(sub):
 
     e = sub.add_parser("export", help="write a run in another tool's format")
     e.add_argument("run_dir", metavar="RUN")
-    e.add_argument("--format", required=True, choices=("pytest-benchmark",))
-    e.add_argument("--output", "-o", metavar="FILE", help="default: RUN/<format>.json")
+    e.add_argument("--format", required=True, choices=EXPORT_FORMATS,
+                   help="tensorboard, mlflow and wandb need their extra: pip install 'benchbench[mlflow]'")
+    e.add_argument("--output", "-o", metavar="PATH", help="default: RUN/<format>.json (bencher.json, ...); a directory for "
+                                                          "tensorboard, mlflow's local store (RUN/mlruns) and wandb")
+    e.add_argument("--tracking-uri", metavar="URI", help="mlflow: a tracking server instead of the local store RUN/mlruns")
+
+
+# present/export FORMATS' names, spelled out so --help imports nothing (tests/unit/present/export checks they agree)
+EXPORT_FORMATS = ("pytest-benchmark", "bencher", "tensorboard", "mlflow", "wandb")
 
 
 HISTORY_DB = "the history file (default: $BENCHBENCH_HISTORY, else results/history.duckdb)"
@@ -176,7 +194,7 @@ def _history_parsers(sub):
 HANDLERS = {"run": ("run", "main"), "list": ("listing", "main_list"), "table": ("listing", "main_table"),
             "compare": ("compare", "main"), "gate": ("gate", "main_gate"), "baseline": ("gate", "main_baseline"),
             "export": ("export", "main"), "report": ("report", "main"), "maxbatch": ("maxbatch", "main"),
-            "estimate": ("estimate", "main"), "history": ("history", "main"),
+            "estimate": ("estimate", "main"), "recommend": ("recommend", "main"), "history": ("history", "main"),
             "bisect": ("bisect", "main")}
 
 

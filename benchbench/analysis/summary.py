@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from benchbench.analysis import cost
 from benchbench.spec.config import FIELDS, NOT_IN_ID
 
 # Per-config medians included when any config measured them (GPU collectors, several ranks)
-OPTIONAL = ("mfu", "energy_j_per_step", "scaling_efficiency")
+OPTIONAL = ("mfu", "energy_j_per_step", "scaling_efficiency", *cost.COST_COLUMNS)
 # The worst status of a config's repeats names the config
 STATUS_ORDER = ("error", "killed", "timeout", "oom", "skipped", "ok")
 
@@ -39,9 +40,11 @@ def worst_status(s: pd.Series) -> str:
 
 def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
     """One row per config: the varying axes, throughput (median over repeats), speedup vs the
-    baseline config, step time, peak memory, status and reason."""
+    baseline config, step time, peak memory, status and reason; the cost per million tokens
+    (samples) where the rows carry price_per_gpu_hour / price_per_kwh (analysis/cost.py)."""
     if df.empty:  # e.g. a run whose only row was torn
         return pd.DataFrame()
+    df = cost.with_cost(df)  # usd_per_mtoken (or per million samples) where the rows carry a price
     axes = varying_axes(df)
     thr_col = "tokens_per_s" if "tokens_per_s" in df.columns and df["tokens_per_s"].notna().any() else "samples_per_s"
     # One kind of memory for the whole table (its column has one header): the allocator's peak

@@ -23,6 +23,9 @@ class Flops(Collector):
         ctx = self.ctx
         model = getattr(ctx.model, "_orig_mod", ctx.model)  # count the eager module, not a compiled one
         self.out = {}
+        if ctx.cfg.pp_size > 1:  # the stages run only inside the schedule, with their neighbours
+            self.out["flops_reason"] = "not counted under pipeline parallelism (pp_size > 1)"
+            return
         try:
             counter = FlopCounterMode(display=False)
             with counter:

@@ -9,7 +9,7 @@ from rich.table import Table
 from benchbench.analysis import compare
 from benchbench.commands.common import UsageError, console
 from benchbench.commands.maxbatch import results_frame
-from benchbench.plan import memory_model
+from benchbench.plan import maxbatch, memory_model
 from benchbench.spec import suite as suites
 from benchbench.worker import device
 
@@ -33,6 +33,11 @@ def main(args) -> int:
         t.add_column(col, justify="left" if col in ("config", "at", "fits?") else "right")
     notes = set()
     for c in configs:
+        label = labels.get(c.config_id, c.config_id)
+        if c.batch_size == "max":  # searched when run; here the batch the memory model expects to fit
+            guess = maxbatch.guess(c.model_copy(update={"batch_size": 1}), gpu)
+            c = c.model_copy(update={"batch_size": guess or 1})
+            label += f" (max: {guess} predicted)" if guess else " (max: shown at batch 1; found when run)"
         p = memory_model.predict(c)
         peak = p["predicted_peak_bytes"]
         if peak is None:
@@ -44,7 +49,7 @@ def main(args) -> int:
             fits = "-"
         if p.get("predicted_note"):
             notes.add(p["predicted_note"])
-        t.add_row(escape(labels.get(c.config_id, c.config_id)),
+        t.add_row(escape(label),
                   *[_gib(p.get(k)) for k in ("params_bytes", "grads_bytes", "optimizer_state_bytes", "buffers_bytes",
                                               "activations_bytes", "loss_bytes", "step_transient_bytes")],
                   _gib(peak), p.get("peak_phase") or "-", fits)

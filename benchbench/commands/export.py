@@ -1,8 +1,7 @@
-"""`benchbench export RUN --format pytest-benchmark [-o FILE]`."""
+"""`benchbench export RUN --format pytest-benchmark|bencher|tensorboard|mlflow|wandb [-o PATH] [--tracking-uri URI]`."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rich.markup import escape
@@ -14,12 +13,13 @@ from benchbench.store import baseline
 
 def main(args) -> int:
     rows, run, env = baseline.read_run(args.run_dir)
+    fmt = export.FORMATS[args.format]
+    out = Path(args.output) if args.output else Path(args.run_dir) / fmt.default_output
+    if getattr(args, "tracking_uri", None) and args.format != "mlflow":
+        raise UsageError(f"--tracking-uri is for --format mlflow, not {args.format}")
     try:
-        data = export.FORMATS[args.format](rows, run, env)
+        said = fmt.write(rows, run, env, out, tracking_uri=getattr(args, "tracking_uri", None))
     except export.ExportError as e:
         raise UsageError(str(e)) from None
-    path = Path(args.output) if args.output else Path(args.run_dir) / f"{args.format}.json"
-    path.write_text(json.dumps(data, indent=2) + "\n")
-    console(stderr=True).print(escape(f"{args.format}: {len(data['benchmarks'])} benchmarks -> {path}"),
-                               highlight=False, soft_wrap=True)
+    console(stderr=True).print(escape(said), highlight=False, soft_wrap=True)
     return 0

@@ -53,7 +53,8 @@ def main(args) -> int:
             cap = args.cap or (CPU_CAP if kind == "cpu" else maxbatch.DEFAULT_CAP)
             start = maxbatch.guess(cfg, device_bytes(kind))
             probe = _prober(cfg, run_dir, run, err, labels.get(cfg.config_id, cfg.config_id))
-            found = maxbatch.search(probe, start or cfg.batch_size, guessed=start is not None, cap=cap)
+            first = 1 if cfg.batch_size == "max" else cfg.batch_size  # max: the suite names no batch to start at
+            found = maxbatch.search(probe, start or first, guessed=start is not None, cap=cap)
             answers.append(_answer(cfg, found, run_dir, labels.get(cfg.config_id, cfg.config_id), cap))
     finally:
         launch.shutdown()

@@ -21,7 +21,7 @@ from benchbench.plan import runtime as estimate
 from benchbench.present import terminal
 from benchbench.spec import suite as suites
 from benchbench.store import results
-from benchbench.sweep import env, pool, runner
+from benchbench.sweep import autobatch, env, pool, runner
 from benchbench.sweep.cluster import Cluster
 from benchbench.worker import device
 from benchbench.worker.device import cuda_available
@@ -135,6 +135,15 @@ def main(args) -> int:
 def _lead(args, out, err, suite, configs, run_dir: Path, run: dict, cluster) -> int:
     with _sigterm_as_interrupt() as terminated:
         gpus = _gpus(args, configs)
+        try:  # batch_size: max -> the largest batch that fits, searched before anything is measured
+            configs = autobatch.apply(configs, run_dir, run, say=lambda m: err.print(escape(m), highlight=False))
+        except autobatch.AutobatchError as e:
+            raise UsageError(str(e)) from None
+        except KeyboardInterrupt:
+            err.print(f"[yellow]{'terminated (SIGTERM)' if terminated else 'interrupted'}[/] during the batch_size: max "
+                      f"search: its probes are recorded; continue with: benchbench run --resume {escape(str(run_dir))}",
+                      highlight=False, soft_wrap=True)
+            return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
         todo = runner.pending(configs, run_dir)
         err.print(f"[bold]{escape(suite.name)}[/]: {len(configs)} configs, {len(todo)} runs to do -> {escape(str(run_dir))}"
                   + (f" on GPUs {','.join(gpus)}" if gpus and len(gpus) > 1 else ""), highlight=False)

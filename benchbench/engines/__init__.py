@@ -1,19 +1,28 @@
 """Engines run the training step: name -> class(model, make_optimizer, cfg, dev, hooks) with
 step(batches) -> loss and fields() -> dict. Each may wrap or shard the model before it builds
 the optimizer with make_optimizer(model). Distributed engines run under torch.distributed
-(the worker initializes the process group; world_size > 1 is launched through torchrun)."""
+(the worker initializes the process group; world_size > 1 is launched through torchrun).
+
+tp_size > 1 shards every layer over ranks (tensor.py: engine torch alone, engine fsdp on a 2-D mesh);
+pp_size > 1 runs the pipeline engine (pipeline.py). See docs/parallelism.md."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 
+from benchbench.engines import pipeline, tensor
 from benchbench.engines.ddp import DDPEngine
 from benchbench.engines.fsdp import FSDPEngine
 from benchbench.engines.torch_engine import TorchEngine
 
 ENGINES = {"torch": TorchEngine, "ddp": DDPEngine, "fsdp": FSDPEngine, "deepspeed": "benchbench.engines.deepspeed_engine"}
 DISTRIBUTED = ("ddp", "fsdp", "deepspeed")
+
+
+def distributed(cfg) -> bool:
+    """Whether the config runs under a process group (a distributed engine, or model parallelism)."""
+    return cfg.engine in DISTRIBUTED or cfg.tp_size > 1 or cfg.pp_size > 1
 
 
 def _deepspeed():
@@ -23,7 +32,10 @@ def _deepspeed():
 def skip_reason(cfg, dev) -> str | None:
     if cfg.engine != "deepspeed" and (cfg.zero_stage or cfg.offload_optimizer or cfg.offload_param):
         return f"zero_stage / offload are DeepSpeed settings; engine={cfg.engine}"
-    if cfg.engine == "torch" and cfg.world_size > 1:
+    reason = _parallel_reason(cfg)
+    if reason:
+        return reason
+    if cfg.engine == "torch" and cfg.world_size > 1 and cfg.tp_size == 1 and cfg.pp_size == 1:
         return f"world_size={cfg.world_size} needs a distributed engine (ddp, fsdp, deepspeed); engine=torch runs one process"
     if cfg.world_size % cfg.nnodes:
         return f"world_size={cfg.world_size} cannot be spread evenly over nnodes={cfg.nnodes}"
@@ -45,6 +57,38 @@ def skip_reason(cfg, dev) -> str | None:
     return None
 
 
+def _parallel_reason(cfg) -> str | None:
+    """Model-parallel settings this config cannot take, decided before launch: from the settings, and for
+    a reference model from its hooks on the meta device (models.meta_model; a user's or a library's model
+    is built only in workers, which ask model_reason once it is built)."""
+    if cfg.tp_size == 1 and cfg.pp_size == 1:
+        return "sequence_parallel needs tp_size > 1" if cfg.sequence_parallel else None
+    if cfg.world_size % (cfg.tp_size * cfg.pp_size):
+        return (f"world_size={cfg.world_size} is not a multiple of tp_size x pp_size = "
+                f"{cfg.tp_size} x {cfg.pp_size}")
+    reason = pipeline.skip_reason(cfg) if cfg.pp_size > 1 else tensor.skip_reason(cfg)
+    if reason:
+        return reason
+    from benchbench import models
+
+    model = models.meta_model(cfg)
+    return model_reason(cfg, model) if model is not None else None
+
+
+def model_reason(cfg, model) -> str | None:
+    """Why `model` (built, or on meta) cannot be split as tp_size / pp_size ask: a missing hook, too few
+    blocks, heads that do not divide."""
+    if cfg.pp_size > 1:
+        return pipeline.model_reason(cfg, model)
+    if cfg.tp_size > 1:
+        return tensor.model_reason(cfg, model)
+    return None
+
+
 def build(cfg, model, make_optimizer, dev, hooks=()):
+    if cfg.pp_size > 1:
+        return pipeline.PipelineEngine(model, make_optimizer, cfg, dev, hooks)
+    if cfg.engine == "torch" and cfg.tp_size > 1:
+        return tensor.TPEngine(model, make_optimizer, cfg, dev, hooks)
     cls = _deepspeed().DeepSpeedEngine if cfg.engine == "deepspeed" else ENGINES[cfg.engine]
     return cls(model, make_optimizer, cfg, dev, hooks)

@@ -16,16 +16,18 @@ say all three are False (no `model.blocks`, no `attend` hook).
 
 from __future__ import annotations
 
+import functools
 import importlib
+import json
 import os
 import sys
 from pathlib import Path
 from types import ModuleType
 
-from benchbench.models import adapters, gpt, unet, vit
+from benchbench.models import adapters, gpt, llama, unet, vit
 from benchbench.models.common import Built
 
-MODELS: dict[str, ModuleType] = {"gpt": gpt, "vit": vit, "unet": unet}
+MODELS: dict[str, ModuleType] = {"gpt": gpt, "llama": llama, "vit": vit, "unet": unet}
 ADAPTER_SPECS = ("timm:<name>", "torchvision:<name>", "hf:<model_type>")
 
 
@@ -52,6 +54,26 @@ def supports(name: str, feature: str) -> bool:
 
 def build(cfg) -> Built:
     return module(cfg.model).build(cfg.model_size, dict(cfg.model_args), cfg.seq_len, cfg.image_size)
+
+
+def meta_model(cfg):
+    """A reference model built on the meta device (no memory, no compute): what the engines ask of its
+    parallelism hooks (tp_plan, pipeline_stage) before a launch. None for a user's or a library's model
+    (its code runs in workers only: it may hang, crash or download) or one that does not build."""
+    if cfg.model not in MODELS:
+        return None
+    return _meta(cfg.model, cfg.model_size, json.dumps(cfg.model_args, sort_keys=True), cfg.seq_len, cfg.image_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _meta(name, size, args, seq_len, image_size):
+    import torch
+
+    try:
+        with torch.device("meta"):
+            return module(name).build(size, json.loads(args), seq_len, image_size).model
+    except Exception:
+        return None
 
 
 def problems(cfg) -> list[tuple[str, str]]:
@@ -88,4 +110,4 @@ def problems(cfg) -> list[tuple[str, str]]:
     return out
 
 
-__all__ = ["MODELS", "Built", "build", "module", "problems", "supports"]
+__all__ = ["MODELS", "Built", "build", "meta_model", "module", "problems", "supports"]

@@ -31,8 +31,8 @@ under autocast the 16-bit logits, their fp32 copy and the log-softmax (10·s·V)
 against measured peaks (docs/performance.md#predicted-vs-measured-memory).
 
 Not modelled: torch.compile (inductor saves less: the prediction is an upper bound there), FSDP
-(predicted as ZeRO-3 with fp32 states), models other than the GPT family (states only, activations
-None, so no peak). A prediction of whether a config fits adds MARGIN_FRACTION and CONTEXT_BYTES
+(predicted as ZeRO-3 with fp32 states), models other than the GPT and Llama families (states only,
+activations None, so no peak). A prediction of whether a config fits adds MARGIN_FRACTION and CONTEXT_BYTES
 for the allocator's fragmentation, the CUDA context and library workspaces.
 """
 
@@ -50,17 +50,20 @@ AUTOCAST = ("bf16", "fp16")
 
 
 def _shape(cfg) -> dict | None:
-    """The GPT family's shape (n_layer, n_head, n_embd, seq_len, vocab_size), else None."""
-    if cfg.model != "gpt":
+    """A decoder's shape (n_layer, n_head, n_embd, seq_len, vocab_size; ffn_dim for the Llama family),
+    else None."""
+    if cfg.model not in ("gpt", "llama"):
         return None
-    from benchbench.models import gpt
+    from benchbench import models
 
-    shape = {**gpt.SIZES[cfg.model_size], **cfg.model_args}
+    shape = {**models.MODELS[cfg.model].SIZES[cfg.model_size], **cfg.model_args}
+    if cfg.model == "llama":
+        shape["n_embd"] = shape.pop("dim")
     shape["seq_len"] = cfg.seq_len or shape["seq_len"]
     return shape
 
 
-BUILT_IN = ("gpt", "vit", "unet")   # models whose code the parent may run (py:/library models: only in workers)
+BUILT_IN = ("gpt", "llama", "vit", "unet")   # models whose code the parent may run (py:/library models: only in workers)
 
 
 def n_params(cfg) -> int | None:
@@ -130,6 +133,13 @@ def _act_kind(cfg) -> str:
 # bytes per (token x n_embd) saved by one layer; per (head x token^2) with eager attention; per
 # (token x vocab) for the loss
 LAYER = {"fp32": 68, "autocast": 38, "16bit": 34}
+# The Llama layer, per token, counted from the tensors autograd saves (tests/unit/plan/test_memory_model.py
+# counts them): per n_embd (d), each RMSNorm's input and its normalized fp32 intermediate (and, in
+# fp32 and 16-bit, its output, which the next linears share; under autocast each linear saves its
+# own 16-bit cast of it: three for q/k/v, two for w1/w3), SDPA's q, k, v (K/V repeated to every
+# head) and output (also the output projection's input); per ffn_dim (f) w1's and w3's outputs,
+# silu's output and w2's input.
+LLAMA_LAYER = {"fp32": (40, 16), "autocast": (34, 8), "16bit": (28, 8)}
 SCORES = {"fp32": 4, "autocast": 6, "16bit": 2}
 RESIDUAL = {"fp32": 4, "autocast": 4, "16bit": 2}
 ATTN_OUT = {"fp32": 4, "autocast": 2, "16bit": 2}
@@ -143,7 +153,8 @@ def _activations(cfg, shape: dict) -> tuple[float, float, float]:
     s, b, h, a, L, V = (shape["seq_len"], cfg.batch_size, shape["n_embd"], shape["n_head"], shape["n_layer"],
                         shape["vocab_size"])
     scores = SCORES[kind] * a * s * s * b if cfg.attention == "eager" else 0.0
-    full = LAYER[kind] * s * b * h + scores             # one layer, nothing recomputed
+    per_d, per_f = LLAMA_LAYER[kind] if "ffn_dim" in shape else (LAYER[kind], 0)
+    full = per_d * s * b * h + per_f * s * b * shape.get("ffn_dim", 0) + scores  # one layer, nothing recomputed
     kept = RESIDUAL[kind] * s * b * h                   # a checkpointed block's input
     mode, k = cfg.checkpointing, cfg.checkpoint_k
     recompute = 0.0                                     # one checkpointed segment's activations again
@@ -158,7 +169,7 @@ def _activations(cfg, shape: dict) -> tuple[float, float, float]:
         size = math.ceil(math.sqrt(L))
         stored, recompute = math.ceil(L / size) * kept, size * full
     else:  # selective: the attention core (its scores and output) is recomputed
-        stored = L * (LAYER[kind] - ATTN_OUT[kind]) * s * b * h
+        stored = L * (full - scores - ATTN_OUT[kind] * s * b * h)
     return stored, LOSS[kind] * s * b * V, stored + recompute
 
 
@@ -168,6 +179,9 @@ def predict(cfg) -> dict:
     if psi is None:
         return {"n_params": None, "predicted_peak_bytes": None, "peak_phase": None,
                 "predicted_note": f"model {cfg.model} is not predicted: its code runs in workers only"}
+    if cfg.tp_size > 1 or cfg.pp_size > 1:  # shards and stages hold parts of every term: not modelled
+        return {"n_params": psi, "predicted_peak_bytes": None, "peak_phase": None,
+                "predicted_note": "tensor and pipeline parallelism (tp_size, pp_size > 1) are not modelled"}
     out = {"n_params": psi, **_states(cfg, psi)}
     grads_now = out.pop("grads_exist_in_backward")
     shape = _shape(cfg)
@@ -175,7 +189,7 @@ def predict(cfg) -> dict:
     step = base + out["grads_bytes"] + out["step_transient_bytes"]
     if shape is None:
         out.update(activations_bytes=None, loss_bytes=None, predicted_peak_bytes=None, peak_phase=None,
-                   predicted_note=f"activations of model {cfg.model} are not modelled (GPT family only)")
+                   predicted_note=f"activations of model {cfg.model} are not modelled (GPT and Llama families only)")
         return out
     act, loss, during_recompute = _activations(cfg, shape)
     backward = base + max(act + loss, during_recompute) + (out["grads_bytes"] if grads_now else 0.0)

@@ -54,6 +54,8 @@ def rows() -> list[tuple[str, str, str, str]]:
         allowed = kind(f.annotation, f)
         if name in ("measured_steps", "repeats"):
             allowed = "integer ≥ 1, or auto"
+        elif name == "batch_size":
+            allowed = "integer ≥ 1, or max"
         meaning = (f.description or "") + (" (not an axis: does not change what is measured)" if name in NOT_IN_ID else "")
         out.append((name, allowed, str(default), meaning))
     return out

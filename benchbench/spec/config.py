@@ -14,6 +14,7 @@ import json
 from typing import Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 Precision = Literal["fp32", "tf32", "fp16", "bf16", "bf16-pure"]
 Checkpointing = Literal["none", "full", "every_k", "sqrt", "selective"]
@@ -24,20 +25,24 @@ OptimizerImpl = Literal["auto", "fused", "foreach", "loop"]
 Engine = Literal["torch", "ddp", "fsdp", "deepspeed"]
 DsOptimizer = Literal["client", "fused_adam", "cpu_adam"]
 Device = Literal["auto", "cpu", "cuda"]
+PpSchedule = Literal["gpipe", "1f1b", "interleaved_1f1b"]
 
 @functools.cache
-def _kinds(cls) -> dict[str, tuple[bool, bool]]:
-    """field -> (takes whole numbers only, takes booleans only), from the annotations, once."""
+def _kinds(cls) -> dict[str, tuple[bool, bool, tuple[str, ...]]]:
+    """field -> (takes whole numbers only, takes booleans only, the words it takes besides: auto, max),
+    from the annotations, once."""
     out = {}
     for name, f in cls.model_fields.items():
         kinds = (f.annotation, *get_args(f.annotation))
-        out[name] = (int in kinds and float not in kinds, bool in kinds)
+        words = tuple(w for k in kinds if get_origin(k) is Literal for w in get_args(k))
+        out[name] = (int in kinds and float not in kinds, bool in kinds, words)
     return out
 
 
 # Fields that do not change what a config measures: left out of its id.
 NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops", "collect", "profile", "pyspy", "numerics_steps", "numerics_reference",
-             "min_steps", "max_steps", "max_measure_s", "target_halfwidth", "max_repeats", "compile_cache")
+             "min_steps", "max_steps", "max_measure_s", "target_halfwidth", "max_repeats", "compile_cache",
+             "price_per_gpu_hour", "price_per_kwh")  # prices: what a config costs, not what it measures
 
 
 class RunConfig(BaseModel):
@@ -47,7 +52,9 @@ class RunConfig(BaseModel):
     model: str = Field("gpt", description="a reference model (benchbench list models), py:<module>, timm:/torchvision:/hf:")
     model_size: str = Field("tiny", description="one of the model's sizes (benchbench list models)")
     model_args: dict[str, int] = Field(default_factory=dict, description="the model's shape arguments over its size's")
-    batch_size: int = Field(8, gt=0, description="micro-batch per rank")
+    batch_size: int | Literal["max"] = Field(
+        8, description="micro-batch per rank; max: the largest that fits, found by a max-batch search before the "
+                       "config is measured (its probes: rows of RUN/autobatch)")
     seq_len: int | None = Field(None, gt=0, description="tokens per sample (token models); default: the model's context")
     image_size: int | None = Field(None, gt=0, description="pixels per side (image models); default: the model's")
 
@@ -89,6 +96,20 @@ class RunConfig(BaseModel):
     nnodes: int = Field(1, gt=0, description="machines the ranks are spread over, world_size / nnodes on each; > 1 needs "
                                              "the launch settings (--node-rank and --rdzv-endpoint, or --hostfile)")
 
+    # model parallelism (docs/parallelism.md); world_size = dp * tp_size * pp_size
+    tp_size: int = Field(1, gt=0, description="tensor-parallel ranks (DTensor plans over a 'tp' mesh dimension); "
+                                              "engine torch: pure TP; engine fsdp: a 2-D (dp, tp) mesh")
+    sequence_parallel: bool = Field(False, description="with tp_size > 1: norms and residuals sharded over the "
+                                                       "sequence (Megatron-style sequence parallelism)")
+    pp_size: int = Field(1, gt=0, description="pipeline stages over ranks (torch.distributed.pipelining); > 1 needs "
+                                              "engine torch and world_size == pp_size")
+    pp_schedule: PpSchedule = Field("1f1b", description="pipeline schedule: gpipe (all forwards, then all backwards), "
+                                                        "1f1b, interleaved_1f1b (several stages per rank)")
+    pp_microbatches: int | None = Field(None, gt=0, description="micro-batches each batch is split into by the "
+                                                                "pipeline; must divide batch_size; null = 2 * pp_size")
+    pp_stages_per_rank: int | None = Field(None, gt=0, description="pipeline stages each rank holds; null = 1 (2 with "
+                                                                   "interleaved_1f1b, which needs at least 2)")
+
     # DeepSpeed (engine: deepspeed); null = DeepSpeed's default, reported in the row
     zero_stage: int = Field(0, ge=0, le=3, description="DeepSpeed ZeRO stage")
     offload_optimizer: bool = Field(False, description="ZeRO: optimizer state on the CPU")
@@ -112,6 +133,13 @@ class RunConfig(BaseModel):
     numerics_reference: dict[str, str | int | float | bool | None] = Field(
         default_factory=dict, description="settings of the numerics check's reference config, over numerics.REFERENCE")
 
+    # cost (analysis/cost.py): what the machine costs, for usd_per_mtoken; null = no cost column
+    price_per_gpu_hour: float | None = Field(
+        None, ge=0, description="US dollars per GPU (rank) hour, for the cost columns usd_per_mtoken / usd_per_msample "
+                                "(docs/answers.md); null = no cost")
+    price_per_kwh: float | None = Field(
+        None, ge=0, description="US dollars per kWh, for energy_usd_per_mtoken (needs NVML energy, a GPU); null = none")
+
     # reporting
     peak_tflops: float | None = Field(None, gt=0, description="device peak for MFU; null = benchbench's table (peaks.py)")
 
@@ -119,9 +147,10 @@ class RunConfig(BaseModel):
     @classmethod
     def _integers_are_integers(cls, v, info):
         """`batch_size: true` is not 1 and `batch_size: "8"` is not 8: a whole-number setting takes a number."""
-        whole, boolean = _kinds(cls)[info.field_name]
-        if whole and (isinstance(v, (bool, float)) or (isinstance(v, str) and v != "auto")):
-            raise ValueError(f"must be a whole number, not {type(v).__name__} {v!r}")
+        whole, boolean, words = _kinds(cls)[info.field_name]
+        if whole and (isinstance(v, (bool, float)) or (isinstance(v, str) and v not in words)):
+            either = "".join(f" or {w}" for w in words if w != "auto")  # auto: the message it always had
+            raise ValueError(f"must be a whole number{either}, not {type(v).__name__} {v!r}")
         if boolean and not isinstance(v, bool) and v is not None:
             raise ValueError(f"must be true or false, not {v!r}")
         return v
@@ -133,11 +162,39 @@ class RunConfig(BaseModel):
             raise ValueError(f"must be at least 1 (or auto), not {v}")
         return v
 
+    @field_validator("price_per_gpu_hour", "price_per_kwh", mode="before")
+    @classmethod
+    def _prices_are_numbers(cls, v):
+        if isinstance(v, (bool, str)):
+            raise ValueError(f"must be a number of US dollars (e.g. 2.5), not {v!r}")
+        return v
+
+    @field_validator("batch_size")
+    @classmethod
+    def _positive(cls, v):
+        if v != "max" and v < 1:
+            raise PydanticCustomError("greater_than", "Input should be greater than 0")
+        return v
+
     @field_validator("compile", mode="before")
     @classmethod
     def _yaml_booleans(cls, v):
         """YAML 1.1 reads a bare `off` as false: take false as "off" and true as "default"."""
         return {False: "off", True: "default"}.get(v, v) if isinstance(v, bool) else v
+
+    @property
+    def microbatches(self) -> int:
+        """The pipeline's micro-batches per batch (pp_microbatches, or 2 per stage rank by default)."""
+        return self.pp_microbatches or 2 * self.pp_size
+
+    @property
+    def stages_per_rank(self) -> int:
+        return self.pp_stages_per_rank or (2 if self.pp_schedule == "interleaved_1f1b" else 1)
+
+    @property
+    def dp_size(self) -> int:
+        """Data-parallel replicas: ranks that see different data (the TP and PP ranks of one replica share it)."""
+        return max(1, self.world_size // (self.tp_size * self.pp_size))
 
     def canonical(self) -> dict:
         """The fields that identify the config: those not in NOT_IN_ID and not at their default
@@ -150,8 +207,12 @@ class RunConfig(BaseModel):
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
     @property
-    def effective_batch(self) -> int:
-        return self.batch_size * self.grad_accum * self.world_size
+    def effective_batch(self) -> int | None:
+        """Samples per optimizer step, the global batch counted once (over the data-parallel replicas);
+        None while batch_size is max (not searched yet)."""
+        if self.batch_size == "max":
+            return None
+        return self.batch_size * self.grad_accum * self.dp_size
 
     def flat(self) -> dict:
         """Config as flat columns for a result row (model_args as compact JSON)."""

@@ -386,6 +386,18 @@ def _check_warmup(ck: Checker, configs: list[RunConfig]):
             return
 
 
+def _check_parallel(ck: Checker, suite: Suite, configs: list[RunConfig]):
+    """Every config's ranks must split into whole data-parallel replicas of tp_size x pp_size ranks."""
+    for cfg in configs:
+        if cfg.world_size % (cfg.tp_size * cfg.pp_size):
+            key = next((k for k in ("tp_size", "pp_size", "world_size") if k in suite.axes), None)
+            where = ("sweep", key) if key else ("defaults", "tp_size" if cfg.tp_size > 1 else "pp_size")
+            ck.add(where, f"world_size={cfg.world_size} is not a multiple of tp_size x pp_size = {cfg.tp_size} x "
+                          f"{cfg.pp_size}; every data-parallel replica takes tp_size x pp_size ranks (exclude the "
+                          "combination or change the values)")
+            return
+
+
 def _check_expansion(ck: Checker, suite: Suite):
     """Problems only the expanded sweep shows: nothing left to run, a baseline naming no config or several."""
     pairs = suite._expand()
@@ -393,6 +405,7 @@ def _check_expansion(ck: Checker, suite: Suite):
         ck.add(("exclude",), "excludes every config of the sweep; nothing would run")
         return
     _check_warmup(ck, [cfg for _, cfg in pairs])
+    _check_parallel(ck, suite, [cfg for _, cfg in pairs])
     if not suite.baseline:
         return
     rule = _norm(suite.baseline)

@@ -14,11 +14,14 @@ from benchbench.sweep import launch
 from benchbench.sweep.pool import Pool, Running
 
 
-def run_pool(todo, pool_gpus: list[str], start_job, record, skip_reason) -> tuple[int, float]:
-    """Run every (cfg, repeat) of `todo` on the pool. start_job(cfg, repeat, gpus, slot) -> result dict
-    (blocking; called in a worker thread); record(cfg, repeat, result) appends the row (main thread);
-    skip_reason(cfg) -> str | None decides skips before launch. Returns (rows recorded, GPU-busy seconds)."""
-    pool = Pool(pool_gpus, list(todo))
+def run_pool(todo, pool_gpus: list[str], start_job, record, skip_reason,
+             cpus_by_gpu: dict[str, list[int]] | None = None) -> tuple[int, float]:
+    """Run every (cfg, repeat) of `todo` on the pool. start_job(cfg, repeat, gpus, slot, cpus, more) ->
+    result dict (blocking; called in a worker thread; cpus: the cores to pin it to, more: whether jobs
+    are still queued, so a spare worker is worth starting); record(cfg, repeat, result) appends the row
+    (main thread); skip_reason(cfg) -> str | None decides skips before launch. cpus_by_gpu: the pool's
+    core slices (pool.cpu_slices). Returns (rows recorded, GPU-busy seconds)."""
+    pool = Pool(pool_gpus, list(todo), cpus_by_gpu=cpus_by_gpu or {})
     done_q: queue.Queue = queue.Queue()
     recorded, busy_s, slot = 0, 0.0, 0
     for cfg, repeat in pool.too_large():
@@ -26,10 +29,10 @@ def run_pool(todo, pool_gpus: list[str], start_job, record, skip_reason) -> tupl
                                                             f"pool has ({len(pool_gpus)}: --gpus)"})
         recorded += 1
 
-    def work(job: Running, slot: int):
+    def work(job: Running, slot: int, more: bool):
         t0 = time.perf_counter()
         try:
-            result = start_job(job.cfg, job.repeat, job.gpus, slot)
+            result = start_job(job.cfg, job.repeat, job.gpus, slot, job.cpus, more)
         except BaseException as e:  # never lose the job: the main thread records what happened
             result = {"status": "error", "reason": f"launcher failed: {type(e).__name__}: {e}"}
         done_q.put((job, result, time.perf_counter() - t0))
@@ -43,7 +46,7 @@ def run_pool(todo, pool_gpus: list[str], start_job, record, skip_reason) -> tupl
                     record(job.cfg, job.repeat, {"status": "skipped", "reason": reason})
                     recorded += 1
                     continue
-                threading.Thread(target=work, args=(job, slot), daemon=True).start()
+                threading.Thread(target=work, args=(job, slot, bool(pool.queue)), daemon=True).start()
                 slot += 1
             if pool.running:
                 job, result, wall = done_q.get()

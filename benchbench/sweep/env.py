@@ -66,12 +66,44 @@ def _gpus() -> tuple[list[dict], str | None, str | None]:
         pynvml.nvmlShutdown()
 
 
+def usable_cpu_ids() -> set[int]:
+    """The cores this process may run on (its affinity)."""
+    try:
+        return set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return set(range(os.cpu_count() or 1))
+
+
 def usable_cores() -> int:
     """Cores this process may run on (its affinity), not the machine's count."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+def gpu_local_cpus(gpu_ids: list[str]) -> dict[str, set[int]]:
+    """GPU id (as CUDA_VISIBLE_DEVICES names it) -> the cores of its NUMA node, from NVML; {} when NVML
+    or the ids (UUIDs, MIG) do not tell. The pool splits these between the GPUs that share them."""
+    if not all(g.isdigit() for g in gpu_ids):
+        return {}
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:
+        return {}
+    try:
+        words = (os.cpu_count() or 64) // 64 + 1
+        out = {}
+        for g in gpu_ids:
+            mask = pynvml.nvmlDeviceGetCpuAffinity(pynvml.nvmlDeviceGetHandleByIndex(int(g)), words)
+            out[g] = {w * 64 + b for w, word in enumerate(mask) for b in range(64) if int(word) >> b & 1}
+        return out
+    except Exception:
+        return {}
+    finally:
+        pynvml.nvmlShutdown()
 
 
 def load_avg_1m() -> float | None:

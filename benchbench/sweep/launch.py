@@ -60,7 +60,8 @@ def _signal_name(rc: int) -> str:
 # The worker runs in its own session, so the timeout and Ctrl-C kill its whole group and nothing
 # else; it would therefore outlive a parent that is killed (SIGKILL, the OOM killer, a closed SSH
 # session) and keep a CPU or GPU busy under the resumed run. On Linux a few lines run first in the
-# child: they ask the kernel to SIGKILL it when the parent dies, then exec the worker (same pid).
+# child: they ask the kernel to SIGKILL it when the parent dies, pin it to the pool's cores for its
+# GPU (BENCHBENCH_CPUS), then exec the worker (same pid).
 _ORPHAN_GUARD = """\
 import ctypes, os, signal, sys
 try:
@@ -69,6 +70,8 @@ except (OSError, AttributeError):
     pass
 if os.getppid() != int(sys.argv[1]):
     os._exit(70)  # the parent died before the guard was set
+if os.environ.get("BENCHBENCH_CPUS"):  # the pool's cores for this GPU, before any thread starts
+    os.sched_setaffinity(0, {int(c) for c in os.environ["BENCHBENCH_CPUS"].split(",")})
 os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
 """
 
@@ -87,12 +90,13 @@ class Spare:
     host) and waits, CUDA untouched, for one config on stdin. Started while the previous config
     runs, it takes the imports out of each config's fixed cost; it has run nothing before its
     config, so runs stay isolated. Only for GPU configs: on a CPU the imports would compete with
-    the running config for the cores it is measuring."""
+    the running config for the cores it is measuring. In the GPU pool each GPU has its own spare
+    (a lane), pinned to that GPU's cores like the jobs it will take."""
 
-    def __init__(self):
+    def __init__(self, env: dict | None = None):
         self.boot_log = tempfile.NamedTemporaryFile(prefix="benchbench-spare-", suffix=".log", delete=False)
         self.p = subprocess.Popen(_command("--wait"), stdin=subprocess.PIPE, stdout=self.boot_log,
-                                  stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                  stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
                                   start_new_session=True)
 
     def take(self, args: list[str], env: dict, log_path: Path) -> subprocess.Popen | None:
@@ -115,7 +119,7 @@ class Spare:
         Path(self.boot_log.name).unlink(missing_ok=True)
 
 
-_spare: Spare | None = None
+_spares: dict[str, Spare] = {}  # lane (the pool's GPU, "" one config at a time) -> its waiting spare
 _running: set = set()          # every worker process started and not yet waited for (the GPU pool runs several)
 _running_lock = threading.Lock()
 
@@ -129,18 +133,17 @@ def kill_running():
 
 
 def shutdown():
-    """Kill the waiting spare worker, if any (the sweep calls this when it ends)."""
-    global _spare
-    if _spare is not None:
-        _spare.discard()
-        _spare = None
+    """Kill the waiting spare workers, if any (the sweep calls this when it ends)."""
+    while _spares:
+        _spares.popitem()[1].discard()
 
 
 def run(cfg, run_dir: Path, repeat: int, prestart: bool = False, cluster: Cluster = LOCAL, slot: int = 0,
-        gpus: list[str] | None = None) -> dict:
+        gpus: list[str] | None = None, cpus: list[int] | None = None) -> dict:
     """Run one repeat of one config in a fresh process and return its result dict. With
     `prestart`, the process is a Spare started earlier, and a new Spare is started for the next.
-    `gpus`: the GPU ids this worker may see (CUDA_VISIBLE_DEVICES; the pool hands them out).
+    `gpus`: the GPU ids this worker may see (CUDA_VISIBLE_DEVICES; the pool hands them out), `cpus`
+    the cores it is pinned to (the pool's slice for those GPUs; None: not pinned).
     On several machines (cfg.nnodes > 1) `cluster` says how the ranks start and whether this
     machine leads; `slot` (the run's position in the sweep) picks the rendezvous port."""
     cid = cfg.config_id
@@ -162,10 +165,15 @@ def run(cfg, run_dir: Path, repeat: int, prestart: bool = False, cluster: Cluste
         env = {"PYTHONUNBUFFERED": "1", "TORCHINDUCTOR_CACHE_DIR": f"{cache}/inductor", "TRITON_CACHE_DIR": f"{cache}/triton"}
         if gpus is not None:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+        if cpus:
+            env["BENCHBENCH_CPUS"] = ",".join(map(str, cpus))
         if cfg.engine in DISTRIBUTED and cfg.world_size == 1:  # a one-rank process group, no torchrun
             env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), RANK="0", LOCAL_RANK="0",
                        WORLD_SIZE="1", LOCAL_WORLD_SIZE="1")
-        out = _supervise(cfg, args, env, run_dir, log_path, result_path, prestart, cluster, slot)
+        lane = gpus[0] if gpus and cpus else ""
+        out = _supervise(cfg, args, env, run_dir, log_path, result_path, prestart, cluster, slot, lane)
+        if cpus:
+            out["cpu_ids"] = env["BENCHBENCH_CPUS"]
         if cfg.compile != "off":
             out["compile_cache"] = "cold" if cold else "warm"
         return out
@@ -198,12 +206,12 @@ def _wait_for(path: Path, timeout_s: float = RESULT_WAIT_S) -> bool:
     return path.exists()
 
 
-def _start(args: list[str], env: dict, log_path: Path, prestart: bool, cfg, cluster: Cluster, slot: int) -> subprocess.Popen:
-    global _spare
+def _start(args: list[str], env: dict, log_path: Path, prestart: bool, cfg, cluster: Cluster, slot: int,
+           lane: str = "") -> subprocess.Popen:
     t0 = time.perf_counter()
     p = None
-    if _spare is not None and cfg.world_size == 1:
-        p, _spare = _spare.take(args, env, log_path), None
+    if lane in _spares and cfg.world_size == 1:
+        p = _spares.pop(lane).take(args, env, log_path)
     from_spare = p is not None
     if p is None:
         with open(log_path, "wb") as log:
@@ -213,8 +221,8 @@ def _start(args: list[str], env: dict, log_path: Path, prestart: bool, cfg, clus
     p.prestarted = from_spare
     with _running_lock:
         _running.add(p)
-    if prestart:
-        _spare = Spare()
+    if prestart:  # the next job of this lane finds its imports done, on this lane's cores
+        _spares[lane] = Spare({k: v for k, v in env.items() if k == "BENCHBENCH_CPUS"})
     return p
 
 
@@ -235,9 +243,9 @@ def _merge_ranks(result_path: Path, world_size: int, wait_s: float = 0.0):
 
 
 def _supervise(cfg, args, env, run_dir: Path, log_path: Path, result_path: Path, prestart: bool,
-               cluster: Cluster = LOCAL, slot: int = 0) -> dict:
+               cluster: Cluster = LOCAL, slot: int = 0, lane: str = "") -> dict:
     """Start the worker, wait for it within the timeout, and turn whatever happened into a result."""
-    p = _start(args, env, log_path, prestart and cfg.world_size == 1, cfg, cluster, slot)
+    p = _start(args, env, log_path, prestart and cfg.world_size == 1, cfg, cluster, slot, lane)
     t0 = p.started
     try:
         rc = p.wait(timeout=cfg.timeout_s)

@@ -6,6 +6,11 @@ repeats the configs that need most GPUs go first, so the large ones are not left
 trickle of small ones; a job waits at the head of the queue until enough GPUs are free (no job
 overtakes it), so the interleaving of repeats is kept. The pool knows nothing of processes: the
 runner asks `next_job()` for what to start and calls `finished()`; tests drive it with fake indices.
+
+Each GPU also owns a slice of the host's cores (cpu_slices): a job runs pinned to the slices of its
+GPUs, and so does the spare worker importing for that GPU's next job. Concurrent workers then never
+share a core, so one's imports or Python dispatch cannot preempt another's timed window: each GPU
+with its slice behaves like a one-GPU machine running configs one at a time.
 """
 
 from __future__ import annotations
@@ -53,12 +58,37 @@ def gpus_needed(cfg) -> int:
     return max(1, cfg.world_size // max(1, getattr(cfg, "nnodes", 1)))
 
 
+def cpu_slices(gpus: list[str], cpus: list[int], local: dict[str, set[int]] | None = None) -> dict[str, list[int]]:
+    """GPU id -> the cores its jobs run on, disjoint between GPUs. GPUs that share a NUMA node's cores
+    (`local`, from NVML) split those; without that knowledge, all usable cores are split in GPU order.
+    {} (no pinning) when there are fewer cores than GPUs in a group: a pinned worker needs a core."""
+    usable = sorted(set(cpus))
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for g in gpus:
+        near = tuple(sorted(set(local.get(g, ())) & set(usable))) if local else ()
+        groups.setdefault(near or tuple(usable), []).append(g)
+    if local and len(groups) > 1 and sum(len(k) for k in groups) > len(usable):
+        groups = {tuple(usable): list(gpus)}  # overlapping NUMA sets: they cannot be split disjointly
+    out: dict[str, list[int]] = {}
+    for cores, members in groups.items():
+        share, extra = divmod(len(cores), len(members))
+        if share == 0:
+            return {}
+        at = 0
+        for i, g in enumerate(members):
+            n = share + (i < extra)
+            out[g] = list(cores[at:at + n])
+            at += n
+    return out
+
+
 @dataclass
 class Running:
     cfg: object
     repeat: int
     gpus: list[str]
     beside_max: int = 0  # most other configs running at once during this one
+    cpus: list[int] = field(default_factory=list)  # cores it is pinned to; [] = not pinned
 
 
 @dataclass
@@ -67,6 +97,7 @@ class Pool:
     queue: list[tuple] = field(default_factory=list)
     free: list[str] = field(default_factory=list)
     running: list[Running] = field(default_factory=list)
+    cpus_by_gpu: dict[str, list[int]] = field(default_factory=dict)  # cpu_slices(); {} = no pinning
 
     def __post_init__(self):
         self.queue = order(self.queue)
@@ -90,6 +121,7 @@ class Pool:
             return None
         self.queue.pop(0)
         job = Running(cfg, repeat, [self.free.pop(0) for _ in range(need)])
+        job.cpus = sorted(c for g in job.gpus for c in self.cpus_by_gpu.get(g, ()))
         self.running.append(job)
         for r in self.running:
             r.beside_max = max(r.beside_max, len(self.running) - 1)

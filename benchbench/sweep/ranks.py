@@ -4,6 +4,9 @@ A step ends when the slowest rank ends it, so the config's step times are the pe
 over ranks; throughput follows from them. Memory: the maximum over ranks (what must fit on one
 GPU), the mean, and every rank's value; NVML figures likewise per GPU (utilization and clocks of
 the least busy GPU), power and energy also summed over the GPUs, throttle reasons of any GPU.
+Pipeline stages: every rank's measured bubble and stage indices (pp_stage_ids_per_rank), the row's
+bubble the median over ranks (the ranks of one pipeline wait by different amounts; the median is the
+typical stage).
 A rank that failed fails the config, with that rank named in the reason.
 """
 
@@ -53,6 +56,12 @@ def merge(results: list[dict], world_size: int) -> dict:
             out[f"{key}_per_rank"] = values
             out[f"{key}_rank_mean"] = statistics.fmean(values)
             out[key] = min(values) if key in LOWEST else max(values)
+    bubbles = [r.get("pp_bubble_measured") for r in results]
+    if all(isinstance(b, (int, float)) for b in bubbles):
+        out["pp_bubble_measured_per_rank"], out["pp_bubble_measured"] = bubbles, statistics.median(bubbles)
+    if all("pp_stage_ids" in r for r in results):
+        out["pp_stage_ids_per_rank"] = [r["pp_stage_ids"] for r in results]
+        out.pop("pp_stage_ids", None)
     if isinstance(out.get("power_w_mean_per_rank"), list):
         out["power_w_mean_total"] = sum(out["power_w_mean_per_rank"])
     throttles = sorted({t for r in results for t in str(r.get("throttled") or "").split(",") if t})

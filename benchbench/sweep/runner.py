@@ -221,8 +221,10 @@ def _lead_pool(configs, run_dir: Path, run: dict, on_progress, gpus: list[str]) 
         rec.skipped_early += bool(reason)
         return reason
 
-    def start(cfg, repeat, job_gpus, slot):
-        return _launch(cfg, run_dir, repeat, prestart=False, slot=slot, gpus=job_gpus or None)
+    def start(cfg, repeat, job_gpus, slot, cpus, more):
+        # a spare per GPU lane only when the lane has cores of its own to import on
+        return _launch(cfg, run_dir, repeat, prestart=more and len(cpus) >= 2, slot=slot, gpus=job_gpus or None,
+                       cpus=cpus or None)
 
     busy = [0.0]
 
@@ -231,7 +233,8 @@ def _lead_pool(configs, run_dir: Path, run: dict, on_progress, gpus: list[str]) 
         rec(cfg, repeat, result)
 
     try:
-        concurrent.run_pool(todo, gpus, start, record, skip)
+        concurrent.run_pool(todo, gpus, start, record, skip, pool.cpu_slices(gpus, sorted(env.usable_cpu_ids()),
+                                                                            env.gpu_local_cpus(gpus)))
     except KeyboardInterrupt:
         return rec.summary(t0, True, busy[0])
     finally:

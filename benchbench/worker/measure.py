@@ -62,10 +62,14 @@ def setup(cfg: RunConfig, artifacts: Path | None = None) -> tuple[Context, objec
     torch.manual_seed(cfg.seed)
     with torch.device(dev):  # weights initialized where they live: ~2 s less for GPT-2 124M on a GPU
         built = models.build(cfg)
+    reason = engines.model_reason(cfg, built.model)  # a user's model: its TP/PP hooks are seen only here
+    if reason:
+        raise Skip(reason)
     model = techniques.apply(built.model.to(dev), cfg, info)
     engine = engines.build(cfg, model, lambda m: optimizer.build(m, cfg, info), info, techniques.step_hooks(model, cfg))
-    # Same data on every device type (a CPU generator), different data on every rank.
-    gen = torch.Generator().manual_seed(cfg.seed + rank)
+    # Same data on every device type (a CPU generator), different data on every data-parallel rank; the
+    # TP and PP ranks of one replica (neighbours in the (dp, pp/tp) mesh) share their batch.
+    gen = torch.Generator().manual_seed(cfg.seed + rank // (cfg.tp_size * cfg.pp_size))
     batches = [built.make_batch(cfg.batch_size, gen, dev) for _ in range(cfg.grad_accum)]
     synchronize(dev)
     if rank:
@@ -80,7 +84,7 @@ def setup(cfg: RunConfig, artifacts: Path | None = None) -> tuple[Context, objec
 
 def _init_distributed(cfg: RunConfig, dev: torch.device) -> int:
     """The process group of a distributed engine (env:// from torchrun or launch.py); this rank."""
-    if cfg.engine not in engines.DISTRIBUTED:
+    if not engines.distributed(cfg):
         return 0
     import torch.distributed as dist
 
@@ -140,7 +144,7 @@ def _timed_window(ctx: Context, cfg: RunConfig, active: list) -> tuple[list[floa
 
 
 def _throughput(cfg: RunConfig, built, step_times: list[float], out: dict) -> dict:
-    samples_per_step = cfg.batch_size * cfg.grad_accum * cfg.world_size
+    samples_per_step = cfg.effective_batch  # the global batch once: TP and PP ranks share their replica's
     d = {"samples_per_step": samples_per_step, "model_flops_per_step": built.flops_per_sample * samples_per_step}
     if built.tokens_per_sample:
         d["tokens_per_step"] = samples_per_step * built.tokens_per_sample
@@ -247,6 +251,8 @@ def wait_for_config() -> list[str]:
     if msg is None:  # the parent closed stdin without a config: nothing to do
         os._exit(0)
     os.environ.update(msg["env"])
+    if os.environ.get("BENCHBENCH_CPUS") and hasattr(os, "sched_setaffinity"):  # the lane's cores (launch.Spare)
+        os.sched_setaffinity(0, {int(c) for c in os.environ["BENCHBENCH_CPUS"].split(",")})
     fd = os.open(msg["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     sys.stdout.flush()
     sys.stderr.flush()

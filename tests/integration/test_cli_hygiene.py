@@ -90,8 +90,8 @@ def test_a_model_module_that_raises_on_import_is_the_users_to_fix(tmp_path):
 
 
 @pytest.mark.parametrize("defaults,message", [
-    ("batch_size: true, seq_len: 16, warmup_steps: 1", "must be a whole number, not bool True"),
-    ("batch_size: '8', seq_len: 16, warmup_steps: 1", "must be a whole number, not str '8'"),
+    ("batch_size: true, seq_len: 16, warmup_steps: 1", "must be a whole number or max, not bool True"),
+    ("batch_size: '8', seq_len: 16, warmup_steps: 1", "must be a whole number or max, not str '8'"),
     ("batch_size: 2, seq_len: 64, warmup_steps: 1", "64 is longer than gpt tiny's context of 16 tokens"),
     ("batch_size: 2, seq_len: 16, warmup_steps: 0, compile: default",
      "would put compilation inside the timed window; set warmup_steps: 1"),

@@ -102,6 +102,9 @@ def figures(rep: Report) -> list[tuple[str, str, dict]]:
     fig = charts.throughput_vs_memory(rep.runs)
     if fig:
         out.append(("overview", "fig-pareto", fig))
+    fig = charts.cost_vs_memory(rep.runs)
+    if fig:
+        out.append(("overview", "fig-cost", fig))
     fig = charts.runs_side_by_side(rep.runs, rep.verdicts)
     if fig:
         out.append(("runs", "fig-runs", fig))

@@ -14,7 +14,7 @@ import math
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from benchbench.present.report.data import PROFILE_CATEGORIES, Run
+from benchbench.present.report.data import PROFILE_CATEGORIES, Run, pareto
 
 GIB = 1024**3
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#BAB0AC",
@@ -64,16 +64,43 @@ def colour_axis(run: Run) -> str | None:
     return next((a for a in sweep if a in axes), axes[0] if axes else None)
 
 
-def throughput_vs_memory(runs: list[Run]) -> dict | None:
-    """Throughput against peak memory, every ok config a point; the Pareto front joined by a line.
-    One run: coloured by its first swept axis; several runs: one colour per run."""
+def cost_column(runs: list[Run]) -> str | None:
+    """usd_per_mtoken (usd_per_msample for models without tokens) when the first run's rows carry a price."""
+    t = runs[0].configs if runs else None
+    return next((c for c in ("usd_per_mtoken", "usd_per_msample") if t is not None and c in t and t[c].notna().any()),
+                None)
+
+
+def cost_vs_memory(runs: list[Run]) -> dict | None:
+    """The scatter with cost as its axis: US dollars per million tokens (samples) against peak memory,
+    down and left is better; None when no run has a price (price_per_gpu_hour)."""
+    col = cost_column(runs)
+    if col is None:
+        return None
+    unit = "million tokens" if col == "usd_per_mtoken" else "million samples"
+    fig = throughput_vs_memory(runs, metric=col, higher=False)
+    if fig is None:
+        return None
+    fig["layout"]["yaxis"].update(title=dict(text=f"US dollars per {unit}"), tickformat="$.3~g")
+    fig["layout"]["title"]["text"] = esc(f"Cost ({col}) vs peak memory (down and left is better; ringed: the "
+                                         "Pareto front)")
+    return fig
+
+
+def throughput_vs_memory(runs: list[Run], metric: str | None = None, higher: bool = True) -> dict | None:
+    """Throughput (or `metric`, e.g. a cost with higher=False) against peak memory, every ok config a
+    point; the Pareto front joined by a line. One run: coloured by its first swept axis; several
+    runs: one colour per run."""
     fig, n = go.Figure(), 0
-    thr = runs[0].configs.attrs.get("throughput", "tokens_per_s")
+    thr = metric or runs[0].configs.attrs.get("throughput", "tokens_per_s")
     kind = runs[0].configs["peak_memory_kind"].iloc[0] if len(runs[0].configs) else "allocator"
     for k, run in enumerate(runs):
+        if thr not in run.configs:
+            continue
         t = _ok(run.configs).dropna(subset=[thr, "peak_memory_bytes"])
         if t.empty:
             continue
+        t = t.assign(pareto=pareto(t, thr, higher)) if metric else t
         axis = colour_axis(run)
         groups = [(f"{axis}={v}", g) for v, g in t.groupby(axis, sort=False)] if len(runs) == 1 and axis else \
             [(run.name, t)]
@@ -83,7 +110,7 @@ def throughput_vs_memory(runs: list[Run]) -> dict | None:
                 x=g["peak_memory_bytes"] / GIB, y=g[thr], mode="markers", name=esc(name),
                 text=[esc(x) for x in g["label"]], customdata=g["speedup"],
                 marker=dict(size=10, line=dict(width=1, color="white"), symbol=k % 20),
-                hovertemplate="%{text}<br>%{y:,.0f} " + thr.replace("_per_s", "/s") +
+                hovertemplate="%{text}<br>%{y:" + (",.0f" if metric is None else ".4g") + "} " + thr.replace("_per_s", "/s") +
                               "<br>%{x:.2f} GiB<br>speedup %{customdata:.2f}x<extra></extra>"))
         front = t[t["pareto"]].sort_values("peak_memory_bytes")
         if len(front) > 1 or len(runs) == 1:

@@ -129,15 +129,16 @@ def artifacts(run_dir: Path, cid: str, rows: pd.DataFrame) -> list[tuple[str, st
     return out
 
 
-def pareto(t: pd.DataFrame, thr: str) -> list[bool]:
-    """True for the ok configs no other config beats on both throughput (higher) and peak memory
-    (lower): the configs worth choosing between."""
+def pareto(t: pd.DataFrame, thr: str, higher: bool = True) -> list[bool]:
+    """True for the ok configs no other config beats on both `thr` (throughput: higher; a cost such
+    as usd_per_mtoken: higher=False) and peak memory (lower): the configs worth choosing between."""
     ok = t[(t["status"] == "ok") & t[thr].notna() & t["peak_memory_bytes"].notna()]
+    sign = 1 if higher else -1
     front, best = set(), -math.inf
-    for i, r in ok.sort_values(["peak_memory_bytes", thr], ascending=[True, False]).iterrows():
-        if r[thr] > best:
+    for i, r in ok.sort_values(["peak_memory_bytes", thr], ascending=[True, not higher]).iterrows():
+        if sign * r[thr] > best:
             front.add(i)
-            best = r[thr]
+            best = sign * r[thr]
     return [i in front for i in t.index]
 
 

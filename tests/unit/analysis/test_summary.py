@@ -140,3 +140,15 @@ def test_scaling_efficiency_against_the_same_config_at_one_rank():
     t = tables.summary(df).set_index("config_id")["scaling_efficiency"]
     assert math.isnan(t[one.config_id]) and math.isnan(t[fsdp2.config_id])
     assert t[two.config_id] == pytest.approx(0.9) and t[four.config_id] == pytest.approx(0.75)
+
+
+def test_cost_columns_from_the_rows_price():
+    fp32, bf16 = (c.model_copy(update={"price_per_gpu_hour": 3.6}) for c in (FP32, BF16))
+    df = frame((fp32, 0, ok(1000.0)), (bf16, 0, ok(2000.0)))
+    t = tables.summary(df, fp32.config_id).set_index("config_id")
+    # $3.6 per GPU hour = $0.001 per second; 1000 tokens/s -> $1 per million tokens
+    assert t.loc[fp32.config_id, "usd_per_mtoken"] == pytest.approx(1.0)
+    assert t.loc[bf16.config_id, "usd_per_mtoken"] == pytest.approx(0.5)
+    assert "$/M tokens" in render_text(tables.summary(df))
+    unpriced = tables.summary(frame((FP32, 0, ok(1000.0))))
+    assert unpriced["usd_per_mtoken"].isna().all() and "$/M" not in render_text(unpriced)  # no price, no cost

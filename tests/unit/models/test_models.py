@@ -18,7 +18,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchbench import models
-from benchbench.models import adapters, gpt, unet, vit
+from benchbench.models import adapters, gpt, llama, unet, vit
 from benchbench.spec.config import RunConfig
 from benchbench.techniques.attention import eager_attend
 
@@ -29,6 +29,7 @@ GPT_SMALL = {"n_layer": 3, "n_embd": 96, "n_head": 4, "vocab_size": 1000, "seq_l
 CASES = [
     ("gpt-tiny", gpt, "tiny", {}, None),
     ("gpt-small-override", gpt, "tiny", GPT_SMALL, None),
+    ("llama-tiny", llama, "tiny", {}, None),
     ("vit-tiny", vit, "tiny", {}, None),
     ("unet-tiny", unet, "tiny", {}, None),
 ]
@@ -109,7 +110,7 @@ def test_attention_modules_expose_attend_and_swapping_it_keeps_the_loss(name, mo
     built = build(mod, size, args, image_size)
     attn = [m for m in built.model.modules() if hasattr(m, "attend")]
     assert attn and all(hasattr(m, "is_causal") for m in attn)
-    assert all(m.is_causal for m in attn) == (mod is gpt)  # ViT and UNet attend to all positions
+    assert all(m.is_causal for m in attn) == (mod in (gpt, llama))  # ViT and UNet attend to all positions
     x, y = batch(built, 2)
     sdpa = built.model(x, y)
     eager(built.model)
@@ -218,14 +219,14 @@ def test_vit_b16_and_unet_cifar10_at_full_size_on_meta():
 # ---------------------------------------------------------------- sizes, shapes, validation
 
 
-@pytest.mark.parametrize("mod", [gpt, vit, unet], ids=["gpt", "vit", "unet"])
+@pytest.mark.parametrize("mod", [gpt, llama, vit, unet], ids=["gpt", "llama", "vit", "unet"])
 def test_every_size_builds_on_meta(mod):
     """What estimate.py does for every config before a run."""
     for size in mod.SIZES:
         with torch.device("meta"):
             built = mod.build(size, {}, None, None)
         assert built.flops_per_sample > 0 and built.n_params > 0
-        assert (built.tokens_per_sample is None) == (mod is not gpt)
+        assert (built.tokens_per_sample is None) == (mod not in (gpt, llama))
 
 
 def test_published_parameter_counts():

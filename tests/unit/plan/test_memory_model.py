@@ -78,6 +78,13 @@ def test_other_models_get_states_but_no_peak():
     assert "not modelled" in p["predicted_note"]
 
 
+def test_tensor_and_pipeline_parallel_configs_are_not_predicted():
+    for cfg in (RunConfig(tp_size=2, world_size=2), RunConfig(pp_size=2, world_size=2)):
+        p = mm.predict(cfg)
+        assert p["predicted_peak_bytes"] is None and "not modelled" in p["predicted_note"]
+    assert mm.wont_fit([RunConfig(model_size="1.5b", tp_size=2, world_size=2, device="cuda")], 1e9) == []
+
+
 def test_row_fields_and_fit():
     cfg = gpt(batch_size=8)
     peak = mm.predict(cfg)["predicted_peak_bytes"]
@@ -104,3 +111,59 @@ def test_measured_cpu_memory_grows_as_predicted(tmp_path):
     grow_m, grow_p = measured[32] - measured[8], predicted[32] - predicted[8]
     assert 0.8 * grow_p < grow_m < 3 * grow_p, (measured, predicted)
     assert measured[8] < measured[16] < measured[32]
+
+
+# ---------------------------------------------------------------- the Llama layer's saved tensors
+
+
+def saved_bytes_per_token(kind: str) -> float:
+    """Bytes autograd saves for one Llama block's backward, per token: every activation the graph holds,
+    not the parameters or the 16-bit weight copies autocast makes (the model counts those as buffers)."""
+    import contextlib
+
+    import torch
+
+    from benchbench.models import llama
+
+    c = llama.LlamaConfig(n_layer=1, dim=128, n_head=4, n_kv_head=2, ffn_dim=320, seq_len=64, vocab_size=64)
+    torch.manual_seed(0)
+    block = llama.Block(c).to(torch.bfloat16 if kind == "16bit" else torch.float32)
+    x = torch.randn(2, 64, 128, requires_grad=True, dtype=next(block.parameters()).dtype)
+    ctx = torch.autocast("cpu", torch.bfloat16) if kind == "autocast" else contextlib.nullcontext()
+    with ctx:
+        y = block(x)
+    params = {p.data_ptr() for p in block.parameters()}
+    storages, stack, seen = {}, [y.grad_fn], set()
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        for name in dir(fn):
+            if not name.startswith("_saved_") or name == "_saved_mat2":  # mm's weight operand
+                continue
+            try:
+                t = getattr(fn, name)
+            except Exception:
+                continue
+            # activations only: rotary angle tables (T x head_dim/2) and norms' rstd (B x T) are tiny
+            if isinstance(t, torch.Tensor) and t.numel() >= 2 * 64 * 128 // 2 and t.data_ptr() not in params:
+                storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        stack += [f for f, _ in fn.next_functions]
+    return sum(storages.values()) / (2 * 64), c.dim, c.ffn_dim
+
+
+@pytest.mark.parametrize("kind", ["fp32", "autocast", "16bit"])
+def test_llama_layer_constants_are_the_tensors_autograd_saves(kind):
+    measured, d, f = saved_bytes_per_token(kind)
+    per_d, per_f = mm.LLAMA_LAYER[kind]
+    assert measured == per_d * d + per_f * f
+
+
+def test_llama_prediction_uses_its_ffn_and_states():
+    cfg = RunConfig(model="llama", model_size="1b", seq_len=2048, batch_size=4, device="cuda", precision="bf16")
+    p = mm.predict(cfg)
+    psi = 1_498_482_688
+    assert p["n_params"] == psi and p["params_bytes"] == 4 * psi
+    assert p["activations_bytes"] == 16 * (34 * 2048 + 8 * 8192) * 2048 * 4
+    assert p["predicted_peak_bytes"] > p["activations_bytes"]

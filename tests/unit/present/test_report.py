@@ -188,3 +188,28 @@ def test_predicted_memory_column_when_rows_carry_it(tmp_path):
     page = html.render(report.build([fx.write_run(tmp_path / "p", rows)]), tmp_path)
     assert ">predicted GiB</th>" in page and ">2.00</td>" in page and "predicted / measured - 1 = +5.0%" in page
     assert ">predicted GiB</th>" not in html.render(report.build([make_run(tmp_path, "n")]), tmp_path)
+
+
+def test_cost_scatter_only_with_a_price(tmp_path):
+    rows = [*fx.config("c1", 0.1, price_per_gpu_hour=2.0), *fx.config("c2", 0.05, attention="sdpa", price_per_gpu_hour=2.0)]
+    rep = report.build([fx.write_run(tmp_path / "priced", rows)])
+    [fig] = [f for _, fid, f in rep.figures if fid == "fig-cost"]
+    assert "usd_per_mtoken" in fig["layout"]["title"]["text"]
+    run = rep.runs[0]
+    costs = run.configs.set_index("config_id")["usd_per_mtoken"]
+    assert costs["c2"] == pytest.approx(costs["c1"] / 2, rel=0.05)  # twice the speed, half the cost
+    ys = [_values(tr["y"]) for tr in fig["data"]]
+    assert sorted(y for trace in ys[:-1] for y in trace) == pytest.approx(sorted(costs))
+    assert ys[-1] == pytest.approx([costs["c2"]])  # as lean and cheaper: c2 alone on the front
+    assert "fig-cost" not in [fid for _, fid, _ in report.build([make_run(tmp_path)]).figures]
+
+
+def _values(a) -> list[float]:
+    """A figure's array: a list, or plotly's packed form {"dtype", "bdata": base64}."""
+    if isinstance(a, dict):
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(a["bdata"]), dtype=a["dtype"]).tolist()
+    return list(a)

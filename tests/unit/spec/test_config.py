@@ -34,7 +34,8 @@ def test_repeats_and_timeout_do_not_change_the_id(field, value):
     ("grad_accum", 2), ("checkpointing", "full"), ("checkpoint_k", 3), ("attention", "eager"),
     ("compile", "default"), ("optimizer", "sgd"), ("optimizer_impl", "fused"), ("lr", 1e-3),
     ("grad_clip", 1.0), ("world_size", 2), ("engine", "ddp"), ("zero_stage", 2), ("offload_optimizer", True),
-    ("reduce_bucket_size", 5 * 10**7), ("ema_decay", 0.999),
+    ("reduce_bucket_size", 5 * 10**7), ("ema_decay", 0.999), ("tp_size", 2), ("sequence_parallel", True),
+    ("pp_size", 2), ("pp_schedule", "gpipe"), ("pp_microbatches", 4), ("pp_stages_per_rank", 2),
 ])
 def test_every_axis_changes_the_id(field, value):
     assert RunConfig(**{field: value}).config_id != RunConfig().config_id
@@ -54,7 +55,9 @@ def test_config_id_is_pinned():
 
 
 @pytest.mark.parametrize("bad", [{"batch_size": 0}, {"batch_size": -1}, {"batch_size": "x"}, {"precision": "fp8"},
-                                 {"timeout_s": 0}, {"unknown_field": 1}, {"model_args": {"n_layer": "four"}}])
+                                 {"timeout_s": 0}, {"unknown_field": 1}, {"model_args": {"n_layer": "four"}},
+                                 {"tp_size": 0}, {"pp_size": 0}, {"pp_schedule": "zero_bubble"}, {"pp_microbatches": 0},
+                                 {"sequence_parallel": "yes"}, {"tp_size": 2.0}])
 def test_invalid_values_are_refused(bad):
     with pytest.raises(ValidationError):
         RunConfig(**bad)
@@ -68,6 +71,9 @@ def test_frozen():
 
 def test_effective_batch():
     assert RunConfig(batch_size=4, grad_accum=8, world_size=2).effective_batch == 64
+    # TP and PP ranks of one replica share its batch: the global batch counts it once
+    assert RunConfig(batch_size=4, world_size=8, tp_size=2, pp_size=2).effective_batch == 8
+    assert RunConfig(pp_size=4).microbatches == 8 and RunConfig(pp_schedule="interleaved_1f1b").stages_per_rank == 2
 
 
 def test_flat_row_columns():

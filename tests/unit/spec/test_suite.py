@@ -304,7 +304,7 @@ BAD = {
         {GPT}
         sweep:
           batch_size: [8, x]
-        """, ["S:4: sweep.batch_size[1]: 'x': must be a whole number, not str 'x'"]),
+        """, ["S:4: sweep.batch_size[1]: 'x': must be a whole number or max, not str 'x'"]),
     "unknown setting in defaults": (f"""
         name: s
         {GPT}
@@ -505,6 +505,18 @@ BAD = {
         sweep: {{precision: [fp32]}}
         sweep: {{attention: [eager]}}
         """, ["S:4: sweep: given twice; YAML would keep only the last one"]),
+    "ranks not a multiple of tp x pp": (f"""
+        name: s
+        {GPT}
+        defaults: {{world_size: 2}}
+        sweep: {{tp_size: [1, 4]}}
+        """, ["S:4: sweep.tp_size: world_size=2 is not a multiple of tp_size x pp_size = 4 x 1; every data-parallel "
+              "replica takes tp_size x pp_size ranks (exclude the combination or change the values)"]),
+    "pipeline schedule": (f"""
+        name: s
+        {GPT}
+        defaults: {{pp_schedule: zb}}
+        """, ["S:3: defaults.pp_schedule: 'zb' is not allowed; allowed: gpipe, 1f1b, interleaved_1f1b"]),
 }
 
 

@@ -17,7 +17,7 @@ def test_every_job_is_recorded_once_with_its_gpus():
     todo = [(cfg(c), r) for r in range(3) for c in "abcde"]
     rows, lock = [], threading.Lock()
 
-    def start(c, r, gpus, slot):
+    def start(c, r, gpus, slot, cpus, more):
         return {"status": "ok", "seen_gpus": list(gpus)}
 
     def record(c, r, result):
@@ -36,7 +36,7 @@ def test_skips_and_too_large_configs_become_rows_without_a_launch():
     launched = []
     rows = []
     todo = [(cfg("wide", 4), 0), (cfg("skip-me"), 0), (cfg("ok"), 0)]
-    concurrent.run_pool(todo, ["0", "1"], lambda c, r, g, s: launched.append(c.config_id) or {"status": "ok"},
+    concurrent.run_pool(todo, ["0", "1"], lambda c, r, g, s, *_: launched.append(c.config_id) or {"status": "ok"},
                         lambda c, r, res: rows.append((c.config_id, res["status"], res.get("reason", ""))),
                         lambda c: "nope" if c.config_id == "skip-me" else None)
     assert launched == ["ok"]
@@ -46,7 +46,7 @@ def test_skips_and_too_large_configs_become_rows_without_a_launch():
 def test_a_launcher_exception_is_an_error_row():
     rows = []
 
-    def boom(c, r, g, s):
+    def boom(c, r, g, s, *_):
         raise RuntimeError("no fork")
 
     concurrent.run_pool([(cfg("a"), 0)], ["0"], boom, lambda c, r, res: rows.append(res), lambda c: None)
@@ -61,6 +61,21 @@ def test_an_interrupt_ends_the_running_workers(monkeypatch):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        concurrent.run_pool([(cfg("a"), 0), (cfg("b"), 0)], ["0", "1"], lambda c, r, g, s: {"status": "ok"}, record,
+        concurrent.run_pool([(cfg("a"), 0), (cfg("b"), 0)], ["0", "1"], lambda c, r, g, s, *_: {"status": "ok"}, record,
                             lambda c: None)
     assert killed
+
+
+def test_jobs_get_their_gpus_cores_and_know_whether_more_are_queued():
+    seen = {}
+    todo = [(cfg("a"), 0), (cfg("b"), 0), (cfg("c"), 0)]
+
+    def start(c, r, gpus, slot, cpus, more):
+        seen[c.config_id] = (tuple(gpus), tuple(cpus), more)
+        return {"status": "ok"}
+
+    concurrent.run_pool(todo, ["0", "1"], start, lambda *a: None, lambda c: None,
+                        cpus_by_gpu={"0": [0, 1], "1": [2, 3]})
+    for gpus, cpus, _ in seen.values():
+        assert cpus == {"0": (0, 1), "1": (2, 3)}[gpus[0]]
+    assert seen["a"][2] is True and seen["c"][2] is False  # nothing queued after the last job

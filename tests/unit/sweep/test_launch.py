@@ -1,6 +1,7 @@
 """One config in one worker process: what the worker reports for each failure, the timeout, and no
 worker outliving its parent. (Every outcome through a whole sweep: test_runner.py.)"""
 
+import os
 import signal
 import subprocess
 import sys
@@ -132,12 +133,12 @@ def test_worker_dies_with_its_parent(tmp_path):
 def test_prestarted_spare_runs_the_next_config(tmp_path):
     try:
         first = launch.run(faulty("ok"), tmp_path, 0, prestart=True)
-        spare = launch._spare
+        spare = launch._spares.get("")
         assert first["status"] == "ok" and spare is not None and spare.p.poll() is None
         second = launch.run(faulty("ok", seed=1), tmp_path, 0)
         assert second["status"] == "ok" and second["exit_code"] == 0
         assert spare.p.returncode == 0  # the spare ran it: it has exited now
-        assert launch._spare is None  # prestart=False: no new spare
+        assert not launch._spares  # prestart=False: no new spare
     finally:
         launch.shutdown()
 
@@ -156,8 +157,8 @@ def test_spare_gets_the_config_environment_and_log(tmp_path):
 def test_a_dead_spare_falls_back_to_a_fresh_worker(tmp_path):
     try:
         launch.run(faulty("ok"), tmp_path, 0, prestart=True)
-        launch._spare.p.kill()
-        launch._spare.p.wait()
+        launch._spares[""].p.kill()
+        launch._spares[""].p.wait()
         assert launch.run(faulty("ok", seed=2), tmp_path, 0)["status"] == "ok"
     finally:
         launch.shutdown()
@@ -165,6 +166,23 @@ def test_a_dead_spare_falls_back_to_a_fresh_worker(tmp_path):
 
 def test_shutdown_kills_the_waiting_spare(tmp_path):
     launch.run(faulty("ok"), tmp_path, 0, prestart=True)
-    p = launch._spare.p
+    p = launch._spares[""].p
     launch.shutdown()
-    assert p.poll() is not None and launch._spare is None
+    assert p.poll() is not None and not launch._spares
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="pinning needs Linux and two usable cores")
+def test_a_pool_lane_pins_its_worker_and_its_spare_to_the_lanes_cores(tmp_path):
+    core = min(os.sched_getaffinity(0))
+    try:
+        r = launch.run(faulty("ok"), tmp_path, 0, prestart=True, gpus=["7"], cpus=[core])
+        assert r["status"] == "ok" and r["cpu_ids"] == str(core)
+        spare = launch._spares["7"]  # the lane is the job's GPU: its next job takes this spare
+        assert os.sched_getaffinity(spare.p.pid) == {core}
+        again = launch.run(faulty("ok", seed=3), tmp_path, 0, gpus=["7"], cpus=[core])
+        assert again["status"] == "ok" and again["prestarted"] is True
+        other = launch.run(faulty("ok", seed=4), tmp_path, 0, gpus=["6"], cpus=[core])
+        assert other["prestarted"] is False  # another GPU's lane had no spare
+    finally:
+        launch.shutdown()

@@ -84,3 +84,28 @@ def test_parse_gpus_refuses_what_is_not_there(monkeypatch, spec):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     with pytest.raises(pool.PoolError, match="visible GPUs"):
         pool.parse_gpus(spec, 4)
+
+
+def test_cores_are_split_between_gpus_disjointly():
+    slices = pool.cpu_slices(["0", "1", "2"], list(range(8)))
+    assert slices == {"0": [0, 1, 2], "1": [3, 4, 5], "2": [6, 7]}
+
+
+def test_gpus_split_the_cores_of_their_own_numa_node():
+    local = {"0": set(range(0, 8)), "1": set(range(0, 8)), "2": set(range(8, 16)), "3": set(range(8, 16))}
+    slices = pool.cpu_slices(["0", "1", "2", "3"], list(range(16)), local)
+    assert slices == {"0": [0, 1, 2, 3], "1": [4, 5, 6, 7], "2": [8, 9, 10, 11], "3": [12, 13, 14, 15]}
+    # cores outside this process's affinity are never handed out
+    assert pool.cpu_slices(["0", "1"], [0, 1, 2, 3], local) == {"0": [0, 1], "1": [2, 3]}
+
+
+def test_no_pinning_when_a_gpu_would_get_no_core():
+    assert pool.cpu_slices(["0", "1", "2"], [0, 1]) == {}
+
+
+def test_a_job_runs_on_the_cores_of_its_gpus():
+    p = pool.Pool(["0", "1"], [(cfg("wide", 2), 0), (cfg("a"), 0)], cpus_by_gpu={"0": [0, 1], "1": [2, 3]})
+    job = p.next_job()
+    assert job.gpus == ["0", "1"] and job.cpus == [0, 1, 2, 3]
+    p.finished(job)
+    assert p.next_job().cpus in ([0, 1], [2, 3])

@@ -1,6 +1,4 @@
-"""A run in other tools' formats. FORMATS: name -> function(rows, run, env) -> JSON-able dict.
-
-pytest-benchmark: one benchmark per config, its rounds the measured step times (seconds) of every
+"""--format pytest-benchmark: one benchmark per config, its rounds the measured step times (seconds) of every
 ok repeat, its statistics computed by pytest-benchmark's own Stats class, so
 `pytest-benchmark compare a.json b.json` reads them exactly as its own saved runs.
 """
@@ -8,15 +6,14 @@ ok repeat, its statistics computed by pytest-benchmark's own Stats class, so
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from benchbench.analysis import compare
-
-
-class ExportError(Exception):
-    pass
+from benchbench.present.export.common import ExportError, Format
 
 
 def pytest_benchmark(df: pd.DataFrame, run: dict, env: dict) -> dict:
@@ -25,7 +22,7 @@ def pytest_benchmark(df: pd.DataFrame, run: dict, env: dict) -> dict:
         from pytest_benchmark.stats import Stats
     except ImportError:
         raise ExportError("--format pytest-benchmark computes its statistics with pytest-benchmark's own code; "
-                          "install it: pip install pytest-benchmark") from None
+                          "install it: pip install 'benchbench[dev]' (or pytest-benchmark)") from None
     suite = run.get("suite", "run")
     labels = compare.labels(df)
     benches = []
@@ -63,4 +60,11 @@ def _plain(x):
     return None if pd.isna(x) else float(x)
 
 
-FORMATS = {"pytest-benchmark": pytest_benchmark}
+def write(df: pd.DataFrame, run: dict, env: dict, out: Path, **_) -> str:
+    data = pytest_benchmark(df, run, env)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2) + "\n")
+    return f"pytest-benchmark: {len(data['benchmarks'])} benchmarks -> {out}"
+
+
+FORMAT = Format(write, "pytest-benchmark.json", None)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchbench.present import export
+from benchbench.present.export import pytest_benchmark as export
 from benchbench.store import results
 from tests.fixtures.runs import CPU_ENV, config, row, write_run
 
