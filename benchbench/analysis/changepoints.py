@@ -12,7 +12,8 @@ A series is a list of points in commit order, each the per-repeat values measure
 2. **Verdicts**, with the statistics compare and gate use, on the repeats (the unit of
    replication): for each candidate, the pooled per-repeat values of the segment before and the
    segment after give the ratio after/before with a robust t interval (stats.ratio_interval). A
-   candidate stays only when that interval excludes 1 AND the change exceeds the series' own
+   candidate stays only when that interval excludes 1 AND the step (the slower side over the
+   faster, minus 1: a 4x slowdown is +300% in throughput as in time) exceeds the series' own
    noise floor: NOISE_FLOOR_FACTOR x the larger robust CV of the two segments' repeats, never below
    compare.MIN_NOISE_FLOOR (1%). Failing candidates are dropped one at a time, weakest first, and the
    rest re-judged against the merged segments, until every one stands.
@@ -83,7 +84,10 @@ def judge(before: np.ndarray, after: np.ndarray, confidence: float = CONFIDENCE)
     cvs = [stats.robust_cv(v) for v in (before, after)]
     floor = max(MIN_NOISE_FLOOR, NOISE_FLOOR_FACTOR * max((c for c in cvs if c == c), default=0.0))
     med_ratio = float(np.median(after) / np.median(before)) if np.median(before) else math.nan
-    stands = bool(lo == lo and (lo > 1 or hi < 1) and abs(med_ratio - 1) > floor)
+    # the step as the slower side over the faster, so a 4x slowdown is +300% in throughput as in step time
+    # (-75% would cap every drop below 100% and let a very noisy floor swallow any of them)
+    step = max(med_ratio, 1 / med_ratio) - 1 if med_ratio > 0 else math.nan
+    stands = bool(lo == lo and (lo > 1 or hi < 1) and step > floor)
     return med_ratio, lo, hi, floor, stands
 
 

@@ -70,3 +70,11 @@ def test_judge_refuses_within_floor_and_names_the_floor():
     assert not stands and floor == pytest.approx(0.01)
     ratio, lo, hi, floor, stands = cp.judge(a, a * 1.05)
     assert stands and ratio == pytest.approx(1.05)
+
+
+def test_a_large_drop_in_a_very_noisy_series_is_found():
+    # runs spread ~25% (a loaded 2-core machine): the floor is ~75%; a 4x throughput drop is -75% but +300% in
+    # time, and the step is judged as the slower side over the faster
+    s = series([1000.0] * 6 + [250.0] * 6, run_noise=0.2, repeat_noise=0.15, seed=4)
+    found = cp.detect(s)
+    assert [c.index for c in found] == [6] and found[0].floor > 0.5 and found[0].ratio < 0.4
