@@ -39,6 +39,10 @@ def parser() -> argparse.ArgumentParser:
                    help="GPUs of this machine to run configs on side by side: all, a count, or ids (default 1: one "
                         "config at a time; see docs/performance.md for what side by side costs)")
     r.add_argument("--yes", action="store_true", help="run a sweep even when it is far larger than its time allows")
+    r.add_argument("--config", action="append", metavar="ID", help="run only this config of the suite (repeatable)")
+    r.add_argument("--history", nargs="?", const="", metavar="PATH",
+                   help="add the finished run to the history (default file: $BENCHBENCH_HISTORY, else "
+                        "results/history.duckdb)")
     m = r.add_argument_group("several machines (configs with nnodes > 1; see docs/multinode.md)")
     m.add_argument("--nnodes", type=int, help="override the suite's nnodes: machines each config's ranks span")
     m.add_argument("--node-rank", type=int, help="this machine's rank, 0 = the one that records "
@@ -61,6 +65,8 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--output", "-o", metavar="FILE", help="default: RUN/report.html (RUN/report.md); - : markdown to stdout")
     rp.add_argument("--format", choices=("html", "markdown"), default="html")
     rp.add_argument("--title", help="default: benchbench report: <suite>")
+    rp.add_argument("--history", nargs="?", const="", metavar="PATH",
+                    help="add a trend per config over commits from the history; " + HISTORY_DB)
     mb = sub.add_parser("maxbatch", help="the largest micro-batch of each config that runs without OOM")
     mb.add_argument("suite", help="suite YAML file")
     mb.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the suite's device")
@@ -82,6 +88,7 @@ def parser() -> argparse.ArgumentParser:
                     help="US dollars per GPU hour (default: the suite's price_per_gpu_hour)")
     rc.add_argument("--price-kwh", type=float, metavar="USD", help="US dollars per kWh (default: the suite's price_per_kwh)")
     rc.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    _history_parsers(sub)
     return p
 
 
@@ -96,8 +103,11 @@ def _compare_parsers(sub):
     c.add_argument("--markdown", metavar="FILE", help="also write the tables as markdown")
 
     g = sub.add_parser("gate", help="check a run against a baseline: exit 0 ok, 1 regression, 2 bad input, 4 too noisy to judge")
-    g.add_argument("run_dir", metavar="RUN")
-    g.add_argument("--baseline", required=True, metavar="FILE", help="baselines/<name>.json")
+    g.add_argument("run_dir", metavar="RUN", nargs="?")
+    g.add_argument("--baseline", metavar="FILE", help="baselines/<name>.json")
+    g.add_argument("--history", nargs="?", const="", metavar="PATH",
+                   help="gate against the last --window runs of the run's series in the history instead; " + HISTORY_DB)
+    g.add_argument("--window", type=int, default=10, metavar="N", help="--history: how many earlier runs (default 10)")
     g.add_argument("--rule", action="append", metavar="RULE",
                    help='"tokens_per_s:-5%%" (drop > 5%% regresses), "peak_rss_bytes:+3%%"; repeatable; '
                         "default: the baseline's rules")
@@ -127,11 +137,65 @@ def _compare_parsers(sub):
 
 # present/export FORMATS' names, spelled out so --help imports nothing (tests/unit/present/export checks they agree)
 EXPORT_FORMATS = ("pytest-benchmark", "bencher", "tensorboard", "mlflow", "wandb")
+
+
+HISTORY_DB = "the history file (default: $BENCHBENCH_HISTORY, else results/history.duckdb)"
+
+
+def _history_parsers(sub):
+    """history (commands/history.py) and bisect (commands/bisect.py)."""
+    h = sub.add_parser("history", help="the benchmark history over commits: add, show, regressions, export, import")
+    hs = h.add_subparsers(dest="history_command", required=True)
+
+    def db(p):
+        p.add_argument("--history-db", metavar="PATH",
+                       help=HISTORY_DB)
+
+    a = hs.add_parser("add", help="add finished runs (adding one twice changes nothing)")
+    a.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    db(a)
+    for name, text in (("show", "per config, its value with a 95%% interval at every commit"),
+                       ("regressions", "every change point, newest first: exit 0 none, 1 regressions, 2 bad input")):
+        p = hs.add_parser(name, help=text)
+        db(p)
+        p.add_argument("--suite", help="only runs of this suite")
+        p.add_argument("--config", action="append", metavar="ID", help="only this config id (repeatable)")
+        p.add_argument("--where", action="append", metavar="KEY=VALUE", help="only configs with this setting (repeatable)")
+        p.add_argument("--branch", help="only runs made on this branch")
+        p.add_argument("--metric", help="default: tokens_per_s (samples_per_s where no tokens were counted)")
+        p.add_argument("--format", choices=("table", "csv", "markdown"), default="table")
+        if name == "regressions":
+            p.add_argument("--since", metavar="REV", help="only change points after this commit")
+            p.add_argument("--repo", metavar="PATH", help="where --since is resolved when the history lacks it (default .)")
+    e = hs.add_parser("export", help="write the history as parquet files into DIR (for a shared folder)")
+    e.add_argument("directory", metavar="DIR")
+    db(e)
+    i = hs.add_parser("import", help="add the runs of every export in DIR that the history lacks")
+    i.add_argument("directory", metavar="DIR")
+    db(i)
+
+    b = sub.add_parser("bisect", help="find the commit that changed a config's measurement (git worktrees; the "
+                                      "checkout is not touched)")
+    b.add_argument("suite", help="suite YAML file (the same file is used at every commit)")
+    b.add_argument("--config", required=True, metavar="ID", help="the config id to measure")
+    b.add_argument("--good", required=True, metavar="REV", help="a commit measured as before the change")
+    b.add_argument("--bad", required=True, metavar="REV", help="a later commit measured as after it")
+    b.add_argument("--repo", metavar="PATH", help="the project's git repository (default: the working directory's)")
+    b.add_argument("--setup", metavar="CMD", help="a shell command run in each commit's worktree first (e.g. a build)")
+    b.add_argument("--metric", help="default: tokens_per_s (samples_per_s where no tokens are counted)")
+    b.add_argument("--smoke", action="store_true", help="every probe at tiny scale")
+    b.add_argument("--output", "-o", metavar="DIR", help="where the probes' run directories go "
+                                                         "(default: results/bisect/<UTC time>-<id>)")
+    b.add_argument("--history-db", metavar="PATH",
+                   help="the history the probes go into; " + HISTORY_DB)
+
+
 # command -> (module in benchbench.commands, function): only the command's own module is imported
 HANDLERS = {"run": ("run", "main"), "list": ("listing", "main_list"), "table": ("listing", "main_table"),
             "compare": ("compare", "main"), "gate": ("gate", "main_gate"), "baseline": ("gate", "main_baseline"),
             "export": ("export", "main"), "report": ("report", "main"), "maxbatch": ("maxbatch", "main"),
-            "estimate": ("estimate", "main"), "recommend": ("recommend", "main")}
+            "estimate": ("estimate", "main"), "recommend": ("recommend", "main"), "history": ("history", "main"),
+            "bisect": ("bisect", "main")}
 
 
 def main(argv=None) -> int:

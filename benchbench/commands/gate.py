@@ -14,22 +14,48 @@ from benchbench.present import markdown
 from benchbench.store import baseline, results
 
 
-def main_gate(args) -> int:
+def _against_history(args):
+    """gate --history: the run against the last --window runs of its series (analysis/gate_history.py)."""
+    from benchbench.analysis import gate_history, series
+    from benchbench.store import history
+
+    path = history.resolve_path(args.history or None)
     try:
-        base = baseline.load(args.baseline)
-        rows, run, env = baseline.read_run(args.run_dir)
-        if rows.empty:
-            raise UsageError(f"{args.run_dir}: the run has no rows")
-        # --rule, else the baseline's rules, else the suite's `gate:` rules, else gate.default_rules
-        given = args.rule or (None if base.rules else gate.suite_rules(args.run_dir)) or None
-        rules = [gate.parse_rule(r) for r in given] if given else None
-        res = gate.check(base, rows, run, env, rules, level=args.level, allow_env_change=args.allow_env_change)
+        rec = series.run_record(args.run_dir)
+        rules = [gate.parse_rule(r) for r in args.rule] if args.rule else None
+        frame = history.results(path, config_id=[c["config_id"] for c in rec["configs"]])
+        return gate_history.check(rec, frame, rules, window=args.window, level=args.level), f"history {path}"
+    except (history.HistoryError, series.SeriesError) as e:
+        raise UsageError(str(e)) from None
+
+
+def main_gate(args) -> int:
+    if args.run_dir is None and args.history and Path(args.history).is_dir():  # `gate --history RUN`
+        args.run_dir, args.history = args.history, ""
+    if args.run_dir is None:
+        raise UsageError("name the run to gate: benchbench gate RUN --baseline FILE (or --history [PATH])")
+    if (args.baseline is None) == (args.history is None):
+        raise UsageError("gate a run against --baseline FILE or against the history (--history [PATH]), one of the two")
+    try:
+        if args.history is not None:
+            res, base_name = _against_history(args)
+        else:
+            base = baseline.load(args.baseline)
+            rows, run, env = baseline.read_run(args.run_dir)
+            if rows.empty:
+                raise UsageError(f"{args.run_dir}: the run has no rows")
+            # --rule, else the baseline's rules, else the suite's `gate:` rules, else gate.default_rules
+            given = args.rule or (None if base.rules else gate.suite_rules(args.run_dir)) or None
+            rules = [gate.parse_rule(r) for r in given] if given else None
+            res = gate.check(base, rows, run, env, rules, level=args.level, allow_env_change=args.allow_env_change)
+            base_name = str(args.baseline)
     except (baseline.BaselineError, gate.GateError, compare.CompareError) as e:
         raise UsageError(str(e)) from None
     out = console()
+    side = "history" if args.history is not None else "baseline"
     for name, t in res.tables.items():
-        show(out, f"rule {name}: " + heading(t, "baseline", "run"), render(t, "baseline", "run"))
-    text = markdown.gate_summary(res, str(args.baseline), str(args.run_dir), args.level)
+        show(out, f"rule {name}: " + heading(t, side, "run"), render(t, side, "run"))
+    text = markdown.gate_summary(res, base_name, str(args.run_dir), args.level)
     if args.markdown:
         Path(args.markdown).write_text(text)
     reg = res.regressions

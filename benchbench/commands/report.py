@@ -7,6 +7,7 @@ from pathlib import Path
 from benchbench.analysis import gate
 from benchbench.commands.common import UsageError, console
 from benchbench.store import baseline
+from benchbench.store.history import HistoryError
 
 
 def main(args) -> int:
@@ -15,9 +16,16 @@ def main(args) -> int:
 
     if args.baseline and not Path(args.baseline).is_file():
         raise UsageError(f"--baseline {args.baseline}: no such file")
+    hist = None
+    if args.history is not None:
+        from benchbench.store import history
+
+        hist = history.resolve_path(args.history or None)
+        if not hist.is_file():
+            raise UsageError(f"--history {hist}: no history there (benchbench history add RUN_DIR makes one)")
     try:
-        rep = report.build(args.run_dirs, baseline=args.baseline, title=args.title)
-    except (baseline.BaselineError, gate.GateError) as e:
+        rep = report.build(args.run_dirs, baseline=args.baseline, title=args.title, history=hist)
+    except (baseline.BaselineError, gate.GateError, HistoryError) as e:
         raise UsageError(str(e)) from None
     out = Path(args.output or Path(args.run_dirs[0]) / ("report.md" if args.format == "markdown" else "report.html"))
     if args.format == "markdown":

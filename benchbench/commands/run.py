@@ -49,7 +49,7 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
     if args.resume:
         given = [flag for flag, on in (("SUITE", args.suite), ("--smoke", args.smoke), ("--device", args.device),
                                        ("--output", args.output), ("--profile", args.profile), ("--pyspy", args.pyspy),
-                                       ("--nnodes", args.nnodes)) if on]
+                                       ("--nnodes", args.nnodes), ("--config", args.config)) if on]
         if given:
             raise UsageError(f"--resume continues a run with the suite and options it started with; drop {', '.join(given)}")
         run_dir = Path(args.resume)
@@ -58,7 +58,7 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
         stack.enter_context(rundir_lock(run_dir))
         run = results.read_json(run_dir / "run.json")
         suite = suites.load(run_dir / "suite.yaml")
-        configs = suite.expand(smoke=run["smoke"], overrides=run["overrides"])
+        configs = only(suite.expand(smoke=run["smoke"], overrides=run["overrides"]), run.get("only"))
         return suite, configs, run_dir, run
     if not args.suite:
         raise UsageError("name a suite file (e.g. suites/quickstart.yaml) or --resume RUN_DIR")
@@ -69,7 +69,7 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
         if args.nnodes < 1:
             raise UsageError(f"--nnodes {args.nnodes}: must be 1 or more")
         overrides["nnodes"] = args.nnodes
-    configs = suite.expand(smoke=args.smoke, overrides=overrides)
+    configs = only(suite.expand(smoke=args.smoke, overrides=overrides), args.config)
     if any(c.nnodes > 1 for c in configs) and not args.output:
         raise UsageError("configs with nnodes > 1 need -o/--output: the same run directory on every machine, on a "
                          "filesystem they all share (each rank writes its result there)")
@@ -98,6 +98,7 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
         "overrides": overrides,
         "baseline_config_id": suite.baseline_id(smoke=bool(args.smoke), overrides=overrides),
         "config_ids": [c.config_id for c in configs],
+        **({"only": list(args.config)} if args.config else {}),
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": sys.argv,
     }
@@ -106,8 +107,22 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
     return suite, configs, run_dir, run
 
 
+def only(configs, ids):
+    """The configs named by --config (all when none is named); an id the suite does not make is refused."""
+    if not ids:
+        return configs
+    have = {c.config_id for c in configs}
+    unknown = [i for i in ids if i not in have]
+    if unknown:
+        raise UsageError(f"--config {', '.join(unknown)}: not a config of this suite; its configs: "
+                         f"{', '.join(sorted(have)[:20])}{' ...' if len(have) > 20 else ''} (benchbench run SUITE prints them)")
+    return [c for c in configs if c.config_id in set(ids)]
+
+
 def main(args) -> int:
     out, err = console(), console(stderr=True)
+    if args.history and args.history.endswith((".yaml", ".yml")) and not args.suite:  # `run --history SUITE`
+        args.suite, args.history = args.history, ""
     cluster = Cluster.from_settings(args.node_rank, args.rdzv_endpoint, args.hostfile)
     _check_size(args)
     with contextlib.ExitStack() as stack:
@@ -146,6 +161,7 @@ def _lead(args, out, err, suite, configs, run_dir: Path, run: dict, cluster) -> 
         note = results.completeness(run_dir)
         if note:
             err.print(f"[yellow]{escape(note)}[/]", highlight=False)
+    _add_to_history(args, run_dir, summary, err)
     share = 100 * summary.measured_s / summary.wall_s if summary.wall_s else 0.0
     busy = f", GPUs busy {summary.gpu_busy_s:.1f} GPU-s" if summary.gpu_busy_s else ""
     err.print(f"{summary.ran} runs in {summary.wall_s:.1f} s, of which measured steps {summary.measured_s:.1f} s "
@@ -157,6 +173,24 @@ def _lead(args, out, err, suite, configs, run_dir: Path, run: dict, cluster) -> 
                   highlight=False, soft_wrap=True)
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _add_to_history(args, run_dir: Path, summary, err):
+    """--history [PATH]: the finished run goes into the history (an interrupted one waits for its --resume)."""
+    if args.history is None or not (run_dir / results.ROWS).exists():
+        return
+    if summary.interrupted:
+        err.print("history: not added (the run was interrupted; --resume it with --history)", highlight=False)
+        return
+    from benchbench.commands import history as hist
+    from benchbench.store import history
+
+    path = history.resolve_path(args.history or None)
+    try:
+        what = hist.add_runs(path, [run_dir])[str(run_dir)]
+    except (history.HistoryError, UsageError) as e:
+        raise UsageError(f"the run is recorded in {run_dir}, but adding it to the history failed: {e}") from None
+    err.print(escape(f"history: {what} to {path}"), highlight=False, soft_wrap=True)
 
 
 def _sweep_with_progress(args, configs, run_dir: Path, run: dict, cluster, gpus, err):

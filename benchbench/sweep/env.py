@@ -19,8 +19,9 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _git(*args) -> str | None:
-    root = Path(__file__).resolve().parent.parent
+def _git(*args, cwd: str | Path | None = None) -> str | None:
+    """git's output in `cwd` (default: the working directory, the user's project), None outside a repository."""
+    root = Path(cwd) if cwd is not None else Path.cwd()
     try:
         out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.TimeoutExpired):
@@ -175,11 +176,28 @@ def cpu_reference_s() -> float | None:
         return None
 
 
+def project_state(cwd: str | Path | None = None) -> dict:
+    """The git state of the project benchbench runs in (the working directory's repository): the commit, its
+    committer time (what orders a history of runs), the branch ("" on a detached HEAD), uncommitted changes.
+    benchbench's own commit is added when benchbench runs from another checkout."""
+    commit = _git("rev-parse", "HEAD", cwd=cwd)
+    out = {
+        "git_commit": commit,
+        "git_commit_time": _git("show", "-s", "--format=%cI", "HEAD", cwd=cwd) if commit else None,
+        "git_branch": (_git("branch", "--show-current", cwd=cwd) or "") if commit else None,
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no", cwd=cwd)) if commit else None,
+    }
+    own = _git("rev-parse", "HEAD", cwd=Path(__file__).resolve().parent.parent)
+    if own and own != commit:
+        out["benchbench_git_commit"] = own
+    return out
+
+
 def capture(command: list[str] | None = None) -> dict:
     import torch
 
     gpus, driver, why = _gpus()
-    commit = _git("rev-parse", "HEAD")
+    project = project_state()
     return {
         "hostname": socket.gethostname(),
         "platform": platform.platform(),
@@ -196,8 +214,7 @@ def capture(command: list[str] | None = None) -> dict:
         "torch_version": torch.__version__,
         "deepspeed_version": _version("deepspeed"),
         "benchbench_version": _version("benchbench"),
-        "git_commit": commit,
-        "git_dirty": bool(_git("status", "--porcelain")) if commit else None,
+        **project,
         "command": command if command is not None else sys.argv,
         "noise_start": {**noise(), "cpu_reference_s": cpu_reference_s()},
         "gpu_clocks_start": gpu_clocks(),

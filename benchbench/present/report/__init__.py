@@ -40,9 +40,33 @@ class Report:
     figures: list[tuple[str, str, dict]] = field(default_factory=list)          # (section, id, plotly figure)
     highlights: list[tuple[str, str, str]] = field(default_factory=list)        # (what, value, config)
     generated_at: str = ""
+    history_path: str | None = None                                             # report --history: the store
 
 
-def build(run_dirs, baseline: str | Path | None = None, title: str | None = None, level: float = 0.05) -> Report:
+MAX_TRENDS = 24  # configs with a trend chart; a report of a large sweep stays readable
+
+
+def trends(rep: Report, path) -> list[tuple[str, str, dict]]:
+    """Per config of the first run: its history on the run's machine (value +- interval over commits, change
+    points marked), as figures of the report's "trend" section."""
+    from benchbench.analysis import changepoints, series
+    from benchbench.store import history
+
+    run = rep.runs[0]
+    metric = run.configs.attrs.get("throughput", "tokens_per_s")
+    machine, _ = series.machine_key(series.fingerprint(run.env))
+    ids = list(run.configs["config_id"])[:MAX_TRENDS] if len(run.configs) else []
+    frame = history.results(path, metric=metric, machine=machine, config_id=ids)
+    reps = history.repeat_values(path, metric=metric, machine=machine, config_id=ids)
+    out = []
+    for _, cid, _, label, machine_label, pts in series.series(frame, reps):
+        marks = {c.index: f"{c.change:+.1%}" for c in changepoints.detect(list(pts["repeats"]))}
+        out.append(("trend", f"fig-trend-{cid}", charts.trend(pts, marks, f"{label} ({cid}) on {machine_label}", metric)))
+    return out
+
+
+def build(run_dirs, baseline: str | Path | None = None, title: str | None = None, level: float = 0.05,
+          history=None) -> Report:
     runs = load_runs(run_dirs)
     suites = list(dict.fromkeys(h["suite"] for h in map(header, runs)))
     rep = Report(runs=runs, title=title or f"benchbench report: {', '.join(suites)}", headers=[header(r) for r in runs],
@@ -67,6 +91,9 @@ def build(run_dirs, baseline: str | Path | None = None, title: str | None = None
                 rep.baseline.append(BaselineVerdict(run.name, None, str(e)))
     rep.highlights = highlights(runs)
     rep.figures = figures(rep)
+    if history is not None:
+        rep.history_path = str(history)
+        rep.figures += trends(rep, history)
     return rep
 
 

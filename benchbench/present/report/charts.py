@@ -216,3 +216,23 @@ def runs_side_by_side(runs: list[Run], verdicts: dict[str, dict[str, str]]) -> d
     more = f"; {len(order)} of {n} configs, those with a verdict first" if n > len(order) else ""
     return _finish(fig, f"{thr} per run (verdicts against {runs[0].name}{more})",
                    160 + len(order) * (14 * len(runs) + 10))
+
+
+def trend(pts, marks: dict, title: str, metric: str) -> dict:
+    """One config's value with its 95% interval at every commit of the history; change points (`marks`: point
+    index -> step text) as dashed lines at the commit that changed it."""
+    x = [str(c)[:8] or f"run {i + 1}" for i, c in enumerate(pts["git_commit"])]
+    when = [str(t)[:16] for t in pts["commit_time"]]
+    v = list(pts["value"])
+    up = [hi - val if hi == hi else 0 for hi, val in zip(pts["ci_high"], v)]
+    down = [val - lo if lo == lo else 0 for lo, val in zip(pts["ci_low"], v)]
+    fig = go.Figure(go.Scatter(x=x, y=v, mode="lines+markers", name=metric, line=dict(color=PALETTE[0]),
+                               error_y=dict(type="data", array=up, arrayminus=down, visible=True, thickness=1),
+                               customdata=when, hovertemplate="%{x} (%{customdata})<br>%{y:,.4g}<extra></extra>"))
+    for i, text in marks.items():
+        fig.add_vline(x=i - 0.5, line=dict(color=PALETTE[3], dash="dash", width=1.5))
+        fig.add_annotation(x=i - 0.5, y=1, yref="paper", text=esc(text), showarrow=False, yanchor="bottom",
+                           font=dict(color=PALETTE[3], size=11))
+    fig.update_yaxes(title_text=esc(metric))
+    fig.update_xaxes(type="category", title_text="commit")
+    return _finish(fig, title, height=320)

@@ -1,0 +1,58 @@
+"""`benchbench bisect SUITE --config ID --good REV --bad REV [--repo PATH] [--setup CMD]`: the first
+commit whose measurement is the bad end's (sweep/bisect.py); every probe is a run directory and goes
+into the history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+
+from rich.markup import escape
+
+from benchbench.commands import history as hist
+from benchbench.commands.common import UsageError, console
+from benchbench.spec import suite as suites
+from benchbench.store import history
+from benchbench.sweep import bisect, gitrepo
+
+
+def _check(args) -> tuple[Path, str, str, Path]:
+    suite = Path(args.suite).resolve()
+    if not suite.is_file():
+        raise UsageError(f"{args.suite}: no such suite file")
+    cfgs = suites.load(suite).expand(smoke=args.smoke)
+    ids = {c.config_id for c in cfgs}
+    if args.config not in ids:
+        raise UsageError(f"--config {args.config}: not a config of {args.suite}; its configs: {', '.join(sorted(ids)[:20])}")
+    repo = gitrepo.toplevel(args.repo or ".")
+    gitrepo.check_clean(repo)
+    good, bad = gitrepo.resolve(repo, args.good), gitrepo.resolve(repo, args.bad)
+    if good == bad:
+        raise UsageError(f"--good and --bad are the same commit ({good[:12]})")
+    gitrepo.between(repo, good, bad)  # refuses a good that is not an ancestor of bad
+    return repo, good, bad, suite
+
+
+def main(args) -> int:
+    err, out = console(stderr=True), console()
+    try:
+        repo, good, bad, suite = _check(args)
+        path = history.resolve_path(args.history_db)
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+        where = Path(args.output or Path("results") / "bisect" / stamp).resolve()
+        err.print(escape(f"bisect {args.config} between {good[:12]} (good) and {bad[:12]} (bad) in {repo}: probes -> "
+                         f"{where}, history -> {path}"), highlight=False, soft_wrap=True)
+        res = bisect.bisect(repo, good, bad, suite, args.config, where, args.setup, args.smoke, args.metric,
+                            on_probe=lambda d: hist.add_runs(path, [d]),
+                            log=lambda m: err.print(escape(m), highlight=False, soft_wrap=True))
+    except (gitrepo.GitError, bisect.BisectError, history.HistoryError) as e:
+        raise UsageError(str(e)) from None
+    for p in res.probes:
+        out.print(escape(f"{p.commit[:12]}  {p.verdict:4}  {res.metric} {p.value:.6g}  {p.run_dir}"
+                         + (f"  ({p.note})" if p.note else "")), highlight=False, soft_wrap=True)
+    subject = gitrepo.subject(repo, res.first_bad)
+    out.print(escape(f"first bad commit: {res.first_bad} {subject}"), highlight=False, soft_wrap=True)
+    err.print(f"{len(res.probes)} probes for {res.candidates} commits", highlight=False)
+    return 0
+

@@ -1,0 +1,139 @@
+"""Bisection of a performance change: the first commit between GOOD and BAD whose measurement is BAD's.
+
+Every probed commit is checked out into a temporary git worktree (the user's checkout is never
+touched), `--setup` runs there, then `benchbench run SUITE --config ID` runs in it: the worktree is
+the working directory and first on PYTHONPATH, so `py:` models and libraries alike come from the
+commit. Each probe is an ordinary run directory. A probe is judged against both ends with the
+statistics of the history's change points (changepoints.judge: the ratio of per-repeat values with
+a robust interval, and the noise floor): it is BAD's when it differs from GOOD and not from BAD, GOOD's
+in the mirror case, else whichever end its median is nearer (the note says so).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from benchbench.analysis import changepoints, series
+from benchbench.sweep import gitrepo
+
+BENCHBENCH_ROOT = Path(__file__).resolve().parents[2]
+
+
+class BisectError(Exception):
+    """Bisection cannot go on (a probe that failed, ends that do not differ): the message says why."""
+
+
+@dataclass
+class Probe:
+    commit: str
+    run_dir: Path
+    values: np.ndarray
+    value: float
+    verdict: str = ""      # good | bad (the ends: themselves)
+    note: str = ""
+
+
+@dataclass
+class Bisection:
+    metric: str
+    probes: list[Probe] = field(default_factory=list)
+    first_bad: str | None = None
+    candidates: int = 0    # commits after GOOD up to BAD
+
+
+def run_probe(repo: Path, commit: str, suite: Path, config_id: str, run_dir: Path, setup: str | None = None,
+              smoke: bool = False, timeout_s: float | None = None) -> Path:
+    """One `benchbench run` of one config at COMMIT, in a temporary worktree; the run directory."""
+    with gitrepo.worktree(repo, commit) as wt:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (str(wt), str(BENCHBENCH_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        log = run_dir.with_name(run_dir.name + ".log")
+        with open(log, "w") as f:
+            if setup:
+                f.write(f"$ {setup}\n")
+                f.flush()
+                p = subprocess.run(setup, shell=True, cwd=wt, env=env, stdout=f, stderr=subprocess.STDOUT, timeout=timeout_s)
+                if p.returncode:
+                    raise BisectError(f"--setup failed at {commit[:12]} (exit {p.returncode}); its output: {log}")
+            cmd = [sys.executable, "-m", "benchbench.cli", "run", str(suite), "--config", config_id, "-o", str(run_dir),
+                   "-q", *(["--smoke"] if smoke else [])]
+            f.write("$ " + " ".join(cmd) + "\n")
+            f.flush()
+            p = subprocess.run(cmd, cwd=wt, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               timeout=timeout_s)
+        if p.returncode:
+            tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
+            raise BisectError(f"benchbench run failed at {commit[:12]} (exit {p.returncode}): {tail} (log: {log})")
+    return run_dir
+
+
+def values(run_dir: Path, config_id: str, metric: str | None) -> tuple[np.ndarray, str]:
+    """The per-repeat values of the config in a probe's run, and the metric (default: its throughput)."""
+    rec = series.run_record(run_dir)
+    status = next((c["status"] for c in rec["configs"] if c["config_id"] == config_id), None)
+    have = {r["metric"] for r in rec["repeats"] if r["config_id"] == config_id}
+    metric = metric or ("tokens_per_s" if "tokens_per_s" in have else "samples_per_s")
+    v = np.array([r["value"] for r in rec["repeats"] if r["config_id"] == config_id and r["metric"] == metric])
+    if status != "ok" or v.size < 2:
+        raise BisectError(f"{run_dir}: config {config_id} has status {status} and {v.size} repeats with {metric}; "
+                          "bisect needs at least 2 ok repeats (repeats: 3 or more in the suite)")
+    return v, metric
+
+
+def classify(p: np.ndarray, good: np.ndarray, bad: np.ndarray) -> tuple[str, str]:
+    """('good'|'bad', note) of a probe's repeat values against both ends'."""
+    from_good = changepoints.judge(good, p)[4]
+    from_bad = changepoints.judge(bad, p)[4]
+    if from_good and not from_bad:
+        return "bad", ""
+    if from_bad and not from_good:
+        return "good", ""
+    near_bad = abs(math.log(np.median(p) / np.median(bad))) < abs(math.log(np.median(p) / np.median(good)))
+    why = "differs from both ends" if from_good else "within the noise of both ends"
+    return ("bad" if near_bad else "good"), f"{why}; nearer the {'bad' if near_bad else 'good'} end"
+
+
+def bisect(repo: Path, good: str, bad: str, suite: Path, config_id: str, out: Path, setup: str | None = None,
+           smoke: bool = False, metric: str | None = None, on_probe=None, log=print) -> Bisection:
+    """Measure GOOD and BAD, refuse ends that do not differ, then halve the commits between them.
+    on_probe(run_dir) is called after every probe (the history adds it)."""
+    commits = gitrepo.between(repo, good, bad)
+    res = Bisection(metric=metric or "", candidates=len(commits))
+
+    def measure(commit: str, verdict: str = "") -> Probe:
+        i = len(res.probes) + 1
+        log(f"probe {i}: {commit[:12]} {gitrepo.subject(repo, commit)}")
+        d = run_probe(repo, commit, suite, config_id, out / f"probe-{i}-{commit[:12]}", setup, smoke)
+        if on_probe:
+            on_probe(d)
+        v, res.metric = values(d, config_id, res.metric or None)
+        p = Probe(commit, d, v, float(np.median(v)), verdict)
+        res.probes.append(p)
+        return p
+
+    g, b = measure(good, "good"), measure(bad, "bad")
+    ratio, lo, hi, floor, differ = changepoints.judge(g.values, b.values)
+    if not differ:
+        raise BisectError(f"{res.metric} at {good[:12]} (good) and {bad[:12]} (bad) do not differ: bad/good = "
+                          f"{ratio:.3f} [{lo:.3f}, {hi:.3f}], noise floor {floor:.1%}; nothing to bisect (more repeats, "
+                          f"or other ends)")
+    lo_i, hi_i = -1, len(commits) - 1      # commits[lo_i] is good (-1: GOOD itself), commits[hi_i] bad
+    while hi_i - lo_i > 1:
+        mid = (lo_i + hi_i) // 2
+        p = measure(commits[mid])
+        p.verdict, p.note = classify(p.values, g.values, b.values)
+        log(f"  {p.verdict}: {p.value:.6g}" + (f" ({p.note})" if p.note else ""))
+        if p.verdict == "bad":
+            hi_i = mid
+        else:
+            lo_i = mid
+    res.first_bad = commits[hi_i]
+    return res

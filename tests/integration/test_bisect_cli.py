@@ -1,0 +1,92 @@
+"""`benchbench bisect` through the real command line on a small git repository made here
+(tests/fixtures/history_repo.py: the `py:` model does 4x the work from commit 6 of 12 on). Bad input
+(a missing, non-git or dirty repository, unknown revisions, reversed ends, an unknown config): exit 2 and
+no probe. The real bisection (slow: every probe is a real run) names commit 6 and leaves the checkout as it
+was; `history regressions` then lists it."""
+
+import math
+import os
+import subprocess
+
+import pytest
+
+from benchbench.spec import suite as suites
+from tests.fixtures import history_repo
+from tests.integration.test_cli import BENCHBENCH, plain_output  # noqa: F401
+from tests.integration.test_history_cli import cli_run
+
+
+def bb(*args, cwd, timeout=900):
+    # one thread per worker: on a loaded 2-core machine two threads wait on each other and steps stall
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([*BENCHBENCH, *map(str, args)], cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bisect-cli")
+    repo, commits, suite = history_repo.make(root)
+    cwd = os.getcwd()
+    os.chdir(repo)  # the suite's py: model imports from the working directory
+    try:
+        cid = suites.load(suite).expand()[0].config_id
+    finally:
+        os.chdir(cwd)
+    return root, repo, commits, suite, cid
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"repo": "missing"}, "no such directory"),
+    ({"repo": "outside"}, "not a git repository"),
+    ({"good": "nope"}, "revision 'nope' does not exist"),
+    ({"bad": "v9.9"}, "revision 'v9.9' does not exist"),
+    ({"good": -1, "bad": 0}, "is not an ancestor"),
+    ({"config": "zzz"}, "--config zzz: not a config"),
+])
+def test_bad_input_exits_2_before_any_probe(project, change, message):
+    root, repo, commits, suite, cid = project
+    (root / "outside").mkdir(exist_ok=True)
+    good = change.get("good", 0)
+    bad = change.get("bad", -1)
+    args = ["bisect", suite, "--config", change.get("config", cid),
+            "--good", commits[good] if isinstance(good, int) else good,
+            "--bad", commits[bad] if isinstance(bad, int) else bad,
+            "--repo", root / change.get("repo", "project"), "-o", root / "probes", "--history-db", root / "h.duckdb"]
+    p = cli_run(*args, cwd=repo)
+    assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert not (root / "probes").exists() and not (root / "h.duckdb").exists()
+
+
+def test_a_dirty_repository_is_refused(project):
+    root, repo, commits, suite, cid = project
+    model = repo / "histmodel.py"
+    text = model.read_text()
+    model.write_text(text + "\n# an uncommitted edit\n")
+    try:
+        p = cli_run("bisect", suite, "--config", cid, "--good", commits[0], "--bad", commits[-1], "-o", root / "probes",
+                    cwd=repo)
+    finally:
+        model.write_text(text)
+    assert p.returncode == 2 and "uncommitted changes (histmodel.py)" in p.stderr
+    assert not (root / "probes").exists()
+
+
+@pytest.mark.slow
+def test_bisect_names_the_commit_and_history_lists_it(project):
+    root, repo, commits, suite, cid = project
+    db, out = root / "real.duckdb", root / "real-probes"
+    p = bb("bisect", suite, "--config", cid, "--good", commits[0], "--bad", "HEAD", "-o", out, "--history-db", db,
+           cwd=repo)
+    assert p.returncode == 0, p.stdout + p.stderr
+    k = history_repo.K
+    assert f"first bad commit: {commits[k]} commit {k} (4x wider)" in p.stdout
+    probes = sorted(out.glob("probe-*/rows.jsonl"))
+    assert len(probes) <= math.ceil(math.log2(history_repo.N_COMMITS)) + 1, p.stdout
+    # the checkout is as it was: same HEAD, no changes, no worktree left
+    assert history_repo.git(repo, "rev-parse", "HEAD") == commits[-1]
+    assert history_repo.git(repo, "status", "--porcelain") == ""
+    assert len(history_repo.git(repo, "worktree", "list").splitlines()) == 1
+    r = bb("history", "regressions", "--history-db", db, "--format", "csv", cwd=root)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert [line.split(",")[0] for line in r.stdout.strip().splitlines()[1:]] == [commits[k]]
