@@ -18,7 +18,13 @@ def varying_axes(df: pd.DataFrame) -> list[str]:
     """Config fields that differ between the configs of `df`, in RunConfig order."""
     cols = [f for f in FIELDS if f in df.columns and f not in NOT_IN_ID]
     per_config = df.drop_duplicates("config_id")
-    return [c for c in cols if per_config[c].astype(str).nunique() > 1]
+    # null is a value here, so a setting left null in some configs and set in others varies (astype(str) keeps
+    # a string column's missing values missing, and nunique() does not count them)
+    return [c for c in cols if per_config[c].astype(object).map(lambda v: "null" if _missing(v) else str(v)).nunique() > 1]
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
 
 
 NUMERICS_ORDER = ("diverged", "error", "ok", "unchecked")

@@ -239,6 +239,13 @@ _DEFAULTS = RunConfig().model_dump()
 
 
 def allowed_values(field: str) -> tuple | None:
-    """The allowed values of a Literal field, or None when the field is free-form."""
+    """The allowed values of a Literal field (None last for an optional one: null), or None when the
+    field is free-form."""
     ann = RunConfig.model_fields[field].annotation
-    return tuple(get_args(ann)) if get_origin(ann) is Literal else None
+    if get_origin(ann) is Literal:
+        return tuple(get_args(ann))
+    parts = get_args(ann)
+    if len(parts) == 2 and type(None) in parts:  # Literal[...] | None
+        lit = next(a for a in parts if a is not type(None))
+        return (*get_args(lit), None) if get_origin(lit) is Literal else None
+    return None

@@ -101,5 +101,5 @@ def explain(err: dict, fld) -> str:
     val = err.get("input")
     allowed = allowed_values(fld) if fld in FIELDS else None
     if allowed is not None and err["type"] == "literal_error":
-        return f"{val!r} is not allowed; allowed: {', '.join(map(str, allowed))}"
+        return f"{val!r} is not allowed; allowed: {', '.join('null' if a is None else str(a) for a in allowed)}"
     return f"{val!r}: {err['msg'].removeprefix('Value error, ')}"

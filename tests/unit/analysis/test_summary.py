@@ -71,6 +71,18 @@ def test_status_precedence(statuses, expected):
     assert tables.worst_status(pd.Series(statuses)) == expected
 
 
+def test_a_setting_null_in_one_config_and_set_in_another_varies(tmp_path):
+    """engine: fsdp with fsdp_param_dtype null (the policy from precision) next to fsdp_param_dtype: fp32, read
+    back through results.load (string columns keep null as missing); null and NaN are the same."""
+    a = RunConfig(device="cpu", engine="fsdp", precision="bf16")
+    b = RunConfig(device="cpu", engine="fsdp", precision="bf16", fsdp_param_dtype="fp32")
+    for i, c in enumerate((a, b)):
+        results.append(tmp_path, results.make_row({"run_id": "r", "suite": "s"}, c, 0, ok(1.0 + i)))
+    assert tables.varying_axes(results.load(tmp_path)) == ["fsdp_param_dtype"]
+    df = pd.DataFrame([{"config_id": "a", "grad_clip": None}, {"config_id": "b", "grad_clip": float("nan")}])
+    assert tables.varying_axes(df) == []
+
+
 def test_varying_axes_ignore_what_is_constant_and_not_in_the_id():
     a = RunConfig(device="cpu", batch_size=4, timeout_s=10)
     b = RunConfig(device="cpu", batch_size=8, timeout_s=20, repeats=3, attention="eager")

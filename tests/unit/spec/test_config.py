@@ -86,6 +86,8 @@ def test_flat_row_columns():
 def test_allowed_values():
     assert allowed_values("precision") == ("fp32", "tf32", "fp16", "bf16", "bf16-pure", "fp8")
     assert allowed_values("batch_size") is None
+    assert allowed_values("fsdp_param_dtype") == ("fp32", "bf16", None)   # optional: null is allowed too
+    assert allowed_values("grad_clip") is None
 
 
 @pytest.mark.parametrize("field,value", [("batch_size", True), ("batch_size", "8"), ("batch_size", 8.5),

@@ -275,6 +275,12 @@ BAD = {
             - fp32
             - fp4
         """, ["S:7: sweep.precision[1]: 'fp4' is not allowed; allowed: fp32, tf32, fp16, bf16, bf16-pure, fp8"]),
+    "bad value of an optional setting with fixed values": (f"""
+        name: s
+        {GPT}
+        defaults: {{fsdp_param_dtype: fp16, grad_accum_dtype: fp64}}
+        """, ["S:3: defaults.fsdp_param_dtype: 'fp16' is not allowed; allowed: fp32, bf16, null",
+              "S:3: defaults.grad_accum_dtype: 'fp64' is not allowed; allowed: fp32, bf16, fp16, null"]),
     "axis not a list": (f"""
         name: s
         {GPT}
