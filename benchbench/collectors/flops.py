@@ -28,7 +28,7 @@ class Flops(Collector):
             return
         try:
             counter = FlopCounterMode(display=False)
-            with counter:
+            with counter, torch.compiler.set_stance("force_eager"):  # compiled blocks run eager: every op counted
                 for x, y in ctx.batches:
                     with ctx.engine.autocast():
                         loss = model(x, y)

@@ -90,6 +90,9 @@ class RunConfig(BaseModel):
     checkpoint_k: int = Field(2, gt=0, description="with checkpointing: every_k, checkpoint one block in k")
     attention: Attention = Field("sdpa", description="attention implementation (techniques/attention.py)")
     compile: Compile = Field("off", description="torch.compile mode")
+    compile_scope: Literal["auto", "model", "blocks"] = Field(
+        "auto", description="with compile: model: one torch.compile of the whole model; blocks: each block compiled "
+                            "on its own, the rest eager (torchtitan's way); auto: blocks with engine fsdp, else model")
     optimizer: Optimizer = Field("adamw", description="the optimizer")
     optimizer_impl: OptimizerImpl = Field("auto", description="the optimizer's kernel implementation")
     lr: float = Field(3e-4, gt=0, description="learning rate")

@@ -24,8 +24,13 @@ def apply(model, cfg, dev):
 
 
 def fields(model, cfg) -> dict:
-    """What the techniques report in the row (fp8: the recipe and the converted layers)."""
-    return fp8.fields(model, cfg)
+    """What the techniques report in the row (fp8: the recipe and the converted layers; compile: its scope)."""
+    return {**fp8.fields(model, cfg), **compile.fields(model, cfg)}
+
+
+def model_reason(cfg, model) -> str | None:
+    """Why a technique cannot apply to `model` once it is built (a user's model is seen only then)."""
+    return compile.model_reason(cfg, model)
 
 
 def step_hooks(model, cfg) -> list:

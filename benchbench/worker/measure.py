@@ -62,7 +62,8 @@ def setup(cfg: RunConfig, artifacts: Path | None = None) -> tuple[Context, objec
     torch.manual_seed(cfg.seed)
     with torch.device(dev):  # weights initialized where they live: ~2 s less for GPT-2 124M on a GPU
         built = models.build(cfg)
-    reason = engines.model_reason(cfg, built.model)  # a user's model: its TP/PP hooks are seen only here
+    # a user's model: its TP/PP hooks and its blocks are seen only here
+    reason = engines.model_reason(cfg, built.model) or techniques.model_reason(cfg, built.model)
     if reason:
         raise Skip(reason)
     model = techniques.apply(built.model.to(dev), cfg, info)
