@@ -82,7 +82,7 @@ def variant(name, wrap, autocast, impl="fused", batch=B):
          "gpu_kernel_ms_per_step": gpu_us / 1e3, "wall_ms_per_step": 1e3 * wall / STEPS,
          "tokens_per_s": batch * 1024 / (statistics.median(ms) / 1e3), "peak_gib": torch.cuda.max_memory_allocated() / 2**30}
     print(json.dumps(r), flush=True)
-    del model, opt
+    model = opt = None  # free the GPU memory before the next variant
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
     return r

@@ -39,7 +39,7 @@ def verdict(a, b, metric="tokens_per_s"):
 def fp8_table(df, by):
     """One line per config: against the bf16 row of the same `by` settings (compile)."""
     out = []
-    for cid, g in df.groupby("config_id", sort=False):
+    for _cid, g in df.groupby("config_id", sort=False):
         r = g.iloc[0]
         ok = g[g["status"] == "ok"]
         same = (df["precision"] == "bf16") & (df[by] == r[by]) if by else df["precision"] == "bf16"
@@ -73,26 +73,35 @@ def mem(ok):
 
 
 print(provenance(d))
-for name, by, title in (("1b", "compile", "Llama 1B, 4 x 2048 tokens"), ("3b", None, "Llama 3B, compiled, 4 x 2048 tokens")):
+for name, by, title in (("1b", "compile", "Llama 1B, 4 x 2048 tokens"), ("eager", None, "Llama 1B, eager, 4 x 2048 tokens"),
+                        ("compiled", None, "Llama 1B, compiled, 4 x 2048 tokens"),
+                        ("3b", None, "Llama 3B, compiled, 4 x 2048 tokens")):
     df = rows(name)
-    print(f"\n### {title}\n")
-    print("no rows" if df is None or df.empty else fp8_table(df, by))
+    if df is not None and not df.empty:
+        print(f"\n### {title}\n")
+        print(fp8_table(df, by))
 
 eng = rows("engines")
-print("\n### Engines at one GPU (GPT-2 124M, bf16, 16 x 1024 tokens)\n")
-if eng is None or eng.empty:
-    print("no rows")
-else:
+if eng is not None and not eng.empty:
+    shape = "16 x 1024 tokens" if "batch_size" not in eng or eng["batch_size"].nunique() == 1 else "batch x 1024 tokens"
+    print(f"\n### Engines at one GPU (GPT-2 124M, bf16, {shape})\n")
     out = []
-    torch_rows = eng[(eng["engine"] == "torch") & (eng["status"] == "ok")]
-    ddp_rows = eng[(eng["engine"] == "ddp") & (eng["status"] == "ok")]
-    for engine, g in eng.groupby("engine", sort=False):
-        ok = g[g["status"] == "ok"]
-        vs_torch = verdict(torch_rows, ok) if engine != "torch" else (None, "")
-        vs_ddp = verdict(ddp_rows, ok) if engine == "fsdp" else (None, "")
-        policy = ok["fsdp_mp_policy"].dropna().iloc[0] if "fsdp_mp_policy" in ok and ok["fsdp_mp_policy"].notna().any() else "-"
-        out.append([engine, policy, cell(median(ok, "tokens_per_s"), "{:,.0f}"),
-                    f"{cell(vs_torch[0], '{:.3f}x')} {vs_torch[1]}".strip(), f"{cell(vs_ddp[0], '{:.3f}x')} {vs_ddp[1]}".strip(),
-                    cell(median(ok, "mfu"), "{:.1%}"), mem(ok), f"{len(ok)}/{len(g)}"])
-    print(markdown(["engine", "FSDP policy", "tokens/s", "vs torch", "fsdp/ddp", "MFU", "peak GiB measured / predicted",
-                    "repeats"], out, right={2, 3, 4, 5, 6}))
+    keys = [k for k in ("batch_size", "compile") if k in eng]
+    for _key, g0 in eng.groupby(keys, sort=False) if keys else [((), eng)]:
+        ok0 = g0[g0["status"] == "ok"]
+        torch_rows = eng[(eng["engine"] == "torch") & (eng["status"] == "ok") & (eng["batch_size"] == 16)
+                         & (eng["compile"] == "off")] if keys else ok0[ok0["engine"] == "torch"]
+        ddp_rows = ok0[ok0["engine"] == "ddp"]
+        for engine, g in g0.groupby("engine", sort=False):
+            ok = g[g["status"] == "ok"]
+            vs_torch = verdict(torch_rows, ok) if engine != "torch" else (None, "")
+            vs_ddp = verdict(ddp_rows, ok) if engine == "fsdp" else (None, "")
+            policy = ok["fsdp_mp_policy"].dropna().iloc[0] if "fsdp_mp_policy" in ok and ok["fsdp_mp_policy"].notna().any() else "-"
+            busy = median(ok, "profile_busy_frac")
+            out.append([engine, *(str(g[k].iloc[0]) for k in keys), policy, cell(median(ok, "tokens_per_s"), "{:,.0f}"),
+                        f"{cell(vs_torch[0], '{:.3f}x')} {vs_torch[1]}".strip(), f"{cell(vs_ddp[0], '{:.3f}x')} {vs_ddp[1]}".strip(),
+                        cell(median(ok, "mfu"), "{:.1%}"), cell(busy, "{:.0%}"), mem(ok), f"{len(ok)}/{len(g)}"])
+    n = len(keys)
+    print(markdown(["engine", *keys, "FSDP policy", "tokens/s", "vs torch (16, eager)", "fsdp/ddp", "MFU",
+                    "GPU busy (profiler)", "peak GiB measured / predicted", "repeats"], out,
+                   right=set(range(2 + n, 9 + n))))

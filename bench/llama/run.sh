@@ -15,7 +15,7 @@ for part in ${PART:-engines eager compiled 3b}; do
     engines) run 290 bench/llama/suite_engines.yaml engines ;;
     eager) run 280 bench/llama/suite.yaml eager ;;
     compiled) run 560 bench/llama/suite_compiled.yaml compiled ;;
-    3b) run 380 bench/llama/suite_3b.yaml 3b ;;
+    3b) run 430 bench/llama/suite_3b.yaml 3b ;;
   esac
 done
 exit 0

@@ -43,10 +43,11 @@ TOLERANCES = {
     "fp16": Tolerance(3e-3, 0.998),     # seen: 1.8e-4, 0.99986
     "bf16": Tolerance(1e-2, 0.96),      # seen: 8.2e-4, 0.99625
     "bf16-pure": Tolerance(3e-2, 0.95),  # seen: 3.1e-3, 0.99481 (its loss itself is a bf16 number: 2^-8 steps)
-    # Provisional, not yet measured: bf16-pure's limits, as fp8 matmuls round coarser than bf16 ones (e4m3:
-    # 3 mantissa bits) while the weights and optimizer stay fp32. Against a bf16 reference
-    # (numerics: {reference: {precision: bf16}}) the same limits apply.
-    "fp8": Tolerance(3e-2, 0.95),
+    # Measured against bf16 (Llama 1B, H200, 10 steps, 3 repeats; results/examples/llama-fp8-h200/eager): loss
+    # within 4.7e-3 of bf16's (bf16 against itself: up to 6.7e-3), update cosine 0.76-0.79 (bf16 against itself:
+    # 0.975-0.991). fp8's rounding turns the update as far as a lost causal mask does, so the cosine limit only
+    # catches gross breaks and the loss limit (6x the deviation seen) carries the check.
+    "fp8": Tolerance(3e-2, 0.6),
 }
 
 

@@ -116,3 +116,21 @@ def test_diverged_in_tables_and_gate(tmp_path):
     assert not gate.numerics_table(pd.DataFrame(run_rows), pd.DataFrame(run_rows))["worse"].any()
     assert gate.numerics_table(pd.DataFrame(base_rows).drop(columns="numerics"), pd.DataFrame(base_rows)
                                .drop(columns="numerics")) is None
+
+
+def test_the_fp8_tolerance_holds_the_measured_rows():
+    """The committed H200 rows the fp8 limits come from: fp8 against bf16 within them (with the loss limit at
+    least 5x the deviation seen), and bf16 against bf16 within bf16's."""
+    import json
+    from pathlib import Path
+
+    rows = [json.loads(line) for line in (Path(__file__).resolve().parents[3] / "results" / "examples" / "llama-fp8-h200"
+                                          / "eager" / "rows.jsonl").read_text().splitlines() if line.strip()]
+    for precision in ("fp8", "bf16"):
+        tol = numerics.TOLERANCES[precision]
+        seen = [r for r in rows if r["precision"] == precision and r["status"] == "ok"]
+        assert len(seen) == 3
+        assert all(r["numerics_update_cosine"] >= tol.min_update_cosine for r in seen), precision
+        assert all(r["numerics_max_rel_loss_dev"] <= tol.max_rel_loss_dev for r in seen), precision
+        if precision == "fp8":
+            assert max(r["numerics_max_rel_loss_dev"] for r in seen) * 5 <= tol.max_rel_loss_dev
