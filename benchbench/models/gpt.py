@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from benchbench.models.common import Built, sdpa_attend
+from benchbench.models.common import Built, sdpa_attend, token_batches
 
 # GPT-2 shapes (Radford et al. 2019); vocab padded to 50304 (a multiple of 64) as nanoGPT does.
 SIZES: dict[str, dict[str, int]] = {
@@ -258,14 +258,9 @@ def build(size: str, args: dict[str, int], seq_len: int | None, image_size: int 
     model = GPT(c)
     n_params = sum(p.numel() for p in model.parameters())
 
-    def make_batch(batch_size: int, gen: torch.Generator, device: torch.device):
-        tokens = torch.randint(0, c.vocab_size, (batch_size, T + 1), generator=gen)
-        tokens = tokens.to(device, non_blocking=True)
-        return tokens[:, :-1].contiguous(), tokens[:, 1:].contiguous()
-
     return Built(
         model=model,
-        make_batch=make_batch,
+        make_batch=token_batches(c.vocab_size, T),
         flops_per_sample=flops_per_sample(c, n_params, T),
         tokens_per_sample=T,
         n_params=n_params,

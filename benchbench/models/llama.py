@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from benchbench.models.common import Built, sdpa_attend
+from benchbench.models.common import Built, sdpa_attend, token_batches
 
 SIZES: dict[str, dict[str, int]] = {
     "tiny": dict(n_layer=2, dim=64, n_head=4, n_kv_head=2, ffn_dim=192, seq_len=128, vocab_size=512),
@@ -251,10 +251,5 @@ def build(size: str, args: dict[str, int], seq_len: int | None, image_size: int 
     model = Llama(c)
     n_params = sum(p.numel() for p in model.parameters())
 
-    def make_batch(batch_size: int, gen: torch.Generator, device: torch.device):
-        tokens = torch.randint(0, c.vocab_size, (batch_size, T + 1), generator=gen)
-        tokens = tokens.to(device, non_blocking=True)
-        return tokens[:, :-1].contiguous(), tokens[:, 1:].contiguous()
-
-    return Built(model=model, make_batch=make_batch, flops_per_sample=flops_per_sample(c, n_params, T),
-                 tokens_per_sample=T, n_params=n_params)
+    return Built(model=model, make_batch=token_batches(c.vocab_size, T),
+                 flops_per_sample=flops_per_sample(c, n_params, T), tokens_per_sample=T, n_params=n_params)
