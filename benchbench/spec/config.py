@@ -85,6 +85,8 @@ class RunConfig(BaseModel):
                                                      "torchao float8 Linear layers, bf16 autocast elsewhere (techniques/fp8.py)")
     fp8_recipe: Fp8Recipe = Field("tensorwise", description="with precision fp8: torchao's Float8LinearConfig recipe "
                                                             "(scales per tensor, per row, per row with bf16 weight gradients)")
+    fp8_fsdp_all_gather: bool = Field(False, description="with precision fp8, fp8_recipe tensorwise and engine fsdp: "
+                                                          "weights cast to fp8 before FSDP2's all-gather (half its bytes)")
     grad_accum: int = Field(1, gt=0, description="micro-batches per optimizer step")
     checkpointing: Checkpointing = Field("none", description="activation checkpointing (techniques/checkpointing.py)")
     checkpoint_k: int = Field(2, gt=0, description="with checkpointing: every_k, checkpoint one block in k")

@@ -6,10 +6,16 @@ multiples of 16 (the fp8 matmul's alignment) becomes a torchao Float8Linear with
 other op runs under bf16 autocast (techniques/precision.py), or in bf16 under FSDP2's bf16 policy.
 Applied first (torchtitan's order: float8, then parallelism, then compile, then FSDP). torchao is
 imported only for fp8 configs (pip install 'benchbench[fp8]').
+
+`fp8_fsdp_all_gather` is torchtitan's `enable_fsdp_float8_all_gather`: under FSDP2 the sharded weights
+are cast to fp8 before the all-gather, so it moves half the bytes of bf16. torchao offers it for the
+tensorwise recipe only. The amax is computed per parameter at each all-gather (torchtitan's optional
+precompute of all scales in one all-reduce is not applied).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 
 import torch
@@ -18,7 +24,18 @@ HEADS = ("output", "lm_head")
 MIN_CAPABILITY = (8, 9)  # fp8 tensor cores: Ada (8.9) and Hopper (9.0) and newer
 
 
+def _all_gather_problem(cfg) -> str | None:
+    if not cfg.fp8_fsdp_all_gather:
+        return None
+    if cfg.precision != "fp8" or cfg.fp8_recipe != "tensorwise" or cfg.engine != "fsdp":
+        return (f"fp8_fsdp_all_gather needs precision=fp8, fp8_recipe=tensorwise and engine=fsdp; this config has "
+                f"precision={cfg.precision}, fp8_recipe={cfg.fp8_recipe}, engine={cfg.engine}")
+    return None
+
+
 def skip_reason(cfg, dev) -> str | None:
+    if (problem := _all_gather_problem(cfg)) is not None:
+        return problem
     if cfg.precision != "fp8":
         if cfg.fp8_recipe != "tensorwise":
             return f"fp8_recipe is a setting of precision=fp8; precision={cfg.precision}"
@@ -48,6 +65,8 @@ def apply(model, cfg, dev):
     from torchao.float8 import Float8LinearConfig, convert_to_float8_training
 
     config = Float8LinearConfig.from_recipe_name(cfg.fp8_recipe)
+    if cfg.fp8_fsdp_all_gather:
+        config = dataclasses.replace(config, enable_fsdp_float8_all_gather=True)
     return convert_to_float8_training(model, config=config, module_filter_fn=converts)
 
 
@@ -56,4 +75,5 @@ def fields(model, cfg) -> dict:
     if cfg.precision != "fp8":
         return {}
     n = sum(type(m).__name__ == "Float8Linear" for m in model.modules())
-    return {"fp8_recipe": cfg.fp8_recipe, "float8_linears": n}
+    extra = {"fp8_fsdp_all_gather": True} if cfg.fp8_fsdp_all_gather else {}
+    return {"fp8_recipe": cfg.fp8_recipe, "float8_linears": n, **extra}

@@ -89,3 +89,26 @@ def test_flash_attention_takes_fp8_and_fsdp_bf16_parameters():
     assert attention.skip_reason(RunConfig(precision="fp8", attention="flash"), H100) is None
     assert attention.skip_reason(RunConfig(precision="fp32", attention="flash", engine="fsdp", fsdp_param_dtype="bf16"), H100) is None
     assert attention.skip_reason(RunConfig(precision="fp32", attention="flash", engine="fsdp"), H100).startswith("attention=flash needs")
+
+
+def test_fp8_all_gather_is_a_setting_of_tensorwise_fp8_under_fsdp(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "torchao" else real(name, *a))
+    ok = RunConfig(precision="fp8", engine="fsdp", fp8_fsdp_all_gather=True)
+    assert skip_reason(ok, H100) is None
+    for update in ({"engine": "torch"}, {"fp8_recipe": "rowwise"}, {"precision": "bf16"}):
+        reason = skip_reason(ok.model_copy(update=update), H100)
+        assert reason.startswith("fp8_fsdp_all_gather needs precision=fp8, fp8_recipe=tensorwise and engine=fsdp"), reason
+    assert "fp8_fsdp_all_gather" not in RunConfig(precision="fp8").config_id  # off by default: ids unchanged
+
+
+def test_fp8_all_gather_reaches_torchaos_config():
+    pytest.importorskip("torchao")
+    cfg = RunConfig(precision="fp8", engine="fsdp", fp8_fsdp_all_gather=True, model_args={**SMALL, "vocab_size": 48})
+    torch.manual_seed(0)
+    model = techniques.apply(models.build(cfg).model, cfg, CPU)
+    assert model.blocks[0].mlp.fc.config.enable_fsdp_float8_all_gather is True
+    assert techniques.fields(model, cfg)["fp8_fsdp_all_gather"] is True
+    plain = techniques.apply(models.build(cfg.model_copy(update={"fp8_fsdp_all_gather": False})).model, cfg.model_copy(
+        update={"fp8_fsdp_all_gather": False}), CPU)
+    assert plain.blocks[0].mlp.fc.config.enable_fsdp_float8_all_gather is False
