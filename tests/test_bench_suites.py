@@ -20,7 +20,7 @@ def test_bench_suites_load_and_expand(path):
 
 def test_llama8b_at_torchtitans_settings():
     configs = suites.load(ROOT / "bench/torchtitan/suite_llama8b.yaml").expand()
-    assert len(configs) == 6  # {selective, full} x {eager bf16, compiled bf16, compiled fp8}
+    assert len(configs) == 6  # {selective_op, full} x {eager bf16, compiled bf16, compiled fp8}
     for c in configs:
         assert (c.model_size, c.engine, c.world_size, c.batch_size, c.seq_len) == ("8b", "fsdp", 8, 2, 8192)
         assert (c.fsdp_param_dtype, c.fsdp_reduce_dtype, c.optimizer_impl, c.grad_clip) == ("bf16", "fp32", "fused", 1.0)

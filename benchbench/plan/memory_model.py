@@ -23,7 +23,10 @@ autocast (the residual stream and layer-norm inputs stay fp32), 34·s·h with bf
 term (the attention probabilities) exists only with eager attention: 4·a·s² bytes in fp32, 6·a·s²
 under autocast (fp32 softmax output and its 16-bit copy), 2·a·s² in bf16. Checkpointing keeps a
 checkpointed block's input only and recomputes one block (or segment) at a time; selective
-recomputation drops the s² term and the attention output.
+recomputation drops the s² term and the attention output. selective_op (torchtitan's op-level policy)
+keeps each block's input, the attention kernel's output and every other matmul's output (GPT: the
+fused q/k/v and the MLP's first projection, 8·h values; Llama: wq, wv, w1 and w2, 3·d + d_kv + f
+values), in the matmuls' dtype, and recomputes one block at a time.
 
 The loss over the vocabulary V: fp32 logits, their log-softmax and its gradient (12·s·V bytes);
 under autocast the 16-bit logits, their fp32 copy and the log-softmax (10·s·V); 16-bit weights
@@ -143,6 +146,7 @@ LLAMA_LAYER = {"fp32": (40, 16), "autocast": (34, 8), "16bit": (28, 8)}
 SCORES = {"fp32": 4, "autocast": 6, "16bit": 2}
 RESIDUAL = {"fp32": 4, "autocast": 4, "16bit": 2}
 ATTN_OUT = {"fp32": 4, "autocast": 2, "16bit": 2}
+MATMUL_OUT = {"fp32": 4, "autocast": 2, "16bit": 2}   # bytes of one saved matmul output value
 LOSS = {"fp32": 12, "autocast": 10, "16bit": 6}
 
 
@@ -168,6 +172,13 @@ def _activations(cfg, shape: dict) -> tuple[float, float, float]:
     elif mode == "sqrt":
         size = math.ceil(math.sqrt(L))
         stored, recompute = math.ceil(L / size) * kept, size * full
+    elif mode == "selective_op":
+        if "ffn_dim" in shape:
+            kv = h * shape.get("n_kv_head", a) / a
+            values = 3 * h + kv + shape["ffn_dim"]
+        else:
+            values = 8 * h
+        stored, recompute = L * (kept + MATMUL_OUT[kind] * s * b * values), full
     else:  # selective: the attention core (its scores and output) is recomputed
         stored = L * (full - scores - ATTN_OUT[kind] * s * b * h)
     return stored, LOSS[kind] * s * b * V, stored + recompute

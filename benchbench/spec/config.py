@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 
 Precision = Literal["fp32", "tf32", "fp16", "bf16", "bf16-pure", "fp8"]
 Fp8Recipe = Literal["tensorwise", "rowwise", "rowwise_with_gw_hp"]
-Checkpointing = Literal["none", "full", "every_k", "sqrt", "selective"]
+Checkpointing = Literal["none", "full", "every_k", "sqrt", "selective", "selective_op"]
 Attention = Literal["eager", "sdpa", "flash", "mem_efficient", "cudnn", "flex"]
 Compile = Literal["off", "default", "reduce-overhead", "max-autotune"]
 Optimizer = Literal["adamw", "sgd"]

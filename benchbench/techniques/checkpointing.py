@@ -7,32 +7,74 @@ sqrt       ⌈√L⌉ consecutive blocks per checkpointed segment (Chen et al. 2
            inputs kept, one segment recomputed at a time - the memory-optimal uniform schedule
            (a model whose SUPPORTS says sequential_blocks: False skips it)
 selective  recompute only the attention core (QKᵀ, softmax, ·V), Korthikanti et al. 2022
+selective_op  torchtitan's op-level selective checkpointing of every block: the outputs of the attention
+           kernels and of every other matmul are saved, everything else (norms, activations, rotary, the
+           other matmuls) is recomputed in backward (torch.utils.checkpoint's selective contexts)
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections import Counter
 
+import torch
 import torch.nn as nn
-from torch.utils.checkpoint import checkpoint
+from torch.utils.checkpoint import CheckpointPolicy, checkpoint, create_selective_checkpoint_contexts
 
 from benchbench import models
 
 
-class Checkpointed(nn.Module):
-    """Runs `inner` (one block or a run of blocks) under checkpoint."""
+@functools.cache
+def saved_ops() -> frozenset:
+    """The ops whose outputs selective_op saves (torchtitan's list, with the CPU and cuDNN attention kernels):
+    compute-heavy, so recomputing them would cost more than the memory they hold."""
+    names = [("aten", "mm"), ("aten", "_scaled_mm"), ("aten", "_scaled_dot_product_flash_attention"),
+             ("aten", "_scaled_dot_product_efficient_attention"), ("aten", "_scaled_dot_product_cudnn_attention"),
+             ("aten", "_scaled_dot_product_flash_attention_for_cpu"), ("aten", "max"),
+             ("_c10d_functional", "reduce_scatter_tensor")]
+    ops = [getattr(getattr(getattr(torch.ops, ns), name, None), "default", None) for ns, name in names]
+    return frozenset(op for op in ops if op is not None)
 
-    def __init__(self, *blocks: nn.Module):
+
+def op_policy():
+    """torchtitan's policy for one checkpointed call: save the saved_ops() outputs but every second matmul's
+    (counted apart in forward and in the recompute, so both make the same choices)."""
+    mms = Counter()
+    matmuls = {torch.ops.aten.mm.default, torch.ops.aten._scaled_mm.default}
+
+    def policy(ctx, func, *args, **kwargs):
+        phase = "recompute" if ctx.is_recompute else "forward"
+        if func in matmuls:
+            mms[phase] += 1
+            if mms[phase] % 2 == 0:
+                return CheckpointPolicy.PREFER_RECOMPUTE
+        return CheckpointPolicy.MUST_SAVE if func in saved_ops() else CheckpointPolicy.PREFER_RECOMPUTE
+
+    return policy
+
+
+def _op_contexts():
+    return create_selective_checkpoint_contexts(op_policy())
+
+
+class Checkpointed(nn.Module):
+    """Runs `inner` (one block or a run of blocks) under checkpoint; `selective`: under torchtitan's op policy."""
+
+    def __init__(self, *blocks: nn.Module, selective: bool = False):
         super().__init__()
         self.inner = blocks[0] if len(blocks) == 1 else nn.Sequential(*blocks)
+        self.selective = selective
 
     def forward(self, *args):
+        if self.selective:
+            return checkpoint(self.inner, *args, use_reentrant=False, context_fn=_op_contexts)
         return checkpoint(self.inner, *args, use_reentrant=False)
 
 
 def _segments(blocks: list, mode: str, k: int) -> list[nn.Module]:
-    if mode == "full":
-        return [Checkpointed(b) for b in blocks]
+    if mode in ("full", "selective_op"):
+        return [Checkpointed(b, selective=mode == "selective_op") for b in blocks]
     if mode == "every_k":
         return [Checkpointed(b) if i % k == 0 else b for i, b in enumerate(blocks)]
     size = math.ceil(math.sqrt(len(blocks)))  # sqrt

@@ -167,3 +167,15 @@ def test_llama_prediction_uses_its_ffn_and_states():
     assert p["n_params"] == psi and p["params_bytes"] == 4 * psi
     assert p["activations_bytes"] == 16 * (34 * 2048 + 8 * 8192) * 2048 * 4
     assert p["predicted_peak_bytes"] > p["activations_bytes"]
+
+
+def test_selective_op_keeps_inputs_attention_outputs_and_every_other_matmul():
+    sel = mm.predict(gpt(precision="bf16", checkpointing="selective_op"))
+    # the fp32 block input (4) and 16-bit outputs of the fused q/k/v (3h), attention (h) and MLP fc (4h)
+    assert sel["activations_bytes"] == (4 + 2 * 8) * S * H * L
+    full, none = (mm.predict(gpt(precision="bf16", checkpointing=m))["activations_bytes"] for m in ("full", "none"))
+    assert full < sel["activations_bytes"] < none
+    llama = RunConfig(model="llama", model_size="8b", seq_len=8192, batch_size=2, device="cuda", precision="bf16",
+                      checkpointing="selective_op")
+    d, f, kv, layers, tokens = 4096, 14336, 1024, 32, 2 * 8192
+    assert mm.predict(llama)["activations_bytes"] == layers * tokens * (4 * d + 2 * (3 * d + kv + f))
