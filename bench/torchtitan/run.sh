@@ -5,7 +5,7 @@
 #   parts: ab (benchbench 1b-eager at the previous commit's code, .ab/old, and at this one, 3 repeats each)
 #          and every name of `python3 bench/torchtitan/configs.py names` (torchtitan's run, then benchbench's)
 #   rows: $Q_OUT/bench/<name>/ and $Q_OUT/ab/{old,new}/; torchtitan's logs: $Q_OUT/titan/<name>.log
-#   NO_TITAN=1: benchbench's side only
+#   NO_TITAN=1: benchbench's side only; BB_REPEATS=3: benchbench's repeats (default 1)
 #   then: python3 bench/torchtitan/analyze.py (docs/performance.md's table)
 DEFAULT_BUDGET=560
 . "$(dirname "$0")/../device_env.sh"
@@ -26,7 +26,7 @@ bb() {  # NAME SECONDS REPEATS OUT_NAME [CODE_ROOT]
 for part in ${PART:-ab 1b-eager 1b-compiled 1b-fp8-compiled 3b-eager 3b-compiled}; do
   case $part in
     ab) bb 1b-eager 200 3 ab/old "$PWD/.ab/old"; bb 1b-eager 200 3 ab/new ;;
-    *) [ -z "${NO_TITAN:-}" ] && titan "$part" 240; bb "$part" 240 1 "bench/$part" ;;
+    *) [ -z "${NO_TITAN:-}" ] && titan "$part" 240; bb "$part" 240 "${BB_REPEATS:-1}" "bench/$part" ;;
   esac
 done
 exit 0
