@@ -54,7 +54,7 @@ def ok_median(df, col="tokens_per_s"):
 
 def why_not(df) -> str:
     if df is None or df.empty:
-        return "not run"
+        return "benchbench: no row"
     bad = df[df["status"] != "ok"]
     return f"{bad['status'].iloc[0]}: {str(bad['reason'].iloc[0])[:80]}" if len(bad) else ""
 
@@ -64,7 +64,7 @@ def main(d: str) -> None:
     print(provenance(d) + f" torchtitan's tokens/s: the median of its {TITAN_LOG_FREQ}-step windows after step "
           f"{AFTER_STEP}; benchbench's: the median over its repeats.\n")
     out = []
-    for name, (size, batch, _compiled, _fp8) in CONFIGS.items():
+    for name, (_size, batch, _compiled, _fp8) in CONFIGS.items():
         log = root / "titan" / f"{name}.log"
         tt = titan_tokens_per_s(log.read_text(errors="replace")) if log.exists() else None
         df = rows(root, f"bench/{name}")
@@ -74,7 +74,7 @@ def main(d: str) -> None:
         ratio = bb / tt if tt and bb else None
         note = "" if tt else ("torchtitan: no window after step 10" if log.exists() else "torchtitan: not run")
         note = note or why_not(df)
-        out.append([name, f"{batch} x 2048", cell(tt, "{:,.0f}"), cell(bb, "{:,.0f}"), n, cell(ratio, "{:.2f}"), note])
+        out.append([name, f"{batch} x 2048", cell(tt, "{:,.0f}"), cell(bb, "{:,.0f}"), n, cell(ratio, "{:.3f}"), note])
     print(markdown(["config", "batch", "torchtitan tok/s", "benchbench tok/s", "repeats", "benchbench / torchtitan",
                     "note"], out, right={2, 3, 4, 5}))
     old, new = rows(root, "ab/old"), rows(root, "ab/new")

@@ -15,13 +15,11 @@ those sizes count about 0.26B / 0.39B more parameters than Meta's.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from benchbench.models.common import Built, sdpa_attend, token_batches
 
@@ -84,18 +82,6 @@ def _dense(t: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return t.to(dtype, memory_format=torch.contiguous_format).contiguous()
 
 
-def gqa_sdpa(q, k, v, is_causal: bool):
-    """The default attention of this model, torchtitan's: SDPA reading each K/V head for its group of
-    query heads in place (enable_gqa: no repeated copies of K and V), cuDNN's kernel first, then flash."""
-    with sdpa_kernel(_BACKENDS, set_priority=True):
-        return F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, enable_gqa=True)
-
-
-_BACKENDS = [SDPBackend.CUDNN_ATTENTION, SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
-# backend priorities and enable_gqa came with torch 2.6 / 2.5; older torch repeats K/V and lets PyTorch pick
-_OWN_SDPA = "set_priority" in inspect.signature(sdpa_kernel).parameters
-
-
 class Attention(nn.Module):
     def __init__(self, c: LlamaConfig):
         super().__init__()
@@ -115,12 +101,9 @@ class Attention(nn.Module):
         v = self.wv(x).view(B, T, -1, self.head_dim)
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))
         groups = q.shape[1] // k.shape[1]
-        if self.attend is sdpa_attend and _OWN_SDPA:  # attention: sdpa (the default) is this model's own
-            y = gqa_sdpa(q, k, v, self.is_causal)
-        else:
-            if groups > 1:  # grouped-query attention: each K/V head serves `groups` query heads
-                k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
-            y = self.attend(q, k, v, self.is_causal)
+        if groups > 1:  # grouped-query attention: each K/V head serves `groups` query heads
+            k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
+        y = self.attend(q, k, v, self.is_causal)
         return self.wo(y.transpose(1, 2).reshape(B, T, -1))
 
 
