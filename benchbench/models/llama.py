@@ -45,15 +45,41 @@ class LlamaConfig:
     vocab_size: int
 
 
-def rotate(x: torch.Tensor, inv_freq: torch.Tensor) -> torch.Tensor:
-    """Rotary position embedding of (B, T, heads, head_dim), halves rotated (the GPT-NeoX layout).
-    The angles are computed for the T at hand (a (T, head_dim/2) outer product): no table to keep
-    per stage or per device, and the compiler fuses it."""
-    T = x.shape[1]
-    angles = torch.outer(torch.arange(T, device=x.device, dtype=torch.float32), inv_freq)
-    cos, sin = angles.cos()[None, :, None, :], angles.sin()[None, :, None, :]
-    x1, x2 = x.float().chunk(2, dim=-1)
-    return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1).type_as(x)
+def rotary_table(T: int, head_dim: int, device: torch.device) -> torch.Tensor:
+    """cos + i·sin of every (position, frequency) angle as a (T, head_dim/2) complex64 table, made once per
+    shape and device (positions · inv_freq in fp32, as the rotation always used)."""
+    key = (T, head_dim, str(device))
+    if key not in _TABLES:
+        with torch.inference_mode(False), torch.no_grad():  # a plain tensor even if first asked for in inference
+            inv_freq = 1.0 / ROPE_THETA ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=device) / head_dim)
+            angles = torch.outer(torch.arange(T, device=device, dtype=torch.float32), inv_freq)
+            _TABLES[key] = torch.polar(torch.ones_like(angles), angles)
+    return _TABLES[key]
+
+
+_TABLES: dict[tuple, torch.Tensor] = {}
+
+
+def rotate(x: torch.Tensor) -> torch.Tensor:
+    """Rotary position embedding of (B, T, heads, head_dim), halves rotated (the GPT-NeoX layout): the
+    pair (x1, x2) of the two halves is the complex number x1 + i·x2, times cos + i·sin. Eager, that is
+    three kernels (torchtitan's complex product over a table made once): one copy to fp32 pairs, one
+    complex multiply, one copy back to the halves layout in x's dtype."""
+    B, T, H, D = x.shape
+    if torch.compiler.is_compiling():  # the compiler fuses the real arithmetic into one kernel
+        inv_freq = 1.0 / ROPE_THETA ** (torch.arange(0, D, 2, dtype=torch.float32, device=x.device) / D)
+        angles = torch.outer(torch.arange(T, device=x.device, dtype=torch.float32), inv_freq)
+        cos, sin = angles.cos()[None, :, None, :], angles.sin()[None, :, None, :]
+        x1, x2 = x.float().chunk(2, dim=-1)
+        return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1).type_as(x)
+    pairs = _dense(x.view(B, T, H, 2, D // 2).transpose(-1, -2), torch.float32)
+    turned = torch.view_as_real(torch.view_as_complex(pairs) * rotary_table(T, D, x.device)[None, :, None, :])
+    return _dense(turned.transpose(-1, -2), x.dtype).view(B, T, H, D)
+
+
+def _dense(t: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """t in dtype, row-major, in one copy (`to` alone returns a same-dtype tensor as it is)."""
+    return t.to(dtype, memory_format=torch.contiguous_format).contiguous()
 
 
 class Attention(nn.Module):
@@ -64,16 +90,14 @@ class Attention(nn.Module):
         self.wk = nn.Linear(c.dim, c.n_kv_head * self.head_dim, bias=False)
         self.wv = nn.Linear(c.dim, c.n_kv_head * self.head_dim, bias=False)
         self.wo = nn.Linear(c.n_head * self.head_dim, c.dim, bias=False)
-        inv_freq = 1.0 / ROPE_THETA ** (torch.arange(0, self.head_dim, 2, dtype=torch.float32) / self.head_dim)
-        self.register_buffer("inv_freq", inv_freq, persistent=False)
         self.attend = sdpa_attend
         self.is_causal = True
 
     def forward(self, x):
         B, T, _ = x.shape
         # -1 heads: under tensor parallelism each rank holds a share of the heads
-        q = rotate(self.wq(x).view(B, T, -1, self.head_dim), self.inv_freq)
-        k = rotate(self.wk(x).view(B, T, -1, self.head_dim), self.inv_freq)
+        q = rotate(self.wq(x).view(B, T, -1, self.head_dim))
+        k = rotate(self.wk(x).view(B, T, -1, self.head_dim))
         v = self.wv(x).view(B, T, -1, self.head_dim)
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))
         groups = q.shape[1] // k.shape[1]

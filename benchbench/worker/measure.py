@@ -59,6 +59,7 @@ def setup(cfg: RunConfig, artifacts: Path | None = None) -> tuple[Context, objec
     if reason:
         raise Skip(reason)
     rank = _init_distributed(cfg, dev)
+    t_built = time.perf_counter()
     torch.manual_seed(cfg.seed)
     with torch.device(dev):  # weights initialized where they live: ~2 s less for GPT-2 124M on a GPU
         built = models.build(cfg)
@@ -79,8 +80,10 @@ def setup(cfg: RunConfig, artifacts: Path | None = None) -> tuple[Context, objec
                   batches=batches, artifacts=artifacts)
     if getattr(engine, "config", None) and ctx.artifact("deepspeed_config.json"):
         ctx.artifact("deepspeed_config.json").write_text(json.dumps(engine.config, indent=2))
+    t_end = time.perf_counter()
     out = {"device_type": dev.type, "device_name": info.name, "n_params": built.n_params,
-           **techniques.fields(engine.model, cfg), "setup_s": time.perf_counter() - t0}
+           **techniques.fields(engine.model, cfg), "setup_s": t_end - t0,
+           "device_init_s": t_built - t0, "build_s": t_end - t_built}
     return ctx, built, out
 
 
@@ -179,6 +182,28 @@ def _host_syncs(ctx: Context) -> dict:
     return {"host_syncs_per_step": sum("synchroniz" in str(w.message) for w in caught)}
 
 
+def fixed_costs(out: dict, measure_s: float) -> dict:
+    """What the worker spent around its measured steps, in seconds: before measure() (interpreter, imports;
+    a prestarted spare counts from its config's arrival), and measure()'s own time, with the measured
+    share of both together (numerics checks, after this, not included)."""
+    import_s = max(0.0, time.time() - _STARTED_AT - measure_s)
+    total = import_s + measure_s
+    return {"import_s": import_s, "worker_s": total,
+            "measured_share": out["measured_s"] / total if total > 0 else None}
+
+
+def _process_start() -> float:
+    try:
+        import psutil
+
+        return psutil.Process().create_time()
+    except Exception:  # no psutil or no /proc: from this module's import on
+        return time.time()
+
+
+_STARTED_AT = _process_start()
+
+
 def nonfinite(out: dict) -> dict:
     """A NaN or infinite loss is not a measurement: the row becomes an error (its timings kept), so a
     technique that broke training is never reported as a speedup."""
@@ -190,10 +215,14 @@ def nonfinite(out: dict) -> dict:
 
 
 def measure(cfg: RunConfig, artifacts: Path | None = None) -> dict:
+    t0 = time.perf_counter()
     ctx, built, out = setup(cfg, artifacts)
     out.update(_warmup(ctx, cfg.warmup_steps))
+    t1 = time.perf_counter()
     active = collectors.build(cfg, ctx)
+    out["collectors_setup_s"] = time.perf_counter() - t1
     step_times, out["measured_s"], loss, info = _timed_window(ctx, cfg, active)
+    t2 = time.perf_counter()
     out.update(info)
     out["loss_last"] = float(loss)
     out.update(_host_syncs(ctx))
@@ -201,6 +230,8 @@ def measure(cfg: RunConfig, artifacts: Path | None = None) -> dict:
         c.after()  # outside the window: profiling, FLOP counting
         out.update(c.fields())
     out.update(ctx.engine.fields())
+    out["finish_s"] = time.perf_counter() - t2
+    out.update(fixed_costs(out, time.perf_counter() - t0))
     out["step_times_s"] = step_times
     out.update(stats.summarize(step_times, "step_time_s"))
     out.update(_throughput(cfg, built, step_times, out))
@@ -250,7 +281,9 @@ def wait_for_config() -> list[str]:
     take its environment and log file as if this process had been started for it."""
     import torch._dynamo  # noqa: F401  (torch.optim imports it at the first optimizer: ~4 s, paid here)
 
+    global _STARTED_AT
     msg = json.loads(sys.stdin.readline() or "null")
+    _STARTED_AT = time.time()  # the imports were paid while waiting: the config's run starts now
     if msg is None:  # the parent closed stdin without a config: nothing to do
         os._exit(0)
     os.environ.update(msg["env"])
