@@ -48,6 +48,10 @@ def test_a_run_measures_the_plugins_in_its_workers(tmp_path):
                                                                             "memory,toy_counter")
         assert r["toy_scale_applied"] is True and r["toy_engine_steps_n"] == 4  # warmup 1 + measured 3
         assert r["toy_forward_calls_n"] == 3  # the collector saw the technique's count in the timed window
+    compare = cli("compare", tmp_path / "run", tmp_path / "run", "--metric", "toy_forward_calls_n")
+    assert compare.returncode == 0, compare.stdout + compare.stderr
+    # deterministic, as the plug-in metric declares: one repeat a side is enough for a verdict (not "too few repeats")
+    assert compare.stdout.strip().endswith("same within noise: 2"), compare.stdout
 
 
 def test_the_listings_show_the_plugins():
