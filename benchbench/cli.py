@@ -204,6 +204,7 @@ def main(argv=None) -> int:
     from rich.markup import escape
 
     from benchbench.commands.common import UsageError
+    from benchbench.plugins import PluginError
     from benchbench.spec.suite import SuiteError
     from benchbench.store.results import StoreError
     from benchbench.sweep.cluster import ClusterError
@@ -229,7 +230,7 @@ def main(argv=None) -> int:
         for problem in e.problems:
             say("error", problem)
         return 2
-    except (UsageError, StoreError, ClusterError) as e:
+    except (UsageError, StoreError, ClusterError, PluginError) as e:
         say("error", str(e))
         return 2
     except (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError) as e:  # a place the user named: theirs to fix

@@ -2,10 +2,14 @@
 
 Step timing is not a collector: it marks every step (collectors/timing.py). A suite picks
 collectors with `collect: [...]`; profile: true and pyspy: true add profiler and pyspy.
+
+A package adds collectors through entry points of the group benchbench.collectors (docs/plugins.md):
+a Collector subclass, constructed with the Context; a suite selects it by name in `collect: [...]`.
 """
 
 from __future__ import annotations
 
+from benchbench import plugins
 from benchbench.collectors.base import Collector, Context
 from benchbench.collectors.flops import Flops
 from benchbench.collectors.memory import Memory
@@ -21,7 +25,12 @@ def names(cfg) -> list[str]:
 
 
 def build(cfg, ctx: Context) -> list[Collector]:
-    return [COLLECTORS[n](ctx) for n in names(cfg)]
+    return [get(n)(ctx) for n in names(cfg)]
 
 
-__all__ = ["COLLECTORS", "Collector", "Context", "build", "names"]
+def get(name: str) -> type[Collector]:
+    """The collector class for `name`: a built-in, else a plug-in imported once."""
+    return COLLECTORS[name] if name in COLLECTORS else plugins.load("collectors", name, tuple(COLLECTORS))
+
+
+__all__ = ["COLLECTORS", "Collector", "Context", "build", "get", "names"]

@@ -41,7 +41,7 @@ def list_models() -> Table:
     t = Table(title="models (model: {name, size, <shape arguments>})")
     for col in ("name", "sizes", "shape arguments"):
         t.add_column(col)
-    for name, mod in models.MODELS.items():
+    for name, mod in models.registered().items():  # the reference models, then the plug-ins'
         t.add_row(name, ", ".join(mod.SIZES), ", ".join(mod.ARGS))
     for spec in models.ADAPTER_SPECS:
         t.add_row(spec, "default", "- (the library's own config; needs the library installed)")

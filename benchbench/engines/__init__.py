@@ -4,13 +4,18 @@ the optimizer with make_optimizer(model). Distributed engines run under torch.di
 (the worker initializes the process group; world_size > 1 is launched through torchrun).
 
 tp_size > 1 shards every layer over ranks (tensor.py: engine torch alone, engine fsdp on a 2-D mesh);
-pp_size > 1 runs the pipeline engine (pipeline.py). See docs/parallelism.md."""
+pp_size > 1 runs the pipeline engine (pipeline.py). See docs/parallelism.md.
+
+A package adds engines through entry points of the group benchbench.engines (docs/plugins.md): a class
+with the same constructor, step() and fields() (subclass TorchEngine); optional: DISTRIBUTED = True
+(it needs a process group) and skip_reason(cfg, dev), asked after the checks every engine gets."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 
+from benchbench import plugins
 from benchbench.engines import pipeline, tensor
 from benchbench.engines.ddp import DDPEngine
 from benchbench.engines.fsdp import FSDPEngine, ignored_settings
@@ -22,7 +27,19 @@ DISTRIBUTED = ("ddp", "fsdp", "deepspeed")
 
 def distributed(cfg) -> bool:
     """Whether the config runs under a process group (a distributed engine, or model parallelism)."""
-    return cfg.engine in DISTRIBUTED or cfg.tp_size > 1 or cfg.pp_size > 1
+    if cfg.engine in DISTRIBUTED or cfg.tp_size > 1 or cfg.pp_size > 1:
+        return True
+    return cfg.engine not in ENGINES and bool(getattr(get(cfg.engine), "DISTRIBUTED", False))
+
+
+def get(name: str):
+    """The engine class (or the DeepSpeed module's name) for `name`: a built-in, else a plug-in imported once."""
+    return ENGINES[name] if name in ENGINES else plugins.load("engines", name, tuple(ENGINES))
+
+
+def names() -> tuple[str, ...]:
+    """The built-in engines' names, then the plug-ins' (nothing imported)."""
+    return (*ENGINES, *plugins.names("engines", tuple(ENGINES)))
 
 
 def _deepspeed():
@@ -40,8 +57,9 @@ def skip_reason(cfg, dev) -> str | None:
     reason = _parallel_reason(cfg)
     if reason:
         return reason
-    if cfg.engine == "torch" and cfg.world_size > 1 and cfg.tp_size == 1 and cfg.pp_size == 1:
-        return f"world_size={cfg.world_size} needs a distributed engine (ddp, fsdp, deepspeed); engine=torch runs one process"
+    if not distributed(cfg) and cfg.world_size > 1:
+        return (f"world_size={cfg.world_size} needs a distributed engine (ddp, fsdp, deepspeed); engine={cfg.engine} runs "
+                "one process")
     if cfg.world_size % cfg.nnodes:
         return f"world_size={cfg.world_size} cannot be spread evenly over nnodes={cfg.nnodes}"
     per_node = cfg.world_size // cfg.nnodes
@@ -59,6 +77,8 @@ def skip_reason(cfg, dev) -> str | None:
         except ImportError as e:
             return f"engine=deepspeed is not available in this benchbench: {e}"
         return mod.skip_reason(cfg, dev)
+    if cfg.engine not in ENGINES and hasattr(get(cfg.engine), "skip_reason"):
+        return get(cfg.engine).skip_reason(cfg, dev)
     return None
 
 
@@ -95,5 +115,5 @@ def build(cfg, model, make_optimizer, dev, hooks=()):
         return pipeline.PipelineEngine(model, make_optimizer, cfg, dev, hooks)
     if cfg.engine == "torch" and cfg.tp_size > 1:
         return tensor.TPEngine(model, make_optimizer, cfg, dev, hooks)
-    cls = _deepspeed().DeepSpeedEngine if cfg.engine == "deepspeed" else ENGINES[cfg.engine]
+    cls = _deepspeed().DeepSpeedEngine if cfg.engine == "deepspeed" else get(cfg.engine)
     return cls(model, make_optimizer, cfg, dev, hooks)

@@ -12,6 +12,10 @@ A model module may say which conventions techniques rely on it follows (see supp
 SUPPORTS = {"checkpointing": bool, "attention": bool, "sequential_blocks": bool}, all True when
 absent. The UNet says sequential_blocks: False (skips run between its blocks); library models
 say all three are False (no `model.blocks`, no `attend` hook).
+
+A package adds models through entry points of the group benchbench.models (docs/plugins.md): each names
+a module or object with the same three names; it is found by name like a reference model and imported
+the first time it is asked for.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from benchbench import plugins
 from benchbench.models import adapters, gpt, llama, unet, vit
 from benchbench.models.common import Built
 
@@ -38,7 +43,19 @@ def module(name: str) -> ModuleType | adapters.Adapter:
         return importlib.import_module(name[3:])
     if adapters.is_adapter(name):
         return adapters.Adapter(name)
-    return MODELS[name]
+    if name in MODELS:
+        return MODELS[name]
+    return plugins.load("models", name, tuple(MODELS))  # KeyError when no plug-in has that name either
+
+
+def names() -> tuple[str, ...]:
+    """The reference models' names, then the plug-ins' (nothing imported)."""
+    return (*MODELS, *plugins.names("models", tuple(MODELS)))
+
+
+def registered() -> dict:
+    """name -> module of every reference and plug-in model (the plug-ins imported): `benchbench list models`."""
+    return {**MODELS, **plugins.load_all("models", tuple(MODELS))}
 
 
 def supports(name: str, feature: str) -> bool:
@@ -93,11 +110,21 @@ def problems(cfg) -> list[tuple[str, str]]:
         reason = mod.missing()
         if reason:
             return [("model", reason)]
-    elif cfg.model not in MODELS:
-        allowed = ", ".join((*MODELS, *ADAPTER_SPECS))
-        return [("model", f"unknown model {cfg.model!r}; allowed: {allowed}, or py:<module>")]
     else:
-        mod = MODELS[cfg.model]
+        try:
+            known = names()  # a plug-in that takes a reference model's name is an error whichever model is used
+            if cfg.model in MODELS:
+                return _shape_problems(cfg, MODELS[cfg.model])
+            if cfg.model not in known:
+                allowed = ", ".join((*known, *ADAPTER_SPECS))
+                return [("model", f"unknown model {cfg.model!r}; allowed: {allowed}, or py:<module>")]
+            mod = module(cfg.model)  # a plug-in's interface is checked as it is imported
+        except plugins.PluginError as e:
+            return [("model", str(e))]
+    return _shape_problems(cfg, mod)
+
+
+def _shape_problems(cfg, mod) -> list[tuple[str, str]]:
     out = []
     if cfg.model_size not in mod.SIZES:
         out.append(("model_size", f"unknown size {cfg.model_size!r} for model {cfg.model}; allowed: {', '.join(mod.SIZES)}"))
@@ -110,4 +137,4 @@ def problems(cfg) -> list[tuple[str, str]]:
     return out
 
 
-__all__ = ["MODELS", "Built", "build", "meta_model", "module", "problems", "supports"]
+__all__ = ["MODELS", "Built", "build", "meta_model", "module", "names", "problems", "registered", "supports"]

@@ -19,7 +19,7 @@ def skip_reason(cfg, dev, cluster=None) -> str | None:
         reason = cluster.skip_reason(cfg)
         if reason:
             return reason
-    for mod in (engines, *techniques.ORDER, optimizer, ema):
+    for mod in (engines, *techniques.ORDER, techniques, optimizer, ema):  # techniques: the plug-ins a config names
         reason = mod.skip_reason(cfg, dev)
         if reason:
             return reason

@@ -6,7 +6,8 @@ from __future__ import annotations
 import types
 from typing import Literal, Union, get_args, get_origin
 
-from benchbench.spec.config import NOT_IN_ID, RunConfig
+from benchbench import plugins
+from benchbench.spec.config import NOT_IN_ID, PLUGGABLE, RunConfig
 
 
 def _bound(f) -> str:
@@ -56,6 +57,10 @@ def rows() -> list[tuple[str, str, str, str]]:
             allowed = "integer ≥ 1, or auto"
         elif name == "batch_size":
             allowed = "integer ≥ 1, or max"
+        if name in PLUGGABLE:  # the installed plug-ins' names (docs/plugins.md)
+            extra = plugins.names(*PLUGGABLE[name])
+            allowed = "list of plug-in techniques" if name == "techniques" else allowed
+            allowed += f"; plug-ins: {', '.join(extra)}" if extra else ""
         meaning = (f.description or "") + (" (not an axis: does not change what is measured)" if name in NOT_IN_ID else "")
         out.append((name, allowed, str(default), meaning))
     return out

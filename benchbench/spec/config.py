@@ -16,6 +16,8 @@ from typing import Literal, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from benchbench import plugins
+
 Precision = Literal["fp32", "tf32", "fp16", "bf16", "bf16-pure", "fp8"]
 Fp8Recipe = Literal["tensorwise", "rowwise", "rowwise_with_gw_hp"]
 Checkpointing = Literal["none", "full", "every_k", "sqrt", "selective", "selective_op"]
@@ -23,10 +25,14 @@ Attention = Literal["eager", "sdpa", "flash", "mem_efficient", "cudnn", "flex"]
 Compile = Literal["off", "default", "reduce-overhead", "max-autotune"]
 Optimizer = Literal["adamw", "sgd"]
 OptimizerImpl = Literal["auto", "fused", "foreach", "loop"]
-Engine = Literal["torch", "ddp", "fsdp", "deepspeed"]
+Engine = Literal["torch", "ddp", "fsdp", "deepspeed"]  # and the plug-ins' (PLUGGABLE)
 DsOptimizer = Literal["client", "fused_adam", "cpu_adam"]
 Device = Literal["auto", "cpu", "cuda"]
 PpSchedule = Literal["gpipe", "1f1b", "interleaved_1f1b"]
+Collect = Literal["memory", "nvml", "flops"]  # and the plug-ins' (PLUGGABLE)
+# Settings whose values plug-ins add (benchbench.<kind> entry points, docs/plugins.md): field -> (kind, built-ins)
+PLUGGABLE = {"engine": ("engines", get_args(Engine)), "collect": ("collectors", get_args(Collect)),
+             "techniques": ("techniques", ())}
 
 @functools.cache
 def _kinds(cls) -> dict[str, tuple[bool, bool, tuple[str, ...]]]:
@@ -100,7 +106,10 @@ class RunConfig(BaseModel):
     lr: float = Field(3e-4, gt=0, description="learning rate")
     grad_clip: float | None = Field(None, gt=0, description="clip_grad_norm_ max norm; null = no clipping")
     ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA of weights after each step; null = off")
-    engine: Engine = Field("torch", description="torch: one process; ddp, fsdp (FSDP2), deepspeed: torch.distributed")
+    engine: Engine = Field("torch", description="torch: one process; ddp, fsdp (FSDP2), deepspeed: torch.distributed; "
+                                                "or a plug-in's (docs/plugins.md)")
+    techniques: list[str] = Field(default_factory=list, description="plug-in techniques (docs/plugins.md), applied in "
+                                                                    "this order after precision, before compile")
     world_size: int = Field(1, gt=0, description="ranks (GPUs) in all; > 1 launches the worker through torchrun")
     fsdp_param_dtype: Literal["fp32", "bf16"] | None = Field(
         None, description="engine fsdp: MixedPrecisionPolicy param_dtype (the dtype compute sees; the optimizer keeps "
@@ -140,8 +149,9 @@ class RunConfig(BaseModel):
         None, description="DeepSpeed data_types.grad_accum_dtype: the dtype gradients are kept in; null = the model's")
 
     # what is collected besides step times (collectors/)
-    collect: list[Literal["memory", "nvml", "flops"]] = Field(
-        default_factory=lambda: ["memory", "nvml", "flops"], description="collectors around the timed window")
+    collect: list[Collect] = Field(
+        default_factory=lambda: ["memory", "nvml", "flops"], description="collectors around the timed window; "
+                                                                         "plug-ins add theirs (docs/plugins.md)")
     profile: bool = Field(False, description="torch.profiler window after the timed one; trace + GPU time by category")
     pyspy: bool = Field(False, description="py-spy record of the worker's Python stacks during the timed window")
     numerics_steps: int = Field(0, ge=0, description="numerics check: train this many steps against a reference "
@@ -170,6 +180,31 @@ class RunConfig(BaseModel):
         if boolean and not isinstance(v, bool) and v is not None:
             raise ValueError(f"must be true or false, not {v!r}")
         return v
+
+    @field_validator("engine", "collect", "techniques", mode="wrap")
+    @classmethod
+    def _plugins_too(cls, v, handler, info):
+        """A plug-in's name is a value too: checked against the installed entry points, and imported once
+        here, so a broken plug-in is a problem of the suite, not of every worker."""
+        kind, builtins = PLUGGABLE[info.field_name]
+        try:
+            extra = plugins.names(kind, builtins)
+            theirs = [x for x in (v if isinstance(v, list) else [v]) if isinstance(x, str) and x in extra]
+            for name in theirs:
+                plugins.load(kind, name, builtins)
+        except plugins.PluginError as e:
+            raise ValueError(str(e)) from None
+        if info.field_name == "techniques":
+            unknown = [x for x in handler(v) if x not in extra]
+            if unknown:
+                raise ValueError(f"unknown technique {unknown[0]!r}; plug-in techniques installed: "
+                                 f"{', '.join(extra) or 'none'} (docs/plugins.md)")
+            return handler(v)
+        if not isinstance(v, list):
+            return v if theirs else handler(v)
+        # the built-ins' own checks, a plug-in standing in for a built-in so that positions stay those of v
+        out = handler([builtins[0] if x in theirs else x for x in v])
+        return [x if x in theirs else got for x, got in zip(v, out)]
 
     @field_validator("measured_steps", "repeats")
     @classmethod
@@ -235,6 +270,7 @@ class RunConfig(BaseModel):
         d = self.model_dump()
         d["model_args"] = json.dumps(d["model_args"], sort_keys=True) if d["model_args"] else ""
         d["collect"] = ",".join(d["collect"])
+        d["techniques"] = ",".join(d["techniques"])
         d["numerics_reference"] = json.dumps(d["numerics_reference"], sort_keys=True) if d["numerics_reference"] else ""
         return d
 
@@ -248,7 +284,8 @@ def allowed_values(field: str) -> tuple | None:
     field is free-form."""
     ann = RunConfig.model_fields[field].annotation
     if get_origin(ann) is Literal:
-        return tuple(get_args(ann))
+        extra = plugins.names(*PLUGGABLE[field]) if field in PLUGGABLE else ()
+        return (*get_args(ann), *extra)
     parts = get_args(ann)
     if len(parts) == 2 and type(None) in parts:  # Literal[...] | None
         lit = next(a for a in parts if a is not type(None))

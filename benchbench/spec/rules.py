@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from benchbench.spec.metrics import STEP_TIME, higher_is_better
+from benchbench.spec.metrics import STEP_TIME, declared, higher_is_better
 
 RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([+-]?)\s*(\d+(?:\.\d+)?)\s*%\s*$")
 RULE_FORMS = "metric:-N% (a drop of more than N% regresses) or metric:+N% (a rise of more than N%)"
@@ -30,6 +30,8 @@ class Rule:
 
 def known_direction(metric: str) -> bool | None:
     """True: higher is better; False: lower is better; None: unknown (the rule must give a sign)."""
+    if declared(metric) is not None:  # a plug-in's column says its direction
+        return higher_is_better(metric)
     if higher_is_better(metric):
         return True
     if metric.startswith(STEP_TIME) or metric.endswith(("_s", "_bytes", "_j", "_w", "_flops_per_step")):

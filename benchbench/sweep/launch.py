@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchbench.engines import DISTRIBUTED
+from benchbench.engines import distributed
 from benchbench.sweep import ranks
 from benchbench.sweep.cluster import LOCAL, RESULT_WAIT_S, Cluster
 
@@ -167,7 +167,7 @@ def run(cfg, run_dir: Path, repeat: int, prestart: bool = False, cluster: Cluste
             env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
         if cpus:
             env["BENCHBENCH_CPUS"] = ",".join(map(str, cpus))
-        if cfg.engine in DISTRIBUTED and cfg.world_size == 1:  # a one-rank process group, no torchrun
+        if distributed(cfg) and cfg.world_size == 1:  # a one-rank process group, no torchrun
             env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), RANK="0", LOCAL_RANK="0",
                        WORLD_SIZE="1", LOCAL_WORLD_SIZE="1")
         lane = gpus[0] if gpus and cpus else ""
