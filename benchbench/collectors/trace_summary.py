@@ -71,6 +71,9 @@ def _union_us(intervals: list[tuple[float, float]]) -> float:
     return total
 
 
+union_us = _union_us  # the busy time of a set of intervals, for analysis/explain_trace.py
+
+
 def _self_times(events: list[dict]) -> list[tuple[str, float, object, float]]:
     """(name, self time us, thread, start) of nested CPU ops, per thread."""
     by_thread = defaultdict(list)

@@ -48,3 +48,12 @@ def test_fp8_rows_get_mfu_against_both_peaks():
     assert peaks.peak_tflops("NVIDIA B200", "fp8", "fp8") == (4500.0, None)
     assert peaks.peak_tflops("NVIDIA A100-SXM4-80GB", "fp8", "fp8")[1] == "NVIDIA A100-SXM4-80GB has no fp8 peak in benchbench's table"
     assert "mfu_fp8" not in peaks.mfu_fields(500.0, "cuda", "NVIDIA H200", "bf16")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("NVIDIA H100 80GB HBM3", 3350.0), ("NVIDIA H100 PCIe", 2000.0), ("NVIDIA H100 NVL", 3900.0),
+    ("NVIDIA H200", 4800.0), ("NVIDIA A100-SXM4-80GB", 2039.0), ("NVIDIA A100-PCIE-40GB", 1555.0),
+    ("NVIDIA A100 80GB PCIe", 1935.0), ("NVIDIA L40S", 864.0), ("NVIDIA L4", 300.0), ("NVIDIA A10", 600.0),
+    ("Some Future GPU", None)])
+def test_bandwidth_table(name, expected):
+    assert peaks.peak_gb_per_s(name) == expected
