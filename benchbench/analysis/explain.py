@@ -6,14 +6,16 @@ decomposed into parts, each in seconds per step and as a share of the change:
 - device time per category (matmul, attention, norm/elementwise, ...: the profiler's shares of the
   device time of the profiled steps), and below it per kernel, matched by normalized name
   (analysis/kernels.py; kernels new in B and vanished from A listed);
-- host: the GPU idle between kernels (the profile's idle share of the step), classed launch-bound
+- host: the GPU idle between kernels (the profile's idle share of the step, at most the step minus the
+  device time), classed launch-bound
   (no host syncs in a step) or sync-bound (`host_syncs_per_step` > 0);
 - communication: collective time hidden behind compute (the trace's collectives overlapped by
   compute kernels; rank 0's trace) counts against the step;
 - `unexplained`: the rest, never hidden (the profiled window runs after the timed one, and
   concurrent kernels overlap: the parts need not add up exactly).
 
-Each share's spread is the range of part / change over every pairing of an A repeat with a B repeat.
+Each share's spread is the range of the part over every pairing of an A repeat with a B repeat, over
+the measured change.
 Memory (allocator peak and the part of it that grew) is reported beside, not as a share of time.
 """
 
@@ -105,15 +107,11 @@ def _parts(pa: list[dict], pb: list[dict]) -> list[Part]:
         parts.append((n, float(np.median(vb) - np.median(va)), pair))
     steps = np.array([p["step_s"] for p in pb])[None, :] - np.array([p["step_s"] for p in pa])[:, None]
     parts.append(("unexplained", delta - sum(d for _, d, _ in parts), steps - pair_sum))
-    out = []
-    for n, d, pair in parts:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shares = pair / steps
-        shares = shares[np.isfinite(shares)]
-        out.append(Part(n, d, d / delta if delta else float("nan"),
-                        float(shares.min()) if shares.size else float("nan"),
-                        float(shares.max()) if shares.size else float("nan")))
-    return out
+    nan = float("nan")
+    # the spread: the part's range over the pairings, over the measured change (a pairing's own change can be
+    # near zero, and part / own change would then say nothing)
+    return [Part(n, d, d / delta if delta else nan, float(pair.min()) / delta if delta else nan,
+                 float(pair.max()) / delta if delta else nan) for n, d, pair in parts]
 
 
 def _kernel_side(profiles: list[dict]) -> tuple[dict, float, dict, dict]:

@@ -66,7 +66,9 @@ def repeat_profile(row, run_dir=None, trace: dict | None = None) -> dict | None:
     p = {"step_s": step_s, "device_s": dev_s,
          "cats": {c: float(row.get(f"profile_share_{c}") or 0.0) * dev_s for c in CATEGORIES},
          "busy_frac": busy if busy == busy else None,
-         "idle_s": idle * step_s if idle is not None and idle == idle else None,
+         # GPU idle in the timed step: the profiled window's idle share of it, but never more than the step
+         # minus the device time (the profiler slows the host, so a host-bound config idles more under it)
+         "idle_s": max(0.0, min(idle * step_s, step_s - dev_s)) if idle is not None and idle == idle else None,
          "comm_s": None, "comm_exposed_s": None}
     trace = trace if trace is not None else _load_trace(row, run_dir)
     if trace is not None:
