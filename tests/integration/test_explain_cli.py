@@ -1,0 +1,76 @@
+"""`benchbench explain` through the real command line on run directories of synthetic profiled rows and
+their stored traces (tests/fixtures/traces.py): B runs one extra multiply kernel a step."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from benchbench.collectors import trace_summary
+from tests.fixtures import traces as T
+from tests.fixtures.runs import GPU_ENV, config, write_run
+from tests.integration.test_cli import cli_run, plain_output  # noqa: F401
+
+GEMM = "nvjet_sm90_tst_256x128_64x4_1x2_h_bz_coopA_NNT"
+KERNELS = [(GEMM, 6000.0), (T.ADD, 2000.0)]
+
+
+def profiled_run(d: Path, kernels, median: float, profile=True) -> Path:
+    trace = T.synthetic(kernels)
+    rows = config("c1", median, attention="sdpa", precision="bf16")
+    for r in rows:
+        if profile:
+            rel = f"artifacts/c1-r{r['repeat']}/trace.json.gz"
+            (d / rel).parent.mkdir(parents=True, exist_ok=True)
+            with gzip.open(d / rel, "wt") as f:
+                json.dump(trace, f)
+            r.update(trace_summary.summarize(trace), profile_steps=3, profile_trace=rel, host_syncs_per_step=0,
+                     device_name="NVIDIA H100 80GB HBM3", peak_tflops=989.0)
+    return write_run(d, rows, env=GPU_ENV)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("explain")
+    a = profiled_run(root / "a", KERNELS, 0.008)
+    b = profiled_run(root / "b", [*KERNELS, (T.MUL, 800.0)], 0.0088)
+    bare = profiled_run(root / "bare", KERNELS, 0.008, profile=False)
+    return a, b, bare
+
+
+def test_explain_names_the_new_kernel(runs):
+    a, b, _ = runs
+    p = cli_run("explain", a, b)
+    assert p.returncode == 0, p.stderr
+    first = p.stdout.splitlines()[0]
+    assert "+10.0% step time: one elementwise kernel (mul new in B) explains" in first
+    assert "unexplained" in p.stdout and "verdict (compare, step time): slower" in p.stdout
+    assert "bound A:" in p.stdout
+
+
+def test_markdown_and_json(runs):
+    a, b, _ = runs
+    md = cli_run("explain", a, b, "--format", "markdown", "--config", "c1")
+    assert md.returncode == 0, md.stderr
+    assert "| unexplained |" in md.stdout and "| `mul` | norm_elementwise | - |" in md.stdout
+    js = cli_run("explain", a, b, "--format", "json")
+    assert js.returncode == 0, js.stderr
+    (e,) = json.loads(js.stdout)
+    assert e["config_id"] == "c1" and e["kernels"]["new"][0]["label"] == "mul"
+    assert e["delta_s"] == pytest.approx(0.0008, rel=0.05)
+    assert sum(p["delta_s"] for p in e["parts"]) == pytest.approx(e["delta_s"])  # unexplained closes the sum
+    assert e["bound"]["a"]["bound"] is not None
+
+
+@pytest.mark.parametrize("args, message", [
+    (("{a}", "{missing}"), "not a run directory"),
+    (("{a}", "{b}", "--config", "nope"), "config nope is not in both runs"),
+    (("{a}", "{bare}"), "rerun the configs with `benchbench run SUITE --profile`"),
+])
+def test_bad_input_is_one_line_and_exit_2(runs, tmp_path, args, message):
+    a, b, bare = runs
+    p = cli_run("explain", *(x.format(a=a, b=b, bare=bare, missing=tmp_path / "none") for x in args))
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert message in p.stderr and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
