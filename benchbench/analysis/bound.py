@@ -108,5 +108,8 @@ def with_bound(table: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
     if b.empty or b["bound"].isna().all():
         return table
     out = table.copy()
-    out["bound"] = out["config_id"].map(b["bound"]).where(lambda s: s.notna(), np.nan)
+    # a class from the roofline alone (no profile) says so: it cannot see the host
+    short = [None if k is None or k != k else k + (" (roofline)" if str(w).startswith("roofline only") else "")
+             for k, w in zip(b["bound"], b["bound_basis"])]
+    out["bound"] = out["config_id"].map(pd.Series(short, index=b.index)).where(lambda s: s.notna(), np.nan)
     return out

@@ -284,3 +284,17 @@ def explain_runs(a: pd.DataFrame, b: pd.DataFrame, run_a=None, run_b=None, confi
 def profiled(df: pd.DataFrame) -> bool:
     """Whether any ok row of df carries a profile."""
     return any(has_profile(r) for r in df[df["status"] == "ok"].to_dict("records")) if len(df) else False
+
+
+def leads(a: pd.DataFrame, b: pd.DataFrame, verdicts: pd.DataFrame, run_a=None, run_b=None) -> dict[str, str]:
+    """config_id -> the one-line explanation, for every config of a compare table (`verdicts`) judged
+    faster or slower whose rows on both sides carry a profile; nothing for the others."""
+    out = {}
+    if a.empty or b.empty or not profiled(a) or not profiled(b):
+        return out
+    for cid in verdicts.loc[verdicts["verdict"].isin(("faster", "slower")), "config_id"]:
+        try:
+            out[cid] = explain_config(a[a["config_id"] == cid], b[b["config_id"] == cid], run_a, run_b).lead
+        except ExplainError:
+            continue
+    return out

@@ -74,3 +74,21 @@ def test_bad_input_is_one_line_and_exit_2(runs, tmp_path, args, message):
     assert p.returncode == 2, p.stdout + p.stderr
     assert message in p.stderr and "Traceback" not in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_compare_gives_the_short_explanation_beside_a_verdict(runs, tmp_path):
+    a, b, bare = runs
+    p = cli_run("compare", a, b, "--markdown", tmp_path / "c.md")
+    assert p.returncode == 0, p.stderr
+    assert "why gpt tiny: +10.0% step time: one elementwise kernel (mul new in B)" in p.stdout
+    assert "- why gpt tiny: +10.0% step time" in (tmp_path / "c.md").read_text()
+    assert "why " not in cli_run("compare", a, bare).stdout  # no profile on one side: no line
+
+
+def test_gate_markdown_says_why(runs, tmp_path):
+    a, b, _ = runs
+    assert cli_run("baseline", "save", a, "--name", "a", "--dir", tmp_path).returncode == 0
+    p = cli_run("gate", b, "--baseline", tmp_path / "a.json", "--markdown", tmp_path / "g.md")
+    assert p.returncode == 1, p.stderr
+    md = (tmp_path / "g.md").read_text()
+    assert "**Why** (`benchbench explain`)" in md and "one elementwise kernel (mul new in B)" in md

@@ -69,3 +69,14 @@ def test_profile_shares_decide_and_communication_comes_first():
 def test_a_cpu_run_has_no_bound_but_a_table_still_renders():
     b = bound.config_bound(pd.DataFrame([row(device_name="cpu", peak_tflops=None)]))
     assert b["bound"] is None and b["achieved_tflops_per_s"] == pytest.approx(500.0)
+
+
+def test_the_table_gets_one_bound_column(engines):
+    from benchbench.analysis import summary
+
+    t = bound.with_bound(summary.summary(engines), engines)
+    got = dict(zip(t["config_id"], t["bound"]))
+    assert got[FSDP_EAGER_16] == "host/launch"
+    assert got["9d20e4c848ef"].endswith("(roofline)")  # compiled FSDP2: no profile, said so
+    cpu = pd.DataFrame([row(device_name="cpu", peak_tflops=None, activations_workspace_bytes=None)])
+    assert "bound" not in bound.with_bound(summary.summary(cpu.assign(repeat=0)), cpu)
