@@ -115,7 +115,9 @@ def _parts(pa: list[dict], pb: list[dict]) -> list[Part]:
 
 
 def _kernel_side(profiles: list[dict]) -> tuple[dict, float, dict, dict]:
-    """Mean seconds per step of each normalized kernel over the repeats, the top-N floor, labels, categories."""
+    """Mean seconds per step of each normalized kernel over the repeats, the top-N floor, labels, categories
+    (from the repeats whose full trace is at hand when there are any: a top-N list only hides kernels)."""
+    profiles = [p for p in profiles if p["kernels_from"] == "trace"] or profiles
     keys = set().union(*(p["kernels"] for p in profiles))
     floor = max(p["kernel_floor_s"] for p in profiles)
     times, labels, cats = {}, {}, {}
@@ -140,9 +142,15 @@ def _kernels(pa, pb, delta) -> dict:
                 "share": d / delta if d is not None and delta else None}
 
     moved = sorted((rec(*x) for x in m["matched"]), key=lambda r: -abs(r["delta_s"]))
+    launches = {}  # category -> (A, B) kernel launches per step, from the repeats' kernel lists
+    for side, ps in ((0, pa), (1, pb)):
+        ps = [p for p in ps if p["kernels_from"] == "trace"] or ps
+        for p in ps:
+            for k, n in p["counts"].items():
+                launches.setdefault(p["categories_of"][k], [0.0, 0.0])[side] += n / len(ps)
     return {"moved": moved, "new": sorted((rec(*x) for x in m["new"]), key=lambda r: -r["b_s"]),
             "vanished": sorted((rec(*x) for x in m["vanished"]), key=lambda r: -r["a_s"]),
-            "hidden": [rec(*x) for x in m["hidden"]],
+            "hidden": [rec(*x) for x in m["hidden"]], "launches": {c: tuple(v) for c, v in launches.items()},
             "kernels_from": sorted({p["kernels_from"] for p in pa + pb})}
 
 
@@ -153,6 +161,7 @@ def _host(ra: pd.DataFrame, rb: pd.DataFrame, pa, pb) -> dict:
         syncs = _med(rows["host_syncs_per_step"]) if "host_syncs_per_step" in rows else None
         out[f"busy_frac_{side}"], out[f"idle_s_{side}"] = busy, _med(p["idle_s"] for p in ps)
         out[f"host_syncs_per_step_{side}"] = syncs
+        out[f"hook_s_{side}"] = _med(p["hook_s"] for p in ps)
         out[f"class_{side}"] = host_class(busy, syncs)
     return out
 

@@ -15,6 +15,8 @@ from benchbench.analysis import kernels
 from benchbench.collectors import trace_summary
 
 CATEGORIES = trace_summary.CATEGORY_NAMES
+# Host-side annotations of an engine's hooks (FSDP2 labels its pre/post forward/backward hooks "FSDP::...")
+HOOK_PREFIXES = ("FSDP::",)
 
 
 def has_profile(row) -> bool:
@@ -34,10 +36,12 @@ def _trace_kernels(trace: dict) -> tuple[list[dict], dict]:
         iv = (e["ts"], e["ts"] + e["dur"])
         (comm if trace_summary.category(e["name"], e.get("cat", "")) == "communication" else compute).append(iv)
     ks = [{"name": n, "time_us": t, "count": c} for n, (t, c) in per.items()]
+    hooks = [(e["ts"], e["ts"] + e["dur"]) for e in trace.get("traceEvents", []) if e.get("ph") == "X"
+             and e.get("cat") == "user_annotation" and str(e.get("name", "")).startswith(HOOK_PREFIXES)]
     comm_total = trace_summary.union_us(comm)
     # exposed = collective time during which no compute kernel runs
     exposed = trace_summary.union_us(comm + compute) - trace_summary.union_us(compute)
-    return ks, {"comm_us": comm_total, "comm_exposed_us": exposed}
+    return ks, {"comm_us": comm_total, "comm_exposed_us": exposed, "hook_us": trace_summary.union_us(hooks)}
 
 
 def _load_trace(row, run_dir) -> dict | None:
@@ -56,7 +60,8 @@ def _load_trace(row, run_dir) -> dict | None:
 def repeat_profile(row, run_dir=None, trace: dict | None = None) -> dict | None:
     """One repeat's profile in seconds per step (None without one):
     step_s, device_s, cats {category: s}, idle_s, busy_frac, kernels {normalized: s}, labels,
-    kernel_floor_s (a kernel below it may be missing from a top-N list), comm_s, comm_exposed_s."""
+    kernel_floor_s (a kernel below it may be missing from a top-N list), comm_s, comm_exposed_s, hook_s (host
+    time inside an engine's hooks; trace only), counts {normalized: launches per step}."""
     if not has_profile(row):
         return None
     steps = float(row["profile_steps"])
@@ -69,11 +74,12 @@ def repeat_profile(row, run_dir=None, trace: dict | None = None) -> dict | None:
          # GPU idle in the timed step: the profiled window's idle share of it, but never more than the step
          # minus the device time (the profiler slows the host, so a host-bound config idles more under it)
          "idle_s": max(0.0, min(idle * step_s, step_s - dev_s)) if idle is not None and idle == idle else None,
-         "comm_s": None, "comm_exposed_s": None}
+         "comm_s": None, "comm_exposed_s": None, "hook_s": None}
     trace = trace if trace is not None else _load_trace(row, run_dir)
     if trace is not None:
         ks, comm = _trace_kernels(trace)
         p["kernel_floor_s"], p["kernels_from"] = 0.0, "trace"
+        p["hook_s"] = comm["hook_us"] / steps / 1e6
         if comm["comm_us"]:
             p["comm_s"], p["comm_exposed_s"] = comm["comm_us"] / steps / 1e6, comm["comm_exposed_us"] / steps / 1e6
     else:

@@ -48,7 +48,9 @@ def _host_line(e) -> str:
     return (f"GPU busy {_pct(h.get('busy_frac_a'))} -> {_pct(h.get('busy_frac_b'))} of the step; idle "
             f"{_ms(h.get('idle_s_a'))} -> {_ms(h.get('idle_s_b'))} ms/step; host syncs per step "
             f"{_n(h.get('host_syncs_per_step_a'))} -> {_n(h.get('host_syncs_per_step_b'))}; "
-            f"{h.get('class_a')} -> {h.get('class_b')}")
+            f"{h.get('class_a')} -> {h.get('class_b')}"
+            + (f"; engine hooks on the host {_ms(h.get('hook_s_a'))} -> {_ms(h.get('hook_s_b'))} ms/step"
+               if h.get("hook_s_a") or h.get("hook_s_b") else ""))
 
 
 def _n(x) -> str:

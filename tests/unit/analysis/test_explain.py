@@ -127,3 +127,18 @@ def test_memory_says_what_grew(planted):
     e = explained((ra, ta), (rb, tb))
     assert e.memory["peak_allocated_bytes"] == (10e9, 12e9)
     assert e.memory["grew_most"] == "activations_workspace_bytes"
+
+
+def test_engine_hook_time_and_kernel_launches_per_step():
+    kern = [(GEMM, 500.0), (LN, 100.0), (LN, 100.0)]
+    ta, tb = T.synthetic(kern), T.synthetic(kern, gap_us=300.0)
+    # three steps, each with two nested FSDP hook annotations on the host: 250 us of hook time a step
+    tb["traceEvents"] += [{"ph": "X", "cat": "user_annotation", "name": name, "ts": s * 2000.0 + off, "dur": dur,
+                           "tid": 1, "args": {}}
+                          for s in range(3) for name, off, dur in (("FSDP::pre_forward", 0.0, 200.0),
+                                                                   ("FSDP::all_gather", 50.0, 100.0),
+                                                                   ("FSDP::post_backward", 300.0, 50.0))]
+    e = explained(side(ta, 700e-6), side(tb, 1600e-6))
+    assert e.host["hook_s_a"] == 0.0 and e.host["hook_s_b"] == pytest.approx(250e-6)
+    assert e.kernels["launches"]["norm_elementwise"] == (2.0, 2.0)
+    assert e.kernels["launches"]["matmul"] == (1.0, 1.0)
