@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from benchbench.analysis.explain import HOST_BOUND_BUSY
-from benchbench.worker.peaks import peak_gb_per_s
 
 COMM_SHARE = 0.3
 BYTES_METHOD = ("analytic lower bound: 2 x activations + 3 x params + 2 x grads + 2 x optimizer state bytes per step")
@@ -43,8 +42,10 @@ def bytes_per_step(rows: pd.DataFrame) -> float | None:
     return float(sum(k * v for k, v in vals if v is not None))
 
 
-def config_bound(rows: pd.DataFrame) -> dict:
-    """The roofline point and bound class of one config from its rows (ok repeats only)."""
+def config_bound(rows: pd.DataFrame, bandwidth=None) -> dict:
+    """The roofline point and bound class of one config from its rows (ok repeats only). The memory roof is
+    the rows' `peak_gb_per_s`, else `bandwidth(device_name)` (worker/peaks.peak_gb_per_s: rows written
+    before the column existed)."""
     ok = rows[rows["status"] == "ok"] if "status" in rows else rows
     out = {"bound": None, "bound_basis": None, "achieved_tflops_per_s": None, "achieved_gb_per_s": None,
            "intensity_flop_per_byte": None, "roofline_frac": None, "peak_tflops": None, "peak_gb_per_s": None}
@@ -56,7 +57,7 @@ def config_bound(rows: pd.DataFrame) -> dict:
     nbytes = bytes_per_step(ok)
     peak = _med(ok, "peak_tflops")
     name = str(ok["device_name"].iloc[0]) if "device_name" in ok and ok["device_name"].notna().any() else ""
-    bw = peak_gb_per_s(name) if name else None
+    bw = _med(ok, "peak_gb_per_s") or (bandwidth(name) if bandwidth and name else None)
     out.update(peak_tflops=peak, peak_gb_per_s=bw)
     if step and flops:
         # hardware FLOPs are counted on rank 0 (per GPU); model FLOPs per step are the global batch's
@@ -92,19 +93,19 @@ def _classify(ok: pd.DataFrame, point: dict, peak, bw) -> tuple[str | None, str 
     return None, None
 
 
-def per_config(df: pd.DataFrame) -> pd.DataFrame:
+def per_config(df: pd.DataFrame, bandwidth=None) -> pd.DataFrame:
     """config_bound() for every config of df, indexed by config_id."""
     if df.empty:
         return pd.DataFrame()
-    recs = {cid: config_bound(g) for cid, g in df.groupby("config_id", sort=False)}
+    recs = {cid: config_bound(g, bandwidth) for cid, g in df.groupby("config_id", sort=False)}
     return pd.DataFrame.from_dict(recs, orient="index")
 
 
-def with_bound(table: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+def with_bound(table: pd.DataFrame, df: pd.DataFrame, bandwidth=None) -> pd.DataFrame:
     """The summary table with a `bound` column (for `table`) when any config has a bound class."""
     if table.empty or df.empty:
         return table
-    b = per_config(df)
+    b = per_config(df, bandwidth)
     if b.empty or b["bound"].isna().all():
         return table
     out = table.copy()

@@ -33,7 +33,8 @@ CATEGORY_WORDS = {"norm_elementwise": "elementwise", "matmul": "matmul", "attent
                   "memcpy": "copy/cast", "optimizer": "optimizer", "communication": "collective", "other": "other"}
 MEMORY_PARTS = ("params_bytes", "grads_bytes", "optimizer_state_bytes", "activations_workspace_bytes")
 HOST_BOUND_BUSY = 0.7  # below this GPU busy share of a step, the host (not the device) sets the pace
-LEAD_SHARE = 0.5       # new/vanished kernels lead the explanation when they explain at least this much
+SAME = 0.001           # a change of step time below 0.1%: nothing to explain
+LEAD_SHARE = 0.5       # a few kernel changes lead the explanation when they explain at least this much
 
 
 class ExplainError(ValueError):
@@ -191,13 +192,15 @@ def _memory(ra: pd.DataFrame, rb: pd.DataFrame) -> dict:
 def _lead(e: Explanation) -> str:
     sign = "+" if e.delta_s >= 0 else ""
     head = f"{sign}{e.delta_frac:.1%} step time"
+    if not e.delta_s or abs(e.delta_frac) < SAME:
+        return f"{head}: no change to explain"
     best = max((p for p in e.parts if p.name != "unexplained"), key=lambda p: p.delta_s * np.sign(e.delta_s),
                default=None)
     kernel_lead = _kernel_lead(e)
     if kernel_lead:
         return f"{head}: {kernel_lead}"
-    if best is None:
-        return head
+    if best is None or best.delta_s * e.delta_s <= 0:  # every part went the other way, or none moved
+        return f"{head}: not accounted for by the profile (unexplained {e.part('unexplained').share:.0%})"
     what = best.name.split(": ", 1)[-1]
     if best.name == "host: GPU idle":
         what = f"GPU idle between kernels (host, {e.host.get('class_b')})"
@@ -206,7 +209,11 @@ def _lead(e: Explanation) -> str:
         movers = [k for k in e.kernels.get("moved", []) if k["category"] == best.name[8:]][:2]
         if movers:
             what += " (" + ", ".join(k["label"] for k in movers) + ")"
-    return f"{head}: {what} {best.delta_s * 1e3:+.2f} ms/step explains {best.share:.0%}"
+    line = f"{head}: {what} {best.delta_s * 1e3:+.2f} ms/step explains {best.share:.0%}"
+    offset = sum(p.delta_s for p in e.parts if p.name.startswith("device: ") and p.delta_s * e.delta_s < 0)
+    if best.share > 1.2 and offset:  # more than the change: something else went the other way
+        line += f" (device time {offset * 1e3:+.2f} ms/step offsets it)"
+    return line
 
 
 def _kernel_lead(e: Explanation) -> str | None:

@@ -10,6 +10,7 @@ from benchbench.analysis import bound, compare, explain
 from benchbench.commands.common import UsageError, console
 from benchbench.present import explain as present
 from benchbench.store import results
+from benchbench.worker.peaks import peak_gb_per_s
 
 
 def _verdicts(a: pd.DataFrame, b: pd.DataFrame) -> dict:
@@ -40,8 +41,8 @@ def main(args) -> int:
         raise UsageError(str(e)) from None
     bounds = {}
     for e in exps:
-        bounds[e.config_id] = {"a": bound.config_bound(a[a["config_id"] == e.config_id]),
-                               "b": bound.config_bound(b[b["config_id"] == e.config_id])}
+        bounds[e.config_id] = {"a": bound.config_bound(a[a["config_id"] == e.config_id], peak_gb_per_s),
+                               "b": bound.config_bound(b[b["config_id"] == e.config_id], peak_gb_per_s)}
     verdicts = _verdicts(a, b)
     if args.format == "json":
         print(present.to_json(exps, bounds))

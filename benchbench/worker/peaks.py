@@ -53,7 +53,7 @@ def peak_tflops(device_name: str, precision: str, math: str | None = None) -> tu
 
 def mfu_fields(model_tflops_per_s: float, device_type: str, device_name: str, precision: str,
                override: float | None = None) -> dict:
-    """mfu, peak_tflops and, when MFU cannot be given, mfu_reason; for fp8 also peak_fp8_tflops and
+    """mfu, peak_tflops (on a GPU also peak_gb_per_s) and, when MFU cannot be given, mfu_reason; for fp8 also peak_fp8_tflops and
     mfu_fp8 (peak_tflops set in the suite is the bf16 peak: it does not stand for the fp8 one)."""
     if override:
         peak, why = override, None
@@ -62,6 +62,8 @@ def mfu_fields(model_tflops_per_s: float, device_type: str, device_name: str, pr
     else:
         peak, why = peak_tflops(device_name, precision)
     out = {"peak_tflops": peak, "mfu": model_tflops_per_s / peak if peak else None, "mfu_reason": why}
+    if device_type == "cuda":  # the roofline's memory roof (analysis/bound.py)
+        out["peak_gb_per_s"] = peak_gb_per_s(device_name)
     if precision == "fp8":
         fp8 = peak_tflops(device_name, precision, "fp8")[0] if device_type == "cuda" else None
         out.update(peak_fp8_tflops=fp8, mfu_fp8=model_tflops_per_s / fp8 if fp8 else None)

@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 from benchbench.analysis import bound, explain
 from benchbench.present.report.charts import AXIS, CATEGORY_COLORS, LAYOUT, esc
 from benchbench.present.report.data import PROFILE_CATEGORIES
+from benchbench.worker.peaks import peak_gb_per_s
 
 BOUND_COLORS = {"compute": "#4C78A8", "memory bandwidth": "#54A24B", "host/launch": "#E45756",
                 "communication": "#B279A2", None: "#9D755D"}
@@ -33,7 +34,7 @@ def roofline(runs) -> dict | None:
     roofs of the devices' peaks; the colour is the bound class."""
     pts, roofs = [], set()
     for run in runs:
-        b = bound.per_config(run.rows)
+        b = bound.per_config(run.rows, peak_gb_per_s)
         if b.empty:
             continue
         names = dict(zip(run.configs["config_id"], run.configs["label"])) if len(run.configs) else {}

@@ -8,6 +8,7 @@ import pytest
 
 from benchbench.analysis import bound
 from benchbench.store import results
+from benchbench.worker.peaks import peak_gb_per_s
 
 ENGINES = Path(__file__).parents[3] / "results/examples/llama-fp8-h200/engines"
 FSDP_EAGER_16 = "39a067513950"  # engine fsdp, world_size 1, 16 x 1024, eager, profiled
@@ -20,20 +21,20 @@ def engines():
 
 
 def test_fsdp2_at_one_gpu_is_host_bound_from_its_rows_alone(engines):
-    b = bound.config_bound(engines[engines["config_id"] == FSDP_EAGER_16])
+    b = bound.config_bound(engines[engines["config_id"] == FSDP_EAGER_16], peak_gb_per_s)
     assert b["bound"] == "host/launch"
     assert "GPU busy 43%" in b["bound_basis"]  # median of the three repeats' profiles (38%, 46%, 43%)
 
 
 def test_the_plain_loop_is_not_host_bound(engines):
-    b = bound.config_bound(engines[engines["config_id"] == TORCH_EAGER_16])
+    b = bound.config_bound(engines[engines["config_id"] == TORCH_EAGER_16], peak_gb_per_s)
     assert b["bound"] in ("compute", "memory bandwidth")
     assert 0 < b["roofline_frac"] < 1
     assert b["peak_gb_per_s"] == 4800.0 and b["peak_tflops"] == 989.0
 
 
 def test_unprofiled_configs_are_classed_by_the_roofline_and_say_so(engines):
-    t = bound.per_config(engines)
+    t = bound.per_config(engines, peak_gb_per_s)
     unprofiled = t[t["bound_basis"].str.startswith("roofline only")]
     assert len(unprofiled) == 4 and set(unprofiled["bound"]) <= set(bound.BOUNDS)
 
@@ -42,7 +43,7 @@ def row(**kw):
     base = {"config_id": "c", "status": "ok", "world_size": 1, "device_name": "NVIDIA H100 80GB HBM3",
             "peak_tflops": 989.0, "step_time_s_median": 0.1, "model_flops_per_step": 50e12,
             "activations_workspace_bytes": 100e9, "params_bytes": 10e9, "grads_bytes": 10e9,
-            "optimizer_state_bytes": 20e9}
+            "optimizer_state_bytes": 20e9, "peak_gb_per_s": 3350.0}
     return {**base, **kw}
 
 
@@ -66,17 +67,24 @@ def test_profile_shares_decide_and_communication_comes_first():
     assert bound.config_bound(pd.DataFrame([row(**{**prof, "profile_busy_frac": 0.5})]))["bound"] == "host/launch"
 
 
+def test_the_memory_roof_is_the_rows_else_the_lookup():
+    old = pd.DataFrame([row(peak_gb_per_s=None)])  # rows written before the column existed
+    assert bound.config_bound(old)["roofline_frac"] is None
+    assert bound.config_bound(old, peak_gb_per_s)["peak_gb_per_s"] == 3350.0
+    assert bound.config_bound(pd.DataFrame([row(peak_gb_per_s=1000.0)]), peak_gb_per_s)["peak_gb_per_s"] == 1000.0
+
+
 def test_a_cpu_run_has_no_bound_but_a_table_still_renders():
-    b = bound.config_bound(pd.DataFrame([row(device_name="cpu", peak_tflops=None)]))
+    b = bound.config_bound(pd.DataFrame([row(device_name="cpu", peak_tflops=None, peak_gb_per_s=None)]))
     assert b["bound"] is None and b["achieved_tflops_per_s"] == pytest.approx(500.0)
 
 
 def test_the_table_gets_one_bound_column(engines):
     from benchbench.analysis import summary
 
-    t = bound.with_bound(summary.summary(engines), engines)
+    t = bound.with_bound(summary.summary(engines), engines, peak_gb_per_s)
     got = dict(zip(t["config_id"], t["bound"]))
     assert got[FSDP_EAGER_16] == "host/launch"
     assert got["9d20e4c848ef"].endswith("(roofline)")  # compiled FSDP2: no profile, said so
-    cpu = pd.DataFrame([row(device_name="cpu", peak_tflops=None, activations_workspace_bytes=None)])
+    cpu = pd.DataFrame([row(device_name="cpu", peak_tflops=None, peak_gb_per_s=None, activations_workspace_bytes=None)])
     assert "bound" not in bound.with_bound(summary.summary(cpu.assign(repeat=0)), cpu)

@@ -142,3 +142,11 @@ def test_engine_hook_time_and_kernel_launches_per_step():
     assert e.host["hook_s_a"] == 0.0 and e.host["hook_s_b"] == pytest.approx(250e-6)
     assert e.kernels["launches"]["norm_elementwise"] == (2.0, 2.0)
     assert e.kernels["launches"]["matmul"] == (1.0, 1.0)
+
+
+def test_a_change_no_part_accounts_for_says_so():
+    kern = [(GEMM, 500.0)]
+    e = explained(side(T.synthetic(kern), 600e-6), side(T.synthetic([(GEMM, 550.0)]), 500e-6))  # faster, more work
+    assert e.lead.startswith("-16.7% step time: not accounted for by the profile (unexplained")
+    same = explained(side(T.synthetic(kern), 500e-6), side(T.synthetic(kern), 500e-6))
+    assert same.lead == "+0.0% step time: no change to explain"

@@ -34,7 +34,7 @@ def test_missing_peaks_say_why():
 def test_mfu_arithmetic_by_hand():
     # 400 TFLOP/s of model work on an H100 SXM (989 TFLOP/s dense bf16) is 40.44% MFU.
     f = peaks.mfu_fields(400.0, "cuda", "NVIDIA H100 80GB HBM3", "bf16")
-    assert f == {"peak_tflops": 989.0, "mfu": pytest.approx(0.40445, abs=1e-5), "mfu_reason": None}
+    assert f == {"peak_tflops": 989.0, "mfu": pytest.approx(0.40445, abs=1e-5), "mfu_reason": None, "peak_gb_per_s": 3350.0}
     assert peaks.mfu_fields(1.0, "cpu", "x86_64", "fp32") == {"peak_tflops": None, "mfu": None, "mfu_reason": "no peak FLOP/s for device type cpu"}
     assert peaks.mfu_fields(10.0, "cpu", "x86_64", "fp32", override=100.0)["mfu"] == pytest.approx(0.1)
 
@@ -57,3 +57,8 @@ def test_fp8_rows_get_mfu_against_both_peaks():
     ("Some Future GPU", None)])
 def test_bandwidth_table(name, expected):
     assert peaks.peak_gb_per_s(name) == expected
+
+
+def test_a_gpu_row_carries_its_memory_roof():
+    assert peaks.mfu_fields(400.0, "cuda", "NVIDIA H200", "bf16")["peak_gb_per_s"] == 4800.0
+    assert "peak_gb_per_s" not in peaks.mfu_fields(1.0, "cpu", "x86_64", "fp32")
