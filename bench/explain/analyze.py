@@ -22,8 +22,8 @@ from benchbench.worker.peaks import peak_gb_per_s  # noqa: E402
 found = sorted(EXAMPLES.glob("explain-*"))
 root = EXAMPLES / sys.argv[1] if len(sys.argv) > 1 else (found[-1] if found else None)
 if root is None or not root.exists():
-    print("No rows yet: run `bash bench/explain/run.sh` on one GPU, commit its output folder as "
-          "`results/examples/explain-<gpu>/` (with provenance.json) and regenerate this block with "
+    print("No rows yet: run `bash bench/explain/run.sh` on one GPU, commit its output folder under "
+          "`results/examples/` as `explain-<gpu>` (with provenance.json) and regenerate this block with "
           "`python bench/docs.py`.")
     sys.exit(0)
 
