@@ -274,8 +274,9 @@ def explain_config(ra: pd.DataFrame, rb: pd.DataFrame, run_a=None, run_b=None, t
 
 
 def explain_runs(a: pd.DataFrame, b: pd.DataFrame, run_a=None, run_b=None, config: str | None = None,
-                 labels: dict | None = None) -> list[Explanation]:
-    """An Explanation per config in both runs (or just `config`); ExplainError when none can be given."""
+                 labels: dict | None = None) -> tuple[list[Explanation], list[str]]:
+    """(an Explanation per config in both runs (or just `config`), why each other config has none);
+    ExplainError when none can be given."""
     common = [c for c in dict.fromkeys(a["config_id"]) if c in set(b["config_id"])]
     if config is not None:
         if config not in common:
@@ -294,7 +295,7 @@ def explain_runs(a: pd.DataFrame, b: pd.DataFrame, run_a=None, run_b=None, confi
         out.append(e)
     if not out:
         raise ExplainError(why[0] if len(why) == 1 else f"no config can be explained: {why[0]} (and {len(why) - 1} more)")
-    return out
+    return out, why
 
 
 def profiled(df: pd.DataFrame) -> bool:

@@ -36,7 +36,7 @@ def main(args) -> int:
                              "`benchbench run SUITE --profile` (or `profile: true` in the suite)")
     names = compare.labels(pd.concat([a, b], ignore_index=True))
     try:
-        exps = explain.explain_runs(a, b, args.run_a, args.run_b, args.config, names)
+        exps, skipped = explain.explain_runs(a, b, args.run_a, args.run_b, args.config, names)
     except explain.ExplainError as e:
         raise UsageError(str(e)) from None
     bounds = {}
@@ -44,6 +44,8 @@ def main(args) -> int:
         bounds[e.config_id] = {"a": bound.config_bound(a[a["config_id"] == e.config_id], peak_gb_per_s),
                                "b": bound.config_bound(b[b["config_id"] == e.config_id], peak_gb_per_s)}
     verdicts = _verdicts(a, b)
+    for why in skipped:  # configs in both runs that cannot be explained: said, never dropped silently
+        console(stderr=True).print(escape(f"not explained: {why}"), highlight=False, soft_wrap=True)
     if args.format == "json":
         print(present.to_json(exps, bounds))
         return 0

@@ -92,3 +92,16 @@ def test_gate_markdown_says_why(runs, tmp_path):
     assert p.returncode == 1, p.stderr
     md = (tmp_path / "g.md").read_text()
     assert "**Why** (`benchbench explain`)" in md and "one elementwise kernel (mul new in B)" in md
+
+
+ENGINES = Path(__file__).parents[2] / "results/examples/llama-fp8-h200/engines"  # one H200; 3 of 7 configs profiled
+
+
+def test_committed_rows_configs_without_a_profile_are_named_and_table_shows_the_bound():
+    p = cli_run("explain", ENGINES, ENGINES)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.count("no change to explain") == 3
+    assert p.stderr.count("not explained: config") == 4 and "has no profile" in p.stderr
+    assert "bound B: host/launch (GPU busy 43% of the profiled steps)" in p.stdout  # FSDP2 at one GPU
+    t = cli_run("table", ENGINES)
+    assert t.returncode == 0 and "host/launch" in t.stdout and "bound" in t.stdout
