@@ -105,3 +105,17 @@ def test_committed_rows_configs_without_a_profile_are_named_and_table_shows_the_
     assert "bound B: host/launch (GPU busy 43% of the profiled steps)" in p.stdout  # FSDP2 at one GPU
     t = cli_run("table", ENGINES)
     assert t.returncode == 0 and "host/launch" in t.stdout and "bound" in t.stdout
+
+
+def test_bisect_explains_the_first_bad_commit_against_the_one_before(runs, tmp_path):
+    from types import SimpleNamespace
+
+    from benchbench.commands import bisect
+
+    a, b, bare = runs
+    probe = lambda commit, d: SimpleNamespace(commit=commit, run_dir=d)  # noqa: E731
+    res = SimpleNamespace(first_bad="2cc", probes=[probe("0aa", a), probe("1bb", a), probe("2cc", b)])
+    assert bisect.why(res, "1bb", "c1").startswith("+10.0% step time: one elementwise kernel (mul new in B)")
+    assert bisect.why(res, "9ff", "c1") is None  # the commit before was not probed
+    res.probes[1] = probe("1bb", bare)
+    assert bisect.why(res, "1bb", "c1") is None  # no profile: nothing said
