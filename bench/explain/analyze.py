@@ -102,7 +102,7 @@ table = []
 for name, df in (("gpt", gpt_rows), ("planted", planted), ("llama", llama_rows)):
     if df is None:
         continue
-    for cid, g in df.groupby("config_id", sort=False):
+    for _cid, g in df.groupby("config_id", sort=False):
         r, b = g.iloc[0], bound.config_bound(g, peak_gb_per_s)
         what = ", ".join(f"{k}={r[k]}" for k in ("model", "engine", "precision", "compile") if k in r)
         step = g.loc[g["status"] == "ok", "step_time_s_median"].median() if "step_time_s_median" in g else None

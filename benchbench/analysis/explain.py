@@ -266,9 +266,12 @@ def explain_config(ra: pd.DataFrame, rb: pd.DataFrame, run_a=None, run_b=None, t
     e.communication = {s: (_med(p["comm_s"] for p in ps), _med(p["comm_exposed_s"] for p in ps))
                        for s, ps in (("a", pa), ("b", pb))}
     e.memory = _memory(ra, rb)
-    if "row" in e.kernels["kernels_from"]:
+    sources = set(e.kernels["kernels_from"])
+    if sources == {"row"}:
         e.notes.append("kernels from the rows' top-10 lists (the traces were not found): a kernel below a "
                        "side's tenth is not known there")
+    elif "row" in sources:
+        e.notes.append("kernels from the repeats whose traces are stored (the others' rows keep only their top 10)")
     e.lead = _lead(e)
     return e
 

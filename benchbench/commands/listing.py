@@ -71,8 +71,8 @@ def main_table(args) -> int:
     from benchbench.analysis import bound
     from benchbench.analysis import summary as tables
     from benchbench.present import terminal
-    from benchbench.worker import peaks
     from benchbench.store import results
+    from benchbench.worker import peaks
 
     for d in args.run_dirs:
         run = results.read_json(Path(d) / "run.json") if (Path(d) / "run.json").exists() else {}
