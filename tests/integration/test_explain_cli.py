@@ -119,3 +119,15 @@ def test_bisect_explains_the_first_bad_commit_against_the_one_before(runs, tmp_p
     assert bisect.why(res, "9ff", "c1") is None  # the commit before was not probed
     res.probes[1] = probe("1bb", bare)
     assert bisect.why(res, "1bb", "c1") is None  # no profile: nothing said
+
+
+def test_the_report_says_why(runs, tmp_path):
+    a, b, _ = runs
+    p = cli_run("report", a, b, "--format", "markdown", "-o", "-")
+    assert p.returncode == 0, p.stderr
+    assert "## Why (`benchbench explain`)" in p.stdout
+    assert "- b, gpt tiny: +10.0% step time: one elementwise kernel (mul new in B)" in p.stdout
+    h = cli_run("report", a, b, "-o", tmp_path / "r.html")
+    assert h.returncode == 0, h.stderr
+    html = (tmp_path / "r.html").read_text()
+    assert "Why: bounds and changes" in html and "fig-explain-0-c1" in html

@@ -87,13 +87,10 @@ def config_panel(e, a_name: str, b_name: str) -> dict:
     return _finish(fig, f"{e.label}: {e.lead} ({host})", 420)
 
 
-def figures(rep) -> list[tuple[str, str, dict]]:
-    """("explain", id, figure) for the report: the roofline, then one panel per explained config."""
-    out = []
-    fig = roofline(rep.runs)
-    if fig:
-        out.append(("explain", "fig-roofline", fig))
-    first = rep.runs[0]
+def explanations(rep) -> list[tuple[int, str, object]]:
+    """(comparison index, run name, Explanation) of every config a comparison judged faster or slower whose
+    runs both carry profiles (at most MAX_PANELS per comparison)."""
+    out, first = [], rep.runs[0]
     for k, (name, t) in enumerate(rep.comparisons):
         other = next((r for r in rep.runs if r.name == name), None)
         if other is None or not explain.profiled(first.rows) or not explain.profiled(other.rows):
@@ -105,5 +102,21 @@ def figures(rep) -> list[tuple[str, str, dict]]:
             except explain.ExplainError:
                 continue
             e.label = t.set_index("config_id").at[cid, "label"]
-            out.append(("explain", f"fig-explain-{k}-{cid}", config_panel(e, first.name, name)))
+            out.append((k, name, e))
     return out
+
+
+def figures(rep) -> list[tuple[str, str, dict]]:
+    """("explain", id, figure) for the report: the roofline, then one panel per explained config."""
+    out = []
+    fig = roofline(rep.runs)
+    if fig:
+        out.append(("explain", "fig-roofline", fig))
+    for k, name, e in explanations(rep):
+        out.append(("explain", f"fig-explain-{k}-{e.config_id}", config_panel(e, rep.runs[0].name, name)))
+    return out
+
+
+def lines(rep) -> list[str]:
+    """The one-line explanations, for the markdown report."""
+    return [f"{name}, {e.label}: {e.lead}" for _, name, e in explanations(rep)]
