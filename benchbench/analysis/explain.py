@@ -33,6 +33,7 @@ CATEGORY_WORDS = {"norm_elementwise": "elementwise", "matmul": "matmul", "attent
                   "memcpy": "copy/cast", "optimizer": "optimizer", "communication": "collective", "other": "other"}
 MEMORY_PARTS = ("params_bytes", "grads_bytes", "optimizer_state_bytes", "activations_workspace_bytes")
 HOST_BOUND_BUSY = 0.7  # below this GPU busy share of a step, the host (not the device) sets the pace
+MAX_TRACED = 20        # leads(): beyond this many judged configs, the traces are not read (a line each must stay quick)
 SAME = 0.001           # a change of step time below 0.1%: nothing to explain
 LEAD_SHARE = 0.5       # a few kernel changes lead the explanation when they explain at least this much
 
@@ -312,7 +313,10 @@ def leads(a: pd.DataFrame, b: pd.DataFrame, verdicts: pd.DataFrame, run_a=None, 
     out = {}
     if a.empty or b.empty or not profiled(a) or not profiled(b):
         return out
-    for cid in verdicts.loc[verdicts["verdict"].isin(("faster", "slower")), "config_id"]:
+    judged = list(verdicts.loc[verdicts["verdict"].isin(("faster", "slower")), "config_id"])
+    if len(judged) > MAX_TRACED:  # a large sweep: the rows' top-10 lists, not every stored trace
+        run_a = run_b = None
+    for cid in judged:
         try:
             out[cid] = explain_config(a[a["config_id"] == cid], b[b["config_id"] == cid], run_a, run_b).lead
         except ExplainError:

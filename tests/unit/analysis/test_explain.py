@@ -150,3 +150,23 @@ def test_a_change_no_part_accounts_for_says_so():
     assert e.lead.startswith("-16.7% step time: not accounted for by the profile (unexplained")
     same = explained(side(T.synthetic(kern), 500e-6), side(T.synthetic(kern), 500e-6))
     assert same.lead == "+0.0% step time: no change to explain"
+
+
+def test_leads_only_for_verdicts_and_without_traces_for_large_sweeps(monkeypatch, tmp_path):
+    import gzip
+    import json
+
+    kern = [(GEMM, 600.0), (LN, 200.0)]
+    ta, tb = T.synthetic(kern), T.synthetic([*kern, (T.MUL, 100.0)])
+    for d, tr in (("a", ta), ("b", tb)):
+        (tmp_path / d / "t").mkdir(parents=True)
+        with gzip.open(tmp_path / d / "t" / "trace.json.gz", "wt") as f:
+            json.dump(tr, f)
+    ra, _ = side(ta, 800e-6, profile_trace="t/trace.json.gz")
+    rb, _ = side(tb, 900e-6, profile_trace="t/trace.json.gz")
+    verdicts = pd.DataFrame({"config_id": ["cfg"], "verdict": ["slower"]})
+    got = explain.leads(ra, rb, verdicts, tmp_path / "a", tmp_path / "b")
+    assert got == {"cfg": "+12.5% step time: one elementwise kernel (mul new in B) explains 100%"}
+    assert explain.leads(ra, rb, verdicts.assign(verdict="same within noise")) == {}
+    monkeypatch.setattr(explain, "MAX_TRACED", 0)
+    assert "mul new in B" in explain.leads(ra, rb, verdicts, tmp_path / "a", tmp_path / "b")["cfg"]  # top-10 lists
