@@ -322,3 +322,20 @@ def leads(a: pd.DataFrame, b: pd.DataFrame, verdicts: pd.DataFrame, run_a=None, 
         except ExplainError:
             continue
     return out
+
+
+def lead_between(run_a, run_b, config_id: str) -> str | None:
+    """The one-line explanation of one config between two stored run directories; None when a directory is
+    gone, the config is not ok in both, or a side has no profile."""
+    from benchbench.store import results
+
+    try:
+        a, b = results.load(run_a), results.load(run_b)
+    except (results.StoreError, OSError):
+        return None
+    if a.empty or b.empty or not (profiled(a) and profiled(b)):
+        return None
+    try:
+        return explain_config(a[a["config_id"] == config_id], b[b["config_id"] == config_id], run_a, run_b).lead
+    except ExplainError:
+        return None

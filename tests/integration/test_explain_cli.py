@@ -131,3 +131,19 @@ def test_the_report_says_why(runs, tmp_path):
     assert h.returncode == 0, h.stderr
     html = (tmp_path / "r.html").read_text()
     assert "Why: bounds and changes" in html and "fig-explain-0-c1" in html
+
+
+def test_history_regressions_say_why_when_the_runs_are_on_disk(runs):
+    import pandas as pd
+
+    from benchbench.commands.history import why_lines
+
+    a, b, bare = runs
+    frame = pd.DataFrame({"config_id": "c1", "machine": "m", "git_commit": ["aaa", "bbb", "ccc"],
+                          "run_dir": [str(a), str(b), str(bare)]})
+    change = lambda before, after: pd.DataFrame([{"config_id": "c1", "machine": "m", "label": "gpt tiny",  # noqa: E731
+                                                  "commit_before": before, "commit_after": after}])
+    (line,) = why_lines(frame, change("aaa", "bbb"))
+    assert line.startswith("why gpt tiny (aaa -> bbb): +10.0% step time: one elementwise kernel (mul new in B)")
+    assert why_lines(frame, change("bbb", "ccc")) == []  # no profile after: nothing said
+    assert why_lines(frame.assign(run_dir=["/gone", str(b), str(bare)]), change("aaa", "bbb")) == []
