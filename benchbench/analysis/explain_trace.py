@@ -87,6 +87,9 @@ def repeat_profile(row, run_dir=None, trace: dict | None = None) -> dict | None:
         full = len(ks) < trace_summary.TOP
         p["kernel_floor_s"] = 0.0 if full or not ks else min(k["time_us"] for k in ks) / steps / 1e6
         p["kernels_from"] = "row"
+        exposed = row.get("profile_communication_exposed_us")
+        if exposed is not None and exposed == exposed:
+            p["comm_s"], p["comm_exposed_s"] = p["cats"]["communication"], float(exposed) / steps / 1e6
     tot = kernels.totals(ks)
     p["kernels"] = {k: v["time_us"] / steps / 1e6 for k, v in tot.items()}
     p["counts"] = {k: v["count"] / steps for k, v in tot.items()}

@@ -170,3 +170,16 @@ def test_leads_only_for_verdicts_and_without_traces_for_large_sweeps(monkeypatch
     assert explain.leads(ra, rb, verdicts.assign(verdict="same within noise")) == {}
     monkeypatch.setattr(explain, "MAX_TRACED", 0)
     assert "mul new in B" in explain.leads(ra, rb, verdicts, tmp_path / "a", tmp_path / "b")["cfg"]  # top-10 lists
+
+
+def test_exposed_collective_time_from_the_rows_alone():
+    kern = [(GEMM, 1000.0)]
+    ta = T.synthetic(kern, comm=[(NCCL, 300.0, 0.0)])
+    tb = T.synthetic(kern, comm=[(NCCL, 300.0, 900.0)])
+    assert trace_summary.summarize(ta)["profile_communication_exposed_us"] == pytest.approx(0.0)
+    assert trace_summary.summarize(tb)["profile_communication_exposed_us"] == pytest.approx(3 * 200.0)
+    assert "profile_communication_exposed_us" not in trace_summary.summarize(T.synthetic(kern))
+    (ra, _), (rb, _) = side(ta, 1000e-6), side(tb, 1200e-6)
+    e = explain.explain_config(ra, rb)  # no traces
+    assert e.communication["b"] == pytest.approx((300e-6, 200e-6))
+    assert sum(p.delta_s for p in e.parts if p.name != "unexplained") == pytest.approx(200e-6, rel=0.1)
