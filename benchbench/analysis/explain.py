@@ -164,6 +164,7 @@ def _host(ra: pd.DataFrame, rb: pd.DataFrame, pa, pb) -> dict:
         out[f"busy_frac_{side}"], out[f"idle_s_{side}"] = busy, _med(p["idle_s"] for p in ps)
         out[f"host_syncs_per_step_{side}"] = syncs
         out[f"hook_s_{side}"] = _med(p["hook_s"] for p in ps)
+        out[f"host_cpu_s_{side}"] = _med(p["host_cpu_s"] for p in ps)
         out[f"class_{side}"] = host_class(busy, syncs)
     return out
 

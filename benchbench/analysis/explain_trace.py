@@ -38,10 +38,16 @@ def _trace_kernels(trace: dict) -> tuple[list[dict], dict]:
     ks = [{"name": n, "time_us": t, "count": c} for n, (t, c) in per.items()]
     hooks = [(e["ts"], e["ts"] + e["dur"]) for e in trace.get("traceEvents", []) if e.get("ph") == "X"
              and e.get("cat") == "user_annotation" and str(e.get("name", "")).startswith(HOOK_PREFIXES)]
+    # CPU time of the training loop's thread (the one whose annotations mark the profiler's steps): the time
+    # the host spends in operators, against the step it must keep up with
+    main = {e.get("tid") for e in trace.get("traceEvents", []) if str(e.get("name", "")).startswith("ProfilerStep#")}
+    cpu = [(e["ts"], e["ts"] + e["dur"]) for e in trace.get("traceEvents", []) if e.get("ph") == "X"
+           and e.get("cat") in ("cpu_op", "cuda_runtime") and e.get("tid") in main]
     comm_total = trace_summary.union_us(comm)
     # exposed = collective time during which no compute kernel runs
     exposed = trace_summary.union_us(comm + compute) - trace_summary.union_us(compute)
-    return ks, {"comm_us": comm_total, "comm_exposed_us": exposed, "hook_us": trace_summary.union_us(hooks)}
+    return ks, {"comm_us": comm_total, "comm_exposed_us": exposed, "hook_us": trace_summary.union_us(hooks),
+                "host_cpu_us": trace_summary.union_us(cpu) if main else None}
 
 
 def _load_trace(row, run_dir) -> dict | None:
@@ -61,7 +67,8 @@ def repeat_profile(row, run_dir=None, trace: dict | None = None) -> dict | None:
     """One repeat's profile in seconds per step (None without one):
     step_s, device_s, cats {category: s}, idle_s, busy_frac, kernels {normalized: s}, labels,
     kernel_floor_s (a kernel below it may be missing from a top-N list), comm_s, comm_exposed_s, hook_s (host
-    time inside an engine's hooks; trace only), counts {normalized: launches per step}."""
+    time inside an engine's hooks; trace only), host_cpu_s (the loop thread's time in operators and CUDA
+    calls; trace only), counts {normalized: launches per step}."""
     if not has_profile(row):
         return None
     steps = float(row["profile_steps"])
@@ -74,12 +81,13 @@ def repeat_profile(row, run_dir=None, trace: dict | None = None) -> dict | None:
          # GPU idle in the timed step: the profiled window's idle share of it, but never more than the step
          # minus the device time (the profiler slows the host, so a host-bound config idles more under it)
          "idle_s": max(0.0, min(idle * step_s, step_s - dev_s)) if idle is not None and idle == idle else None,
-         "comm_s": None, "comm_exposed_s": None, "hook_s": None}
+         "comm_s": None, "comm_exposed_s": None, "hook_s": None, "host_cpu_s": None}
     trace = trace if trace is not None else _load_trace(row, run_dir)
     if trace is not None:
         ks, comm = _trace_kernels(trace)
         p["kernel_floor_s"], p["kernels_from"] = 0.0, "trace"
         p["hook_s"] = comm["hook_us"] / steps / 1e6
+        p["host_cpu_s"] = None if comm["host_cpu_us"] is None else comm["host_cpu_us"] / steps / 1e6
         if comm["comm_us"]:
             p["comm_s"], p["comm_exposed_s"] = comm["comm_us"] / steps / 1e6, comm["comm_exposed_us"] / steps / 1e6
     else:

@@ -50,7 +50,9 @@ def _host_line(e) -> str:
             f"{_n(h.get('host_syncs_per_step_a'))} -> {_n(h.get('host_syncs_per_step_b'))}; "
             f"{h.get('class_a')} -> {h.get('class_b')}"
             + (f"; engine hooks on the host {_ms(h.get('hook_s_a'))} -> {_ms(h.get('hook_s_b'))} ms/step"
-               if h.get("hook_s_a") or h.get("hook_s_b") else ""))
+               if h.get("hook_s_a") or h.get("hook_s_b") else "")
+            + (f"; the loop thread's CPU time {_ms(h.get('host_cpu_s_a'))} -> {_ms(h.get('host_cpu_s_b'))} ms/step"
+               if h.get("host_cpu_s_a") or h.get("host_cpu_s_b") else ""))
 
 
 def _n(x) -> str:

@@ -94,6 +94,8 @@ def test_the_committed_gpu_trace_with_planted_kernels_adds_up(planted):
     assert "elementwise kernels" in e.lead and "mul new in B" in e.lead and "add +" in e.lead
     assert e.lead.endswith("explain 100%")
     assert e.kernels["kernels_from"] == ["trace"]
+    # the loop thread's CPU time per step, from the trace: busy, but below the GPU-bound step
+    assert 0.01 < e.host["host_cpu_s_a"] < e.step_a_s and e.host["host_cpu_s_b"] == pytest.approx(e.host["host_cpu_s_a"])
 
 
 def test_from_the_rows_top_ten_alone_the_categories_still_add_up(planted):
