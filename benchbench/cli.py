@@ -89,7 +89,18 @@ def parser() -> argparse.ArgumentParser:
     rc.add_argument("--price-kwh", type=float, metavar="USD", help="US dollars per kWh (default: the suite's price_per_kwh)")
     rc.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     _history_parsers(sub)
+    _explain_parser(sub)
     return p
+
+
+def _explain_parser(sub):
+    """explain (benchbench/commands/explain.py)."""
+    x = sub.add_parser("explain", help="why each config's step time changed between two profiled runs: kernels, "
+                                       "categories, host, communication, memory; bound and roofline")
+    x.add_argument("run_a", metavar="RUN_A")
+    x.add_argument("run_b", metavar="RUN_B")
+    x.add_argument("--config", metavar="ID", help="only this config id")
+    x.add_argument("--format", choices=("text", "markdown", "json"), default="text")
 
 
 def _compare_parsers(sub):
@@ -195,7 +206,7 @@ HANDLERS = {"run": ("run", "main"), "list": ("listing", "main_list"), "table": (
             "compare": ("compare", "main"), "gate": ("gate", "main_gate"), "baseline": ("gate", "main_baseline"),
             "export": ("export", "main"), "report": ("report", "main"), "maxbatch": ("maxbatch", "main"),
             "estimate": ("estimate", "main"), "recommend": ("recommend", "main"), "history": ("history", "main"),
-            "bisect": ("bisect", "main")}
+            "bisect": ("bisect", "main"), "explain": ("explain", "main")}
 
 
 def main(argv=None) -> int:

@@ -71,6 +71,9 @@ def _union_us(intervals: list[tuple[float, float]]) -> float:
     return total
 
 
+union_us = _union_us  # the busy time of a set of intervals, for analysis/explain_trace.py
+
+
 def _self_times(events: list[dict]) -> list[tuple[str, float, object, float]]:
     """(name, self time us, thread, start) of nested CPU ops, per thread."""
     by_thread = defaultdict(list)
@@ -93,7 +96,8 @@ def _self_times(events: list[dict]) -> list[tuple[str, float, object, float]]:
 
 
 def summarize(trace: dict) -> dict:
-    """profile_* fields: device, busy/idle fractions, share per category, top kernels (JSON)."""
+    """profile_* fields: device, busy/idle fractions, share per category, top kernels (JSON); on a GPU with
+    collectives, the part of their time no other kernel overlaps (profile_communication_exposed_us)."""
     events = [e for e in trace.get("traceEvents", []) if e.get("ph") == "X" and "dur" in e]
     device = [e for e in events if e.get("cat") in DEVICE_CATS]
     opt = _optimizer_ranges(events)
@@ -112,6 +116,10 @@ def summarize(trace: dict) -> dict:
         busy = _union_us([(e["ts"], e["ts"] + e["dur"]) for e in device])
         out = {"profile_device": "cuda", "profile_busy_frac": busy / span if span else None,
                "profile_idle_frac": 1 - busy / span if span else None}
+        comm = [(e["ts"], e["ts"] + e["dur"]) for e, (_, _, c) in zip(device, items) if c == "communication"]
+        if comm:  # collective time during which no other kernel runs: what the step waits for
+            rest = [(e["ts"], e["ts"] + e["dur"]) for e, (_, _, c) in zip(device, items) if c != "communication"]
+            out["profile_communication_exposed_us"] = busy - _union_us(rest)
     else:
         cpu_ops = [e for e in events if e.get("cat") == "cpu_op"]
         items = [(n, t, "optimizer" if _inside(opt, tid, ts) else category(n)) for n, t, tid, ts in _self_times(cpu_ops)]

@@ -34,6 +34,25 @@ def _check(args) -> tuple[Path, str, str, Path]:
     return repo, good, bad, suite
 
 
+def why(res, before: str, config_id: str) -> str | None:
+    """The first bad commit's probe explained against the probe of the commit before it (benchbench explain's
+    one line), when both probes' rows carry profiles (`profile: true` in the suite); else None."""
+    from benchbench.analysis import explain
+    from benchbench.store import results
+
+    probes = {p.commit: p for p in res.probes}
+    if before not in probes or res.first_bad not in probes:
+        return None
+    a, b = (results.load(probes[c].run_dir) for c in (before, res.first_bad))
+    if a.empty or b.empty or not (explain.profiled(a) and explain.profiled(b)):
+        return None
+    try:
+        return explain.explain_config(a[a["config_id"] == config_id], b[b["config_id"] == config_id],
+                                      probes[before].run_dir, probes[res.first_bad].run_dir).lead
+    except explain.ExplainError:
+        return None
+
+
 def main(args) -> int:
     err, out = console(stderr=True), console()
     try:
@@ -53,6 +72,12 @@ def main(args) -> int:
                          + (f"  ({p.note})" if p.note else "")), highlight=False, soft_wrap=True)
     subject = gitrepo.subject(repo, res.first_bad)
     out.print(escape(f"first bad commit: {res.first_bad} {subject}"), highlight=False, soft_wrap=True)
+    commits = gitrepo.between(repo, good, bad)
+    i = commits.index(res.first_bad) if res.first_bad in commits else 0
+    line = why(res, commits[i - 1] if i else good, args.config)
+    if line:
+        out.print(escape(f"why (the probes' profiles, against {(commits[i - 1] if i else good)[:12]}): {line}"),
+                  highlight=False, soft_wrap=True)
     err.print(f"{len(res.probes)} probes for {res.candidates} commits", highlight=False)
     return 0
 

@@ -64,6 +64,14 @@ def render_pivot(p) -> Table:
     return table
 
 
+def explain_lines(a, b, t, run_a, run_b) -> list[str]:
+    """Why, one line per config with a verdict when both runs carry profiles (benchbench explain: the whole story)."""
+    from benchbench.analysis import explain
+
+    why = explain.leads(a, b, t, run_a, run_b)
+    return [f"why {t.set_index('config_id').at[cid, 'label']}: {line}" for cid, line in why.items()]
+
+
 def main(args) -> int:
     by = [a.strip() for a in args.by.split(",") if a.strip()] if args.by else []
     if len(args.run_dirs) == 1 and not by:
@@ -95,6 +103,9 @@ def main(args) -> int:
             else:
                 show(out, heading(t, a_name, b_name), render(t, a_name, b_name))
                 md += [f"**{args.metric}: `{b_name}` vs `{a_name}`**", "", markdown.compare_table(t, "A", "B"), ""]
+            for line in explain_lines(frames[0], f, t, args.run_dirs[0], d):
+                out.print(escape(line), highlight=False, soft_wrap=True)
+                md.append(f"- {line}")
             counts = t["verdict"].value_counts().to_dict()
             out.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     if args.markdown:

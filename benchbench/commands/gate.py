@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from benchbench.analysis import compare, gate
 from benchbench.commands.common import UsageError, console
-from benchbench.commands.compare import heading, render, show
+from benchbench.commands.compare import explain_lines, heading, render, show
 from benchbench.present import markdown
 from benchbench.store import baseline, results
 
@@ -56,6 +56,10 @@ def main_gate(args) -> int:
     for name, t in res.tables.items():
         show(out, f"rule {name}: " + heading(t, side, "run"), render(t, side, "run"))
     text = markdown.gate_summary(res, base_name, str(args.run_dir), args.level)
+    if args.history is None:  # the baseline's rows carry their profiles: why, beside each verdict
+        why = dict.fromkeys(line for t in res.tables.values() if "verdict" in t
+                            for line in explain_lines(base.rows, rows, t, None, args.run_dir))
+        text += "".join(["\n**Why** (`benchbench explain`)\n\n", *(f"- {w}\n" for w in why)]) if why else ""
     if args.markdown:
         Path(args.markdown).write_text(text)
     reg = res.regressions

@@ -106,10 +106,28 @@ def _regressions(args) -> int:
     out, err = console(), console(stderr=True)
     if len(t):
         view.render("changes", t, args.format, out, title=escape(f"change points of {metric}, newest first"))
+        for line in why_lines(frame, t) if args.format != "csv" else ():
+            out.print(escape(line), highlight=False, soft_wrap=True)
     worse = int(t["worse"].sum()) if len(t) else 0
     err.print(escape(f"history: {len(t)} change points of {metric} ({worse} regressions, {len(t) - worse} improvements) "
                      f"in {frame['config_id'].nunique()} configs"), highlight=False, soft_wrap=True)
     return 1 if worse else 0
+
+
+def why_lines(frame: pd.DataFrame, changes: pd.DataFrame) -> list[str]:
+    """Per change point whose runs either side are still on disk with profiles: benchbench explain's line
+    (the last run at the commit before against the first at the commit after)."""
+    from benchbench.analysis import explain
+
+    out = []
+    for _, c in changes.iterrows():
+        runs = frame[(frame["config_id"] == c["config_id"]) & (frame["machine"] == c["machine"])]
+        before = runs.loc[runs["git_commit"] == c["commit_before"], "run_dir"].dropna()
+        after = runs.loc[runs["git_commit"] == c["commit_after"], "run_dir"].dropna()
+        line = explain.lead_between(before.iloc[-1], after.iloc[0], c["config_id"]) if len(before) and len(after) else None
+        if line:
+            out.append(f"why {c['label']} ({str(c['commit_before'])[:12]} -> {str(c['commit_after'])[:12]}): {line}")
+    return out
 
 
 def _export(args) -> int:

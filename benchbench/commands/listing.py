@@ -68,13 +68,16 @@ def main_list(args) -> int:
 
 
 def main_table(args) -> int:
+    from benchbench.analysis import bound
     from benchbench.analysis import summary as tables
     from benchbench.present import terminal
     from benchbench.store import results
+    from benchbench.worker import peaks
 
     for d in args.run_dirs:
         run = results.read_json(Path(d) / "run.json") if (Path(d) / "run.json").exists() else {}
-        table = tables.summary(results.load(d), run.get("baseline_config_id"))
+        df = results.load(d)
+        table = bound.with_bound(tables.summary(df, run.get("baseline_config_id")), df, peaks.peak_gb_per_s)
         console().print(terminal.render(table, title=escape(f"{run.get('suite', '')} ({d})")))
         note = results.completeness(d)
         if note:

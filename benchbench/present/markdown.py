@@ -147,6 +147,10 @@ def report(rep) -> str:
     out.append("\n★ on the throughput/memory Pareto front.")
     for name, t in rep.comparisons:
         out += ["", f"## {_text(name)} vs {_text(rep.runs[0].name)}", "", compare_table(t, rep.runs[0].name, name)]
+    from benchbench.present.report import explain_panel  # why each verdict (both runs profiled)
+
+    why = explain_panel.lines(rep)
+    out += ["", "## Why (`benchbench explain`)", "", *(f"- {_text(w)}" for w in why)] if why else []
     for b in rep.baseline:
         if b.result is not None and len(b.result.regressions):
             out += ["", f"## Regressions against the baseline ({_text(b.run)})", "",

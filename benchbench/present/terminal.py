@@ -9,7 +9,8 @@ OPTIONAL = {"mfu": ("MFU", "{:.1%}"), "energy_j_per_step": ("J/step", "{:.1f}"),
             "scaling_efficiency": ("scaling eff.", "{:.0%}"),
             "usd_per_mtoken": ("$/M tokens", "{:.4g}"), "usd_per_msample": ("$/M samples", "{:.4g}"),
             "energy_usd_per_mtoken": ("energy $/M tokens", "{:.4g}"),
-            "energy_usd_per_msample": ("energy $/M samples", "{:.4g}")}
+            "energy_usd_per_msample": ("energy $/M samples", "{:.4g}"),
+            "bound": ("bound", "{}")}  # analysis/bound.py: compute, memory bandwidth, host/launch, communication
 # A config whose repeats' throughput varies more than this (std/mean) is marked noisy: identical GPU
 # repeats agree within 0.3% (results/examples/verdicts-h200), so 5% is a machine that is not quiet.
 NOISY_CV = 0.05

@@ -53,7 +53,7 @@ def peak_tflops(device_name: str, precision: str, math: str | None = None) -> tu
 
 def mfu_fields(model_tflops_per_s: float, device_type: str, device_name: str, precision: str,
                override: float | None = None) -> dict:
-    """mfu, peak_tflops and, when MFU cannot be given, mfu_reason; for fp8 also peak_fp8_tflops and
+    """mfu, peak_tflops (on a GPU also peak_gb_per_s) and, when MFU cannot be given, mfu_reason; for fp8 also peak_fp8_tflops and
     mfu_fp8 (peak_tflops set in the suite is the bf16 peak: it does not stand for the fp8 one)."""
     if override:
         peak, why = override, None
@@ -62,7 +62,38 @@ def mfu_fields(model_tflops_per_s: float, device_type: str, device_name: str, pr
     else:
         peak, why = peak_tflops(device_name, precision)
     out = {"peak_tflops": peak, "mfu": model_tflops_per_s / peak if peak else None, "mfu_reason": why}
+    if device_type == "cuda":  # the roofline's memory roof (analysis/bound.py)
+        out["peak_gb_per_s"] = peak_gb_per_s(device_name)
     if precision == "fp8":
         fp8 = peak_tflops(device_name, precision, "fp8")[0] if device_type == "cuda" else None
         out.update(peak_fp8_tflops=fp8, mfu_fp8=model_tflops_per_s / fp8 if fp8 else None)
     return out
+
+
+# Peak DRAM bandwidth, GB/s (10^9 bytes/s), per GPU: the roofline's memory roof (analysis/bound.py).
+# Sources, the same datasheets: H100 SXM 3.35 TB/s, PCIe 2.0 TB/s, NVL 3.9 TB/s; H200 4.8 TB/s; B200
+# 8 TB/s ("NVIDIA DGX B200": 64 TB/s over 8 GPUs); A100 80GB SXM 2,039 GB/s, 80GB PCIe 1,935 GB/s, 40GB
+# 1,555 GB/s; L40S 864 GB/s; L4 300 GB/s; A10 600 GB/s; V100 900 GB/s.
+BANDWIDTH: list[tuple[tuple[str, ...], tuple[str, ...], float]] = [
+    (("H100", "PCIe"), (), 2000.0),
+    (("H100", "NVL"), (), 3900.0),
+    (("H100",), (), 3350.0),
+    (("H200",), (), 4800.0),
+    (("B200",), (), 8000.0),
+    (("A100", "80GB", "PCIe"), (), 1935.0),
+    (("A100", "80GB"), (), 2039.0),
+    (("A100",), (), 1555.0),
+    (("L40S",), (), 864.0),
+    (("L4",), ("L40",), 300.0),
+    (("A10",), ("A100",), 600.0),
+    (("V100",), (), 900.0),
+]
+
+
+def peak_gb_per_s(device_name: str) -> float | None:
+    """Peak DRAM bandwidth in GB/s of a GPU by name, None when benchbench does not know it."""
+    up = device_name.upper()
+    for need, avoid, bw in BANDWIDTH:
+        if all(s.upper() in up for s in need) and not any(s.upper() in up for s in avoid):
+            return bw
+    return None

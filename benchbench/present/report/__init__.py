@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchbench.analysis import compare, gate
-from benchbench.present.report import charts
+from benchbench.present.report import charts, explain_panel
 from benchbench.present.report.data import Run, header, load_runs, swept
 from benchbench.store import baseline as baseline_mod
 
@@ -91,6 +91,7 @@ def build(run_dirs, baseline: str | Path | None = None, title: str | None = None
                 rep.baseline.append(BaselineVerdict(run.name, None, str(e)))
     rep.highlights = highlights(runs)
     rep.figures = figures(rep)
+    rep.figures += explain_panel.figures(rep)  # the roofline; why each verdict (both sides profiled)
     if history is not None:
         rep.history_path = str(history)
         rep.figures += trends(rep, history)

@@ -1,0 +1,106 @@
+"""What one profiled repeat says, per step: device time by category and by kernel, GPU idle, and
+collective time exposed or hidden behind compute.
+
+From the row's profile_* columns, and from its stored trace (RUN/artifacts/.../trace.json.gz) when the
+run directory still holds it: the trace lists every kernel, the row only the top ten.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from benchbench.analysis import kernels
+from benchbench.collectors import trace_summary
+
+CATEGORIES = trace_summary.CATEGORY_NAMES
+# Host-side annotations of an engine's hooks (FSDP2 labels its pre/post forward/backward hooks "FSDP::...")
+HOOK_PREFIXES = ("FSDP::",)
+
+
+def has_profile(row) -> bool:
+    v = row.get("profile_device_time_us")
+    return v is not None and v == v and bool(row.get("profile_steps"))
+
+
+def _trace_kernels(trace: dict) -> tuple[list[dict], dict]:
+    """Every device kernel (name, time_us, count) and the collectives' exposed/total time (us)."""
+    events = [e for e in trace.get("traceEvents", []) if e.get("ph") == "X" and "dur" in e
+              and e.get("cat") in trace_summary.DEVICE_CATS]
+    per = defaultdict(lambda: [0.0, 0])
+    comm, compute = [], []
+    for e in events:
+        per[e["name"]][0] += float(e["dur"])
+        per[e["name"]][1] += 1
+        iv = (e["ts"], e["ts"] + e["dur"])
+        (comm if trace_summary.category(e["name"], e.get("cat", "")) == "communication" else compute).append(iv)
+    ks = [{"name": n, "time_us": t, "count": c} for n, (t, c) in per.items()]
+    hooks = [(e["ts"], e["ts"] + e["dur"]) for e in trace.get("traceEvents", []) if e.get("ph") == "X"
+             and e.get("cat") == "user_annotation" and str(e.get("name", "")).startswith(HOOK_PREFIXES)]
+    # CPU time of the training loop's thread (the one whose annotations mark the profiler's steps): the time
+    # the host spends in operators, against the step it must keep up with
+    main = {e.get("tid") for e in trace.get("traceEvents", []) if str(e.get("name", "")).startswith("ProfilerStep#")}
+    cpu = [(e["ts"], e["ts"] + e["dur"]) for e in trace.get("traceEvents", []) if e.get("ph") == "X"
+           and e.get("cat") in ("cpu_op", "cuda_runtime") and e.get("tid") in main]
+    comm_total = trace_summary.union_us(comm)
+    # exposed = collective time during which no compute kernel runs
+    exposed = trace_summary.union_us(comm + compute) - trace_summary.union_us(compute)
+    return ks, {"comm_us": comm_total, "comm_exposed_us": exposed, "hook_us": trace_summary.union_us(hooks),
+                "host_cpu_us": trace_summary.union_us(cpu) if main else None}
+
+
+def _load_trace(row, run_dir) -> dict | None:
+    rel = row.get("profile_trace")
+    if not run_dir or not isinstance(rel, str):
+        return None
+    path = Path(run_dir) / rel
+    if not path.is_file():
+        return None
+    try:
+        return trace_summary.load(path)
+    except (OSError, ValueError, EOFError):
+        return None  # an unreadable trace: the row's top kernels still explain
+
+
+def repeat_profile(row, run_dir=None, trace: dict | None = None) -> dict | None:
+    """One repeat's profile in seconds per step (None without one):
+    step_s, device_s, cats {category: s}, idle_s, busy_frac, kernels {normalized: s}, labels,
+    kernel_floor_s (a kernel below it may be missing from a top-N list), comm_s, comm_exposed_s, hook_s (host
+    time inside an engine's hooks; trace only), host_cpu_s (the loop thread's time in operators and CUDA
+    calls; trace only), counts {normalized: launches per step}."""
+    if not has_profile(row):
+        return None
+    steps = float(row["profile_steps"])
+    dev_s = float(row["profile_device_time_us"]) / steps / 1e6
+    step_s = float(row["step_time_s_median"])
+    busy, idle = row.get("profile_busy_frac"), row.get("profile_idle_frac")
+    p = {"step_s": step_s, "device_s": dev_s,
+         "cats": {c: float(row.get(f"profile_share_{c}") or 0.0) * dev_s for c in CATEGORIES},
+         "busy_frac": busy if busy == busy else None,
+         # GPU idle in the timed step: the profiled window's idle share of it, but never more than the step
+         # minus the device time (the profiler slows the host, so a host-bound config idles more under it)
+         "idle_s": max(0.0, min(idle * step_s, step_s - dev_s)) if idle is not None and idle == idle else None,
+         "comm_s": None, "comm_exposed_s": None, "hook_s": None, "host_cpu_s": None}
+    trace = trace if trace is not None else _load_trace(row, run_dir)
+    if trace is not None:
+        ks, comm = _trace_kernels(trace)
+        p["kernel_floor_s"], p["kernels_from"] = 0.0, "trace"
+        p["hook_s"] = comm["hook_us"] / steps / 1e6
+        p["host_cpu_s"] = None if comm["host_cpu_us"] is None else comm["host_cpu_us"] / steps / 1e6
+        if comm["comm_us"]:
+            p["comm_s"], p["comm_exposed_s"] = comm["comm_us"] / steps / 1e6, comm["comm_exposed_us"] / steps / 1e6
+    else:
+        ks = json.loads(row.get("profile_top_kernels") or "[]")
+        full = len(ks) < trace_summary.TOP
+        p["kernel_floor_s"] = 0.0 if full or not ks else min(k["time_us"] for k in ks) / steps / 1e6
+        p["kernels_from"] = "row"
+        exposed = row.get("profile_communication_exposed_us")
+        if exposed is not None and exposed == exposed:
+            p["comm_s"], p["comm_exposed_s"] = p["cats"]["communication"], float(exposed) / steps / 1e6
+    tot = kernels.totals(ks)
+    p["kernels"] = {k: v["time_us"] / steps / 1e6 for k, v in tot.items()}
+    p["counts"] = {k: v["count"] / steps for k, v in tot.items()}
+    p["labels"] = {k: kernels.label(sorted(v["names"])[0]) for k, v in tot.items()}
+    p["categories_of"] = {k: trace_summary.category(sorted(v["names"])[0]) for k, v in tot.items()}
+    return p
