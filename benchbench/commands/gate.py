@@ -57,7 +57,7 @@ def main_gate(args) -> int:
         show(out, f"rule {name}: " + heading(t, side, "run"), render(t, side, "run"))
     text = markdown.gate_summary(res, base_name, str(args.run_dir), args.level)
     if args.markdown:
-        Path(args.markdown).write_text(text)
+        results.write_text(args.markdown, text)
     reg = res.regressions
     err = console(stderr=True)
     for line in (*[f"environment changed (allowed): {c}" for c in res.env_changes], *[f"note: {n}" for n in res.notes]):

@@ -70,6 +70,7 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
             raise UsageError(f"--nnodes {args.nnodes}: must be 1 or more")
         overrides["nnodes"] = args.nnodes
     configs = only(suite.expand(smoke=args.smoke, overrides=overrides), args.config)
+    _check_runs(args, configs)
     if any(c.nnodes > 1 for c in configs) and not args.output:
         raise UsageError("configs with nnodes > 1 need -o/--output: the same run directory on every machine, on a "
                          "filesystem they all share (each rank writes its result there)")
@@ -262,6 +263,17 @@ def _check_size(args):
     raise UsageError(f"suite {args.suite!r} expands to {n:,} configs (more than {CONFIRM_CONFIGS:,}); at a few seconds "
                      f"of fixed cost each that is over {estimate.human_duration(3 * n)} before any step is measured. "
                      "Narrow the sweep (exclude:, fewer axis values), or add --yes to run it anyway")
+
+
+def _check_runs(args, configs):
+    """The guard counts runs (configs x repeats; repeats: auto at its max_repeats), not configs alone."""
+    n = sum(c.max_repeats if c.repeats == "auto" else c.repeats for c in configs)
+    if args.yes or n <= CONFIRM_CONFIGS:
+        return
+    raise UsageError(f"suite {args.suite!r} makes {n:,} runs ({len(configs):,} configs x their repeats; more than "
+                     f"{CONFIRM_CONFIGS:,}); at a few seconds of fixed cost each that is over "
+                     f"{estimate.human_duration(3 * n)} before any step is measured. Lower repeats or narrow the "
+                     "sweep, or add --yes to run it anyway")
 
 
 @contextlib.contextmanager

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from benchbench.spec import options as suite_options
 from benchbench.spec.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
-from benchbench.spec.yaml_loader import Checker, Loader, duplicates, explain, lines
+from benchbench.spec.yaml_loader import Checker, YamlLimitError, compose_checked, duplicates, explain, lines
 
 TOP_KEYS = ("name", "description", "model", "defaults", "sweep", "exclude", "include", "overrides", "baseline", "smoke",
             "gate", "numerics")
@@ -51,10 +51,8 @@ EXAMPLES = {
 def raw_size(path) -> int:
     """Points of a suite file's sweep from its YAML alone (product of the axes' lengths + include entries),
     before any validation or expansion: 0 when the file cannot say (load() then reports why)."""
-    import yaml
-
     try:
-        data = yaml.safe_load(Path(path).read_text())
+        data = compose_checked(Path(path).read_text())[0]
         sweep, include = (data.get("sweep") or {}), (data.get("include") or [])
         n = 1
         for values in sweep.values():
@@ -200,8 +198,9 @@ def load(path: str | Path) -> Suite:
     except UnicodeDecodeError:
         raise SuiteError([f"{path}: not a text (UTF-8) file"]) from None
     try:
-        data = yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
-        node = yaml.compose(text, Loader=Loader)
+        data, node = compose_checked(text)
+    except YamlLimitError as e:
+        raise SuiteError([f"{path}: refused: {e}"]) from None
     except yaml.YAMLError as e:
         mark, context, context_mark = (getattr(e, a, None) for a in ("problem_mark", "context", "context_mark"))
         where = f"{path}:{mark.line + 1}" if mark else str(path)

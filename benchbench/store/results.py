@@ -81,10 +81,25 @@ def _cut_torn_tail(path: Path):
                 end = start + i + 1
                 break
             end = start
+        f.seek(end)
+        if _is_row(f.read(size - end)):  # a whole row missing only its newline (written by hand or a tool)
+            f.seek(size)
+            f.write(b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+            return
         f.truncate(end)
         f.flush()
         os.fsync(f.fileno())
     notice(f"{path}: cut a torn last line ({size - end} bytes, a row that was never completed)")
+
+
+def _is_row(data: bytes) -> bool:
+    try:
+        row = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(row, dict) and "config_id" in row and "repeat" in row
 
 
 _told: set = set()
@@ -161,15 +176,17 @@ def finalize(run_dir: str | Path):
     if not (run_dir / ROWS).exists():
         return
     df = load(run_dir)
-    _write_atomic(run_dir / "results.csv", lambda tmp: df.to_csv(tmp, index=False))
+    write_atomic(run_dir / "results.csv", lambda tmp: df.to_csv(tmp, index=False))
     try:
-        _write_atomic(run_dir / "results.parquet", lambda tmp: df.to_parquet(tmp, index=False))
+        write_atomic(run_dir / "results.parquet", lambda tmp: df.to_parquet(tmp, index=False))
     except ImportError as e:  # no pyarrow/fastparquet: CSV and JSONL still hold everything
         notice(f"results.parquet not written: {e}")
 
 
-def _write_atomic(path: Path, write):
-    """write(tmp) next to `path`, then rename over it: readers see the old file or the new, never half."""
+def write_atomic(path: str | Path, write):
+    """write(tmp) next to `path`, then rename over it: readers see the old file or the new, never half
+    (a full disk or a crash mid-write leaves the old file whole). Every file benchbench writes goes here."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         write(tmp)
@@ -181,9 +198,12 @@ def _write_atomic(path: Path, write):
 
 
 def write_json(path: str | Path, data: dict):
-    path = Path(path)
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    _write_atomic(path, lambda tmp: tmp.write_text(text))
+    write_text(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def write_text(path: str | Path, text: str):
+    """A text file (UTF-8) written beside, then renamed over `path`."""
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def read_json(path: str | Path) -> dict:
