@@ -113,9 +113,15 @@ def _lock(path: Path, write: bool):
         f.close()
 
 
+def _one(con, query: str, params: list | None = None):
+    """The first row of a query, its result finished (DuckDB 2 streams: an unread result blocks the connection)."""
+    rows = con.execute(query, params or []).fetchall()
+    return rows[0] if rows else None
+
+
 def _version(con, path: Path) -> int:
     try:
-        got = con.execute("SELECT value FROM meta WHERE key = 'history_version'").fetchone()
+        got = _one(con, "SELECT value FROM meta WHERE key = 'history_version'")
     except _duckdb().Error:
         got = None
     if got is None:
@@ -237,9 +243,11 @@ def _where(filters: dict) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _pandas(rel) -> pd.DataFrame:
-    """A query's result as a DataFrame, through Arrow (DuckDB's own .df() uses pandas calls pandas 3 deprecates)."""
-    arrow = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
+def _pandas(con, query: str, params: list | None = None) -> pd.DataFrame:
+    """A query's result as a DataFrame, through Arrow (DuckDB's own .df() uses pandas calls pandas 3 deprecates),
+    from a relation (con.sql): DuckDB 2 warns that Arrow output of an execute() result makes an extra copy."""
+    rel = con.sql(query, params=params or None)
+    arrow = getattr(rel, "to_arrow_table", None) or rel.arrow  # 1.x before 1.4: .arrow()
     return arrow().to_pandas()
 
 
@@ -248,27 +256,27 @@ def results(path: str | Path, **filters) -> pd.DataFrame:
     (a list: IN), e.g. suite="amp", metric="tokens_per_s", config_id=[...]. Oldest commit first."""
     where, params = _where(filters)
     with connect(path) as con:
-        return _pandas(con.execute(
+        return _pandas(con,
             "SELECT * FROM (SELECT r.*, c.label, c.status, c.repeats AS repeats_all, c.repeats_ok, c.settings, "
             "u.run_id, u.suite, u.smoke, u.started_at, u.git_commit, u.commit_time, u.commit_time_source, u.branch, "
             "u.dirty, u.machine, u.machine_label, u.host, u.run_dir FROM results r JOIN configs c USING (run_key, config_id) "
             f"JOIN runs u USING (run_key)){where} ORDER BY commit_time, started_at, run_key, config_id",
-            params))
+            params)
 
 
 def repeat_values(path: str | Path, **filters) -> pd.DataFrame:
     """repeats joined with their run's series columns (machine, git_commit, commit_time, branch, suite)."""
     where, params = _where(filters)
     with connect(path) as con:
-        return _pandas(con.execute(
+        return _pandas(con,
             "SELECT * FROM (SELECT p.*, u.suite, u.machine, u.git_commit, u.commit_time, u.started_at, u.branch "
             f"FROM repeats p JOIN runs u USING (run_key)){where} ORDER BY commit_time, started_at, run_key, "
-            "config_id, repeat_index", params))
+            "config_id, repeat_index", params)
 
 
 def runs(path: str | Path) -> pd.DataFrame:
     with connect(path) as con:
-        return _pandas(con.execute("SELECT * FROM runs ORDER BY commit_time, started_at"))
+        return _pandas(con, "SELECT * FROM runs ORDER BY commit_time, started_at")
 
 
 def export(path: str | Path, directory: str | Path) -> list[Path]:
@@ -279,7 +287,7 @@ def export(path: str | Path, directory: str | Path) -> list[Path]:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
     written = []
     with connect(path) as con:
-        n = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+        n = _one(con, "SELECT count(*) FROM runs")[0]
         for t in TABLES:
             f = directory / f"{t}-{stamp}.parquet"
             tmp = f.with_name("." + f.name + ".tmp")
@@ -337,8 +345,8 @@ def import_exports(path: str | Path, directory: str | Path) -> tuple[int, int]:
                                    f"that wrote it into a store, then export again")
             src = {t: f"read_parquet('{_quote(p)}')" for t, p in ex["tables"].items()}
             new = (f"(SELECT run_key FROM {src['runs']} WHERE run_key NOT IN (SELECT run_key FROM runs))")
-            total = con.execute(f"SELECT count(*) FROM {src['runs']}").fetchone()[0]
-            n = con.execute(f"SELECT count(*) FROM {new}").fetchone()[0]
+            total = _one(con, f"SELECT count(*) FROM {src['runs']}")[0]
+            n = _one(con, f"SELECT count(*) FROM {new}")[0]
             for t in ("configs", "results", "repeats", "runs"):  # runs last: `new` reads it
                 cols = ", ".join(COLUMNS[t])
                 con.execute(f"INSERT INTO {t} ({cols}) SELECT {cols} FROM {src[t]} WHERE run_key IN {new}")
