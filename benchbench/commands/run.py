@@ -188,7 +188,7 @@ def _add_to_history(args, run_dir: Path, summary, err):
 
     path = history.resolve_path(args.history or None)
     try:
-        what = hist.add_runs(path, [run_dir])[str(run_dir)]
+        what = hist.add_runs(path, [run_dir], writing=True)[str(run_dir)]
     except (history.HistoryError, UsageError) as e:
         raise UsageError(f"the run is recorded in {run_dir}, but adding it to the history failed: {e}") from None
     err.print(escape(f"history: {what} to {path}"), highlight=False, soft_wrap=True)
