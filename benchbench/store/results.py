@@ -206,5 +206,18 @@ def write_text(path: str | Path, text: str):
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+class DamagedFile(StoreError, ValueError):
+    """A JSON file benchbench wrote that no longer reads as one (truncated, edited): exit 2 naming it. A
+    ValueError too, so readers that tolerate a missing or damaged file go on without it."""
+
+
 def read_json(path: str | Path) -> dict:
-    return json.loads(Path(path).read_text())
+    """A JSON object file (run.json, env.json, a baseline); DamagedFile names the file when it is not one."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        raise DamagedFile(f"{path}: not a JSON file (truncated or edited?: {str(e).splitlines()[0][:120]}); restore "
+                          "it, or re-create the run") from None
+    if not isinstance(data, dict):
+        raise DamagedFile(f"{path}: holds a JSON {type(data).__name__}, not an object; restore it, or re-create the run")
+    return data
