@@ -37,6 +37,37 @@ class YamlLimitError(ValueError):
     """A YAML document too large once its aliases are expanded, or one that contains itself."""
 
 
+MAX_SUITE_BYTES = 1 << 20  # a suite is a few kB
+
+
+class FileProblem(ValueError):
+    """A suite file that cannot be read as one YAML document: the one-line message names it (file:line)."""
+
+
+def read_document(path: Path) -> tuple[str, object, object]:
+    """(text, data, node) of a suite file, each limit checked before the next step's work."""
+    try:
+        if path.stat().st_size > MAX_SUITE_BYTES:
+            raise FileProblem(f"{path}: {path.stat().st_size:,} bytes; a suite file is at most {MAX_SUITE_BYTES:,}")
+        text = path.read_text()
+    except OSError as e:
+        raise FileProblem(f"{path}: cannot read suite file: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise FileProblem(f"{path}: not a text (UTF-8) file") from None
+    try:
+        data, node = compose_checked(text)
+    except YamlLimitError as e:
+        raise FileProblem(f"{path}: refused: {e}") from None
+    except yaml.YAMLError as e:
+        mark, context, context_mark = (getattr(e, a, None) for a in ("problem_mark", "context", "context_mark"))
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        msg = f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}"
+        if context and context_mark is not None and (mark is None or context_mark.line != mark.line):
+            msg += f" ({context} that starts on line {context_mark.line + 1})"  # e.g. an unclosed [ or {
+        raise FileProblem(msg) from None
+    return text, data, node
+
+
 def compose_checked(text: str):
     """(data, node) of one YAML document, refused (YamlLimitError) when it contains itself or expands
     to more than MAX_NODES nodes; yaml.YAMLError for text that is not YAML."""

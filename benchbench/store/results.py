@@ -12,6 +12,7 @@ A run directory holds
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -25,6 +26,10 @@ ROWS = "rows.jsonl"
 
 class StoreError(Exception):
     pass
+
+
+class RowNotWritten(StoreError):
+    """rows.jsonl refused a row (full disk, quota, permissions): the message names the file and the resume."""
 
 
 def make_row(run: dict, cfg, repeat: int, result: dict) -> dict:
@@ -51,13 +56,19 @@ def append(run_dir: str | Path, row: dict):
     third row follows)."""
     line = (json.dumps(row, allow_nan=True, default=str) + "\n").encode()
     path = Path(run_dir) / ROWS
-    _cut_torn_tail(path)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        _cut_torn_tail(path)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if os.write(fd, line) != len(line):  # a full disk can take part of a line: the next append cuts it
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise RowNotWritten(f"{path}: cannot write a row ({e.strerror or e}); the rows before it are kept. "
+                            f"{'Free some space, ' if e.errno in (errno.ENOSPC, errno.EDQUOT) else 'Fix that, '}"
+                            f"then continue with: benchbench run --resume {Path(run_dir)}") from None
 
 
 def _cut_torn_tail(path: Path):
@@ -193,6 +204,8 @@ def write_atomic(path: str | Path, write):
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:  # name the file the user knows, not the temporary one
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from None
     finally:
         tmp.unlink(missing_ok=True)
 
