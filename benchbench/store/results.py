@@ -110,7 +110,7 @@ def _is_row(data: bytes) -> bool:
         row = json.loads(data)
     except ValueError:
         return False
-    return isinstance(row, dict) and "config_id" in row and "repeat" in row
+    return row_problem(row) is None
 
 
 _told: set = set()
@@ -137,11 +137,36 @@ def read_rows(run_dir: str | Path) -> list[dict]:
             row = json.loads(line)
         except json.JSONDecodeError:
             row = None
-        if not isinstance(row, dict) or "config_id" not in row or "repeat" not in row:
-            notice(f"{path}:{i + 1}: not a row (skipped; the line stays in the file)")
+        problem = row_problem(row, line)
+        if problem:
+            notice(f"{path}:{i + 1}: not a row: {problem} (skipped; the line stays in the file)")
             continue
         rows.append(row)
     return rows
+
+
+# columns with a unit (or a plain ratio) hold numbers: a number, null, or a list of them (step_times_s)
+NUMERIC_SUFFIXES = ("_s", "_us", "_bytes", "_per_s", "_j", "_w", "_mhz", "_pct", "_frac", "_cv", "_n")
+
+
+def row_problem(row, line: str = "") -> str | None:
+    """Why a parsed line is not a row benchbench wrote (None when it is one): readers skip such lines."""
+    if not isinstance(row, dict):
+        return "not a JSON object"
+    if not isinstance(row.get("config_id"), str) or not isinstance(row.get("repeat"), int) or \
+            isinstance(row.get("repeat"), bool):
+        return "config_id must be a string and repeat a whole number"
+    if not isinstance(row.get("status", ""), str):
+        return "status must be a string"
+    bad = [k for k, v in row.items() if isinstance(v, (str, dict)) and (k.endswith(NUMERIC_SUFFIXES) or k in ("mfu", "hfu"))]
+    if bad:
+        return f"{bad[0]} must be a number"
+    if "\\u" in line:  # a lone surrogate escape (\ud800) parses, then breaks every writer of the text
+        try:
+            line.encode("utf-8") and json.dumps(row, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return "a lone surrogate in a text"
+    return None
 
 
 def completeness(run_dir: str | Path) -> str | None:
