@@ -151,6 +151,8 @@ NUMERIC_SUFFIXES = ("_s", "_us", "_bytes", "_per_s", "_j", "_w", "_mhz", "_pct",
 
 def row_problem(row, line: str = "") -> str | None:
     """Why a parsed line is not a row benchbench wrote (None when it is one): readers skip such lines."""
+    if row is None:
+        return "not JSON (a torn or damaged line)"
     if not isinstance(row, dict):
         return "not a JSON object"
     if not isinstance(row.get("config_id"), str) or not isinstance(row.get("repeat"), int) or \
