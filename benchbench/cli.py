@@ -252,7 +252,7 @@ def main(argv=None) -> int:
                      "or fix its permissions")
         return 2
     except OSError as e:
-        if e.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+        if e.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             say("error", f"{e.filename or 'a file'}: cannot write it ({e.strerror}); free some space or choose another "
                          "place (e.g. -o); a run keeps its recorded rows: benchbench run --resume RUN_DIR continues it")
             return 2
