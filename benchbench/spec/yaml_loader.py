@@ -68,6 +68,14 @@ def read_document(path: Path) -> tuple[str, object, object]:
     return text, data, node
 
 
+def data_or_none(path: Path):
+    """A stored suite file's data with the same limits, None when it cannot be read (readers go on without it)."""
+    try:
+        return read_document(Path(path))[1]
+    except FileProblem:
+        return None
+
+
 def compose_checked(text: str):
     """(data, node) of one YAML document, refused (YamlLimitError) when it contains itself or expands
     to more than MAX_NODES nodes; yaml.YAMLError for text that is not YAML."""

@@ -103,3 +103,16 @@ def test_export_of_an_empty_run_is_refused(bb, good_run, tmp_path):
         rc, _, err = bb("export", good_run, "--format", fmt, "-o", tmp_path / "out.json")
         contract(rc, err, good_run)
     assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize("reader", ["report", "gate"])
+def test_a_hostile_stored_suite_yaml_is_read_past(bb, good_run, tmp_path, reader):
+    from tests.fault.test_suite_files import BOMB
+
+    (good_run / "suite.yaml").write_text(BOMB)
+    rc, _, err = bb("baseline", "save", good_run, "--name", "b", "--dir", tmp_path)
+    assert rc == 0, err
+    argv = {"report": ("report", good_run, "--format", "markdown", "-o", "-"),
+            "gate": ("gate", good_run, "--baseline", tmp_path / "b.json")}[reader]
+    rc, _, err = bb(*argv)
+    assert rc in (0, 1, 4) and "Traceback" not in err, err
