@@ -140,3 +140,31 @@ def test_a_later_import_replaces_a_stale_partial_run(bb, good_run, tmp_path):
     got = history.runs(b)
     assert len(got) == 1 and got["rows_sha256"].iloc[0] == history.runs(a)["rows_sha256"].iloc[0]
     assert set(history.results(b)["repeats"]) == {3}
+
+
+def test_history_commands_warn_of_nothing(bb, good_run, tmp_path):
+    """No library warning (DuckDB 2's Arrow-copy UserWarning, pandas deprecations) reaches the user."""
+    import warnings
+
+    path, shared = tmp_path / "h.duckdb", tmp_path / "shared"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for argv in (("add", good_run), ("show",), ("regressions",), ("export", shared), ("import", shared)):
+            rc, _, err = bb("history", *argv, "--history-db", path)
+            assert rc in (0, 1) and "Warning" not in err, (argv, err)
+
+
+def test_two_adds_at_once_both_land(good_run, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    other = runs.write_run(tmp_path / "other", runs.config("cccccccccccc", 0.2), sha="def")
+    path = tmp_path / "h.duckdb"
+    env = {**os.environ, "NO_COLOR": "1"}
+    procs = [subprocess.Popen([sys.executable, "-m", "benchbench.cli", "history", "add", d, "--history-db", path],
+                              stderr=subprocess.PIPE, text=True, env=env) for d in (good_run, other)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0 and "Warning" not in err, err
+    assert len(history.runs(path)) == 2
