@@ -260,4 +260,25 @@ def read_json(path: str | Path) -> dict:
                           "it, or re-create the run") from None
     if not isinstance(data, dict):
         raise DamagedFile(f"{path}: holds a JSON {type(data).__name__}, not an object; restore it, or re-create the run")
+    for key, kinds in SHAPES.get(Path(path).name, {}).items():
+        v = data.get(key)
+        if v is not None and (not isinstance(v, kinds) or (isinstance(v, bool) and bool not in kinds) or
+                              (key == "config_ids" and not all(isinstance(c, str) for c in v))):
+            want = " or ".join(k.__name__ for k in kinds)
+            raise DamagedFile(f"{path}: {key} must be {want}, not {type(v).__name__} {str(v)[:40]!r}; the file was "
+                              "edited or damaged: restore it, or re-create the run")
     return data
+
+
+_NUM, _STR = (int, float), (str,)
+# the keys readers rely on, with their types (null is allowed: older files lack some)
+SHAPES = {
+    "run.json": {"run_id": _STR, "suite": _STR, "suite_sha256": _STR, "smoke": (bool,), "overrides": (dict,),
+                 "baseline_config_id": _STR, "config_ids": (list,), "only": (list,), "started_at": _STR,
+                 "finished_at": _STR, "interrupted": (bool,), "expected_runs": (int,), "wall_s": _NUM,
+                 "measured_s": _NUM, "gpu_busy_s": _NUM, "gpus": (list,), "command": (list,)},
+    "env.json": {"hostname": _STR, "python": _STR, "cpu_model": _STR, "cpu_count": (int,), "gpu_count": (int,),
+                 "gpu_name": _STR, "gpus": (list,), "driver_version": _STR, "cuda_version": _STR, "torch_version": _STR,
+                 "git_commit": _STR, "git_commit_time": _STR, "git_branch": _STR, "git_dirty": (bool,),
+                 "noise_start": (dict,), "noise_end": (dict,)},
+}

@@ -29,6 +29,7 @@ READERS = {
     "export": lambda d, o: ("export", d, "--format", "bencher", "-o", d / "bmf.json"),
     "baseline save": lambda d, o: ("baseline", "save", d, "--name", "b", "--dir", d / "baselines"),
     "report": lambda d, o: ("report", o, d, "--format", "markdown", "-o", "-"),
+    "history add": lambda d, o: ("history", "add", d, "--history-db", d.parent / "h.duckdb"),
 }
 
 
@@ -63,12 +64,14 @@ def test_a_torn_last_line_is_cut_before_the_next_append(tmp_path):
 
 
 JSON_DAMAGE = {"truncated": lambda t: t[: len(t) // 2], "a list": lambda t: "[1, 2]", "garbage": lambda t: "\x00\xff",
-               "empty": lambda t: "", "a string": lambda t: '"run"'}
+               "empty": lambda t: "", "a string": lambda t: '"run"',
+               "wrong types": lambda t: json.dumps({k: [7] for k in json.loads(t)}),
+               "numbers for texts": lambda t: json.dumps({k: 7 for k in json.loads(t)})}
 
 
 @pytest.mark.parametrize("name", ["run.json", "env.json"])
 @pytest.mark.parametrize("damage", JSON_DAMAGE)
-@pytest.mark.parametrize("reader", ["table", "export", "report", "baseline save"])
+@pytest.mark.parametrize("reader", ["table", "compare", "recommend", "export", "report", "baseline save", "history add"])
 def test_damaged_run_json_and_env_json(bb, good_run, tmp_path, name, damage, reader):
     d = tmp_path / "damaged"
     shutil.copytree(good_run, d)
@@ -79,13 +82,13 @@ def test_damaged_run_json_and_env_json(bb, good_run, tmp_path, name, damage, rea
         contract(rc, err, d)
 
 
-@pytest.mark.parametrize("damage", [*JSON_DAMAGE, "wrong types"])
+@pytest.mark.parametrize("damage", [*JSON_DAMAGE, "wrong kinds"])
 def test_damaged_baseline_file(bb, good_run, tmp_path, damage):
     rc, _, err = bb("baseline", "save", good_run, "--name", "b", "--dir", tmp_path / "baselines")
     assert rc == 0, err
     path = tmp_path / "baselines" / "b.json"
     text = path.read_text()
-    if damage == "wrong types":
+    if damage == "wrong kinds":
         data = json.loads(text)
         data.update({k: 5 for k in data if k != "kind" and k != "schema_version"})
         path.write_text(json.dumps(data))
