@@ -53,9 +53,11 @@ def md_cell(s) -> str:
     """Text for a markdown table cell or line, the one escaping every markdown writer uses: one line, pipes
     escaped, no HTML (a pull-request comment would render a branch name's or a reason's tags)."""
     text = " ".join(str(s).splitlines()) if s is not None else ""
-    # `<` opens a tag and `&name;` an entity; a lone `&` (A&B) and an arrow (ok -> oom) render as themselves
-    text = re.sub(r"&(?=#?\w+;)", "&amp;", text).replace("<", "&lt;")
-    return re.sub(r"(?<!-)>", "&gt;", text).replace("|", "\\|")
+    # `<` opens a tag and `&name;` an entity; a lone `&` (A&B) or `>` (ok -> oom, 112 GiB > 80 GiB) is itself
+    text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
+    if "<" in text:
+        text = text.replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|")
 
 
 _esc = md_cell
