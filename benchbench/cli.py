@@ -17,6 +17,21 @@ import traceback
 from benchbench import __version__
 
 
+def number(low: float = 0.0, low_ok: bool = False, high: float | None = None, whole: bool = False):
+    """An argparse type: a finite number above `low` (at least, with low_ok), below `high`; nan/inf refused."""
+    def parse(text: str):
+        try:
+            v = int(text) if whole else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if whole else ''}number") from None
+        if v != v or v in (float("inf"), float("-inf")) or (v < low if low_ok else v <= low) or \
+                (high is not None and v >= high):
+            bound = f"{'at least' if low_ok else 'above'} {low:g}" + (f" and below {high:g}" if high is not None else "")
+            raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number {bound}")
+        return v
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="benchbench", description="Benchmark deep-learning training optimizations.")
     p.add_argument("--version", action="version", version=f"benchbench {__version__}")
@@ -72,21 +87,21 @@ def parser() -> argparse.ArgumentParser:
     mb.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the suite's device")
     mb.add_argument("--output", "-o", help="run directory (default: results/<suite>-maxbatch/<UTC time>-<id>)")
     mb.add_argument("--results-root", default="results")
-    mb.add_argument("--cap", type=int, help=f"largest batch to try (default {1 << 16} on a GPU, 1024 on a CPU)")
+    mb.add_argument("--cap", type=number(1, True, whole=True), help=f"largest batch to try (default {1 << 16} on a GPU, 1024 on a CPU)")
     es = sub.add_parser("estimate", help="predicted peak memory of every config (nothing is run)")
     es.add_argument("suite", help="suite YAML file")
     es.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the suite's device")
-    es.add_argument("--device-memory", type=float, metavar="GiB", help="GPU memory to check against (default: GPU 0's)")
+    es.add_argument("--device-memory", type=number(), metavar="GiB", help="GPU memory to check against (default: GPU 0's)")
     rc = sub.add_parser("recommend", help="the config to use: ranked (ties within noise), Pareto front, why it wins")
     rc.add_argument("run_dirs", nargs="+", metavar="RUN", help="one or more runs; their rows are pooled")
     rc.add_argument("--objective", default="tokens_per_s", choices=("tokens_per_s", "tokens_per_j", "usd_per_mtoken"),
                     help="what to rank by (models without tokens: samples_per_s, samples_per_j, usd_per_msample)")
-    rc.add_argument("--memory-budget", type=float, metavar="GiB", help="rule out configs whose peak memory is above")
-    rc.add_argument("--gpus", type=int, metavar="N", help="rule out configs with more ranks (world_size) than N")
+    rc.add_argument("--memory-budget", type=number(), metavar="GiB", help="rule out configs whose peak memory is above")
+    rc.add_argument("--gpus", type=number(1, True, whole=True), metavar="N", help="rule out configs with more ranks (world_size) than N")
     rc.add_argument("--require-numerics", action="store_true", help="only configs whose numerics check passed")
-    rc.add_argument("--price", type=float, metavar="USD",
+    rc.add_argument("--price", type=number(0, True), metavar="USD",
                     help="US dollars per GPU hour (default: the suite's price_per_gpu_hour)")
-    rc.add_argument("--price-kwh", type=float, metavar="USD", help="US dollars per kWh (default: the suite's price_per_kwh)")
+    rc.add_argument("--price-kwh", type=number(0, True), metavar="USD", help="US dollars per kWh (default: the suite's price_per_kwh)")
     rc.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     _history_parsers(sub)
     _explain_parser(sub)
@@ -109,8 +124,8 @@ def _compare_parsers(sub):
     c.add_argument("run_dirs", nargs="+", metavar="RUN", help="RUN_A RUN_B [RUN_C...]: each later run against RUN_A")
     c.add_argument("--by", help="AXIS[,AXIS]: a matrix of ratios (one run: the axes against each other)")
     c.add_argument("--metric", default="tokens_per_s", help="a row column, e.g. tokens_per_s, step_time_s, peak_rss_bytes")
-    c.add_argument("--level", type=float, default=0.05, help="significance level (default 0.05)")
-    c.add_argument("--threshold", type=float, metavar="PCT", help="a change must also exceed PCT percent to be a verdict")
+    c.add_argument("--level", type=number(0, high=1), default=0.05, help="significance level (default 0.05)")
+    c.add_argument("--threshold", type=number(0, True), metavar="PCT", help="a change must also exceed PCT percent to be a verdict")
     c.add_argument("--markdown", metavar="FILE", help="also write the tables as markdown")
 
     g = sub.add_parser("gate", help="check a run against a baseline: exit 0 ok, 1 regression, 2 bad input, 4 too noisy to judge")
@@ -122,7 +137,7 @@ def _compare_parsers(sub):
     g.add_argument("--rule", action="append", metavar="RULE",
                    help='"tokens_per_s:-5%%" (drop > 5%% regresses), "peak_rss_bytes:+3%%"; repeatable; '
                         "default: the baseline's rules")
-    g.add_argument("--level", type=float, default=0.05, help="significance level (default 0.05)")
+    g.add_argument("--level", type=number(0, high=1), default=0.05, help="significance level (default 0.05)")
     g.add_argument("--markdown", metavar="FILE", help="write a pull-request comment (verdict first)")
     g.add_argument("--allow-env-change", action="store_true",
                    help="compare even if GPU model, driver major, torch or CUDA version differ")
@@ -249,8 +264,9 @@ def main(argv=None) -> int:
                      "or fix its permissions")
         return 2
     except OSError as e:
-        if e.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT):
-            say("error", f"{e.filename or ''}: cannot write there ({e.strerror}); choose another place (e.g. -o)")
+        if e.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            say("error", f"{e.filename or 'a file'}: cannot write it ({e.strerror}); free some space or choose another "
+                         "place (e.g. -o); a run keeps its recorded rows: benchbench run --resume RUN_DIR continues it")
             return 2
         return internal(e)
     except KeyboardInterrupt:

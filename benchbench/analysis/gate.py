@@ -31,12 +31,9 @@ ENV_NOTES = (("cpu_model", "CPU model"), ("cpu_count", "CPU count"), ("gpu_count
 
 def suite_rules(run_dir) -> list[str]:
     """The `gate:` rules of the suite a run was made from (its stored suite.yaml), [] when none."""
-    import yaml
+    from benchbench.spec.yaml_loader import data_or_none  # its limits: a stored file may be hostile too
 
-    try:
-        data = yaml.safe_load((Path(run_dir) / "suite.yaml").read_text())
-    except (OSError, yaml.YAMLError):
-        return []
+    data = data_or_none(Path(run_dir) / "suite.yaml")
     rules = data.get("gate") if isinstance(data, dict) else None
     return [str(r) for r in rules] if isinstance(rules, list) else []
 

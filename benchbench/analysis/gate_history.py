@@ -44,10 +44,16 @@ def check(run_rec: dict, frame: pd.DataFrame, rules: list[Rule] | None = None, w
         raise GateError(f"--window {window}: must be 1 or more")
     run = run_rec["run"]
     mine = frame[(frame["machine"] == run["machine"]) & (frame["run_key"] != run["run_key"])] if len(frame) else frame
+    if mine.empty and len(frame) and (frame["machine"] == run["machine"]).any():
+        raise GateError(f"the history holds no earlier run of this machine ({run['machine_label']}): its only run of "
+                        "this machine is this run itself. Add earlier runs of this machine first: benchbench history "
+                        "add RUN_DIR")
     if mine.empty:
         machines = sorted(set(frame["machine_label"])) if len(frame) else []
         raise GateError(f"the history holds no run of this machine ({run['machine_label']}); runs of other machines or "
                         f"software are not comparable" + (f" (it holds: {'; '.join(machines)})" if machines else "")
+                        + (" (the same words, another fingerprint: GPU count, driver or CUDA differ)"
+                           if run["machine_label"] in machines else "")
                         + ". Add runs of this machine first: benchbench history add RUN_DIR")
     rules = rules or default_rules(run_rec, mine)
     tables = {}

@@ -109,5 +109,5 @@ def main(args) -> int:
             counts = t["verdict"].value_counts().to_dict()
             out.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     if args.markdown:
-        Path(args.markdown).write_text("\n".join(md))
+        results.write_text(args.markdown, "\n".join(md))
     return 0

@@ -13,6 +13,8 @@ from benchbench.store import baseline
 
 def main(args) -> int:
     rows, run, env = baseline.read_run(args.run_dir)
+    if rows.empty:
+        raise UsageError(f"{args.run_dir}: the run has no rows; nothing to export (run it first, or --resume it)")
     fmt = export.FORMATS[args.format]
     out = Path(args.output) if args.output else Path(args.run_dir) / fmt.default_output
     if getattr(args, "tracking_uri", None) and args.format != "mlflow":

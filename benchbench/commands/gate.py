@@ -61,7 +61,7 @@ def main_gate(args) -> int:
                             for line in explain_lines(base.rows, rows, t, None, args.run_dir))
         text += "".join(["\n**Why** (`benchbench explain`)\n\n", *(f"- {w}\n" for w in why)]) if why else ""
     if args.markdown:
-        Path(args.markdown).write_text(text)
+        results.write_text(args.markdown, text)
     reg = res.regressions
     err = console(stderr=True)
     for line in (*[f"environment changed (allowed): {c}" for c in res.env_changes], *[f"note: {n}" for n in res.notes]):
@@ -88,7 +88,10 @@ def main_baseline(args) -> int:
         rules = args.rule or gate.suite_rules(args.run_dir)   # stored in the file: gate's defaults
         for r in rules:
             gate.parse_rule(r)
-        digest = compare.config_summary(results.load(args.run_dir))
+        rows = results.load(args.run_dir)
+        if rows.empty:
+            raise UsageError(f"{args.run_dir}: the run has no rows; a baseline needs a finished run")
+        digest = compare.config_summary(rows)
         path = baseline.save(args.run_dir, args.name, args.dir, rules, args.note or "", args.force, digest)
     except (baseline.BaselineError, gate.GateError) as e:
         raise UsageError(str(e)) from None

@@ -15,19 +15,53 @@ from benchbench.store import history, results
 from benchbench.sweep import gitrepo
 
 
-def add_runs(path, run_dirs) -> dict[str, str]:
+def add_runs(path, run_dirs, writing: bool = False) -> dict[str, str]:
     """Every run's records first (a bad one refuses them all: nothing is written), then one transaction.
-    {run_dir: 'added'|'unchanged'|'replaced'}."""
+    {run_dir: 'added'|'unchanged'|'replaced'}. writing: the caller is the run that holds the lock."""
     recs = []
     for d in run_dirs:
         if not Path(d).is_dir():
             raise UsageError(f"{d}: no such run directory")
+        if not writing and being_written(d):
+            raise UsageError(f"{d}: the run is still being written (a benchbench run holds its .lock); add it once it "
+                             "ends, or give run --history to add it at its end")
         try:
             recs.append(series.run_record(d))
         except (results.StoreError, series.SeriesError, ValueError) as e:
             raise UsageError(f"{e}" if str(d) in str(e) else f"{d}: {e}") from None
     done = history.add(path, recs)
-    return {str(d): done[r["run"]["run_key"]] for d, r in zip(run_dirs, recs)}
+    return {str(d): done[r["run"]["run_key"]] + partial(d) for d, r in zip(run_dirs, recs)}
+
+
+def being_written(run_dir) -> bool:
+    """A `benchbench run` holds the run directory's .lock (exclusive) while it writes rows."""
+    import fcntl
+
+    try:
+        f = open(Path(run_dir) / ".lock")
+    except OSError:
+        return False
+    with f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return False
+
+
+def partial(run_dir) -> str:
+    """' (partial: ...)' for a run that did not finish or holds fewer rows than its sweep owes."""
+    try:
+        run = results.read_json(Path(run_dir) / "run.json")
+    except (OSError, ValueError):
+        return ""
+    note = results.completeness(run_dir)
+    if run.get("finished_at") and not note:
+        return ""
+    what = note or f"{len(results.read_rows(run_dir))} rows; the run did not finish"
+    return (f" (partial: {what}; what it holds is added: continue it with benchbench run --resume {run_dir}, "
+            "then add it again)")
 
 
 def main(args) -> int:
@@ -53,6 +87,12 @@ def load(args, metric_required: bool = False) -> tuple[pd.DataFrame, pd.DataFram
     path = history.resolve_path(args.history_db)
     frame = history.results(path, suite=args.suite)
     if frame.empty:
+        held = history.runs(path)
+        held = held[held["suite"] == args.suite] if args.suite else held
+        if len(held):  # runs whose every config failed or was skipped have no values
+            raise UsageError(f"{path}: its {len(held)} run(s)" + (f" of suite {args.suite!r}" if args.suite else "") +
+                             " hold no measured value (every config failed or was skipped: see the runs' tables); "
+                             "add runs with ok configs: benchbench history add RUN_DIR")
         raise UsageError(f"{path}: no runs" + (f" of suite {args.suite!r}" if args.suite else "") +
                          "; add some: benchbench history add RUN_DIR")
     metric = args.metric or series.default_metric(frame)
@@ -138,8 +178,9 @@ def _export(args) -> int:
 
 def _import(args) -> int:
     path = history.resolve_path(args.history_db)
-    added, present = history.import_exports(path, args.directory)
-    console(stderr=True).print(escape(f"imported {added} runs into {path} ({present} were there already)"),
+    added, present, replaced = history.import_exports(path, args.directory)
+    again = f"; {replaced} replaced by a later export of the same run" if replaced else ""
+    console(stderr=True).print(escape(f"imported {added} runs into {path} ({present} were there already{again})"),
                                highlight=False, soft_wrap=True)
     return 0
 

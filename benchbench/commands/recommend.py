@@ -20,6 +20,8 @@ def main(args) -> int:
         frames.append(rows)
         base_id = base_id or run.get("baseline_config_id")
     df = pd.concat(frames, ignore_index=True)
+    if df.empty:
+        raise UsageError(f"{', '.join(map(str, args.run_dirs))}: no rows to recommend from (an empty or unfinished run)")
     budget = None if args.memory_budget is None else args.memory_budget * rec.GIB
     try:
         r = rec.recommend(df, args.objective, baseline_id=base_id, memory_budget_bytes=budget, gpus=args.gpus,

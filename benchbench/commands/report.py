@@ -6,7 +6,7 @@ from pathlib import Path
 
 from benchbench.analysis import gate
 from benchbench.commands.common import UsageError, console
-from benchbench.store import baseline
+from benchbench.store import baseline, results
 from benchbench.store.history import HistoryError
 
 
@@ -33,10 +33,11 @@ def main(args) -> int:
         if args.output == "-":
             print(text, end="")
             return 0
-        out.write_text(text)
+        results.write_text(out, text)
     else:
         if args.output == "-":
             raise UsageError("-o -: only --format markdown can go to standard output")
-        html.write(rep, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(out, html.render(rep, out.parent))  # beside, then renamed: a failure keeps the old file
     console(stderr=True).print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)", highlight=False, soft_wrap=True)
     return 0

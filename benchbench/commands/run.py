@@ -29,6 +29,7 @@ from benchbench.worker.device import cuda_available
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 2, 130, 143
 # A sweep this much larger than its time allows asks for --yes (like a GPU suite on a CPU asks for --smoke)
 CONFIRM_CONFIGS, CONFIRM_CPU_S = 10_000, 24 * 3600
+MAX_CONFIGS = 1_000_000
 
 
 def _gpu_suite_on_cpu(configs, suite_name: str) -> str | None:
@@ -70,6 +71,7 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
             raise UsageError(f"--nnodes {args.nnodes}: must be 1 or more")
         overrides["nnodes"] = args.nnodes
     configs = only(suite.expand(smoke=args.smoke, overrides=overrides), args.config)
+    _check_runs(args, configs)
     if any(c.nnodes > 1 for c in configs) and not args.output:
         raise UsageError("configs with nnodes > 1 need -o/--output: the same run directory on every machine, on a "
                          "filesystem they all share (each rank writes its result there)")
@@ -148,13 +150,22 @@ def _lead(args, out, err, suite, configs, run_dir: Path, run: dict, cluster) -> 
         err.print(f"[bold]{escape(suite.name)}[/]: {len(configs)} configs, {len(todo)} runs to do -> {escape(str(run_dir))}"
                   + (f" on GPUs {','.join(gpus)}" if gpus and len(gpus) > 1 else ""), highlight=False)
         _warn_wont_fit(err, configs)
-        summary = _sweep_with_progress(args, configs, run_dir, run, cluster, gpus, err)
-        results.finalize(run_dir)
-        _record_end_noise(run_dir)
-        run.update(finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                   interrupted=summary.interrupted, wall_s=summary.wall_s, measured_s=summary.measured_s,
-                   gpu_busy_s=summary.gpu_busy_s, expected_runs=_expected(configs), gpus=gpus)
-        results.write_json(run_dir / "run.json", run)
+        t0 = time.perf_counter()
+        try:
+            summary = _sweep_with_progress(args, configs, run_dir, run, cluster, gpus, err)
+        except KeyboardInterrupt:  # a signal in the sweep's own cleanup, after its rows: they are recorded
+            summary = runner.SweepSummary(0, 0, True, time.perf_counter() - t0, 0.0, {})
+        with _signals_held() as held:  # the end is written whole: a signal now waits until run.json is
+            results.finalize(run_dir)
+            if not held:
+                _record_end_noise(run_dir)
+            run.update(finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                       interrupted=summary.interrupted, wall_s=summary.wall_s, measured_s=summary.measured_s,
+                       gpu_busy_s=summary.gpu_busy_s, expected_runs=_expected(configs), gpus=gpus)
+            results.write_json(run_dir / "run.json", run)
+        if held:
+            terminated += [s for s in held if s == signal.SIGTERM]
+            summary.interrupted = True
     if (run_dir / results.ROWS).exists():
         table = tables.summary(results.load(run_dir), run.get("baseline_config_id"))
         out.print(terminal.render(table, title=escape(f"{suite.name} ({run_dir})")))
@@ -169,8 +180,9 @@ def _lead(args, out, err, suite, configs, run_dir: Path, run: dict, cluster) -> 
     err.print(escape(f"results: {run_dir}/rows.jsonl, results.parquet, results.csv, env.json"), highlight=False)
     if summary.interrupted:
         what = "terminated (SIGTERM)" if terminated else "interrupted"
-        err.print(f"[yellow]{what}[/]: finished runs are recorded; continue with: benchbench run --resume {escape(str(run_dir))}",
-                  highlight=False, soft_wrap=True)
+        left = results.completeness(run_dir) if (run_dir / results.ROWS).exists() else "no run recorded"
+        err.print(f"[yellow]{what}[/]: finished runs are recorded; continue with: benchbench run --resume {escape(str(run_dir))}"
+                  + ("" if left else " (every run is recorded: nothing is left to run)"), highlight=False, soft_wrap=True)
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return EXIT_OK
 
@@ -187,7 +199,7 @@ def _add_to_history(args, run_dir: Path, summary, err):
 
     path = history.resolve_path(args.history or None)
     try:
-        what = hist.add_runs(path, [run_dir])[str(run_dir)]
+        what = hist.add_runs(path, [run_dir], writing=True)[str(run_dir)]
     except (history.HistoryError, UsageError) as e:
         raise UsageError(f"the run is recorded in {run_dir}, but adding it to the history failed: {e}") from None
     err.print(escape(f"history: {what} to {path}"), highlight=False, soft_wrap=True)
@@ -254,14 +266,28 @@ def _gpus(args, configs) -> list[str] | None:
 
 def _check_size(args):
     """A sweep far larger than its time allows asks for --yes before anything is written."""
-    if args.resume or args.yes or not args.suite:
+    if args.resume or not args.suite:
         return
     n = suites.raw_size(args.suite)
-    if n <= CONFIRM_CONFIGS:
+    if n > MAX_CONFIGS:  # not even with --yes: expanding it would exhaust memory before anything runs
+        raise UsageError(f"suite {args.suite!r} expands to {n:,} configs; benchbench runs at most {MAX_CONFIGS:,} per "
+                         "suite: narrow the sweep (exclude:, fewer axis values) or split it into several suites")
+    if n <= CONFIRM_CONFIGS or args.yes:
         return
     raise UsageError(f"suite {args.suite!r} expands to {n:,} configs (more than {CONFIRM_CONFIGS:,}); at a few seconds "
                      f"of fixed cost each that is over {estimate.human_duration(3 * n)} before any step is measured. "
                      "Narrow the sweep (exclude:, fewer axis values), or add --yes to run it anyway")
+
+
+def _check_runs(args, configs):
+    """The guard counts runs (configs x repeats; repeats: auto at its max_repeats), not configs alone."""
+    n = sum(c.max_repeats if c.repeats == "auto" else c.repeats for c in configs)
+    if args.yes or n <= CONFIRM_CONFIGS:
+        return
+    raise UsageError(f"suite {args.suite!r} makes {n:,} runs ({len(configs):,} configs x their repeats; more than "
+                     f"{CONFIRM_CONFIGS:,}); at a few seconds of fixed cost each that is over "
+                     f"{estimate.human_duration(3 * n)} before any step is measured. Lower repeats or narrow the "
+                     "sweep, or add --yes to run it anyway")
 
 
 @contextlib.contextmanager
@@ -282,6 +308,21 @@ def _sigterm_as_interrupt():
         yield terminated
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """SIGINT and SIGTERM recorded, not raised, while the run's end is written; the caller acts on them after."""
+    held: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+    old = {s: signal.signal(s, lambda signum, frame: held.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield held
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 @contextlib.contextmanager

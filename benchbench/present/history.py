@@ -8,7 +8,7 @@ import math
 import pandas as pd
 from rich.table import Table
 
-from benchbench.present.markdown import fmt
+from benchbench.present.markdown import fmt, md_cell
 
 TREND_COLUMNS = ["config_id", "label", "machine", "git_commit", "commit_time", "branch", "runs", "metric", "value",
                  "ci_low", "ci_high", "repeats", "change_point"]
@@ -49,8 +49,8 @@ def change_rows(t: pd.DataFrame) -> list[list[str]]:
 
 
 def markdown(head: list[str], rows: list[list[str]]) -> str:
-    esc = [[c.replace("|", "\\|") for c in row] for row in rows]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in esc]
+    esc = [[md_cell(c) for c in row] for row in rows]
+    lines = ["| " + " | ".join(map(md_cell, head)) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in esc]
     return "\n".join(lines) + "\n"
 
 

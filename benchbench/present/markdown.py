@@ -4,6 +4,7 @@ report's tables, for pull-request comments and terminals."""
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -48,8 +49,18 @@ def repeats_text(r) -> str:
     return f"{int(r['a_n']) if not pd.isna(r['a_n']) else 0}/{int(r['b_n']) if not pd.isna(r['b_n']) else 0}"
 
 
-def _esc(s) -> str:
-    return str(s).replace("|", "\\|")
+def md_cell(s) -> str:
+    """Text for a markdown table cell or line, the one escaping every markdown writer uses: one line, pipes
+    escaped, no HTML (a pull-request comment would render a branch name's or a reason's tags)."""
+    text = " ".join(str(s).splitlines()) if s is not None else ""
+    # `<` opens a tag and `&name;` an entity; a lone `&` (A&B) or `>` (ok -> oom, 112 GiB > 80 GiB) is itself
+    text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
+    if "<" in text:
+        text = text.replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|")
+
+
+_esc = md_cell
 
 
 def compare_table(t: pd.DataFrame, a_name: str = "A", b_name: str = "B") -> str:
@@ -100,9 +111,7 @@ def gate_summary(res: GateResult, baseline: str, run: str, level: float) -> str:
     return "\n".join(out) + "\n"
 
 
-def _text(s) -> str:
-    """A report table cell: pipes escaped, one line, no HTML (a pull-request comment would render it)."""
-    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
+_text = md_cell
 
 
 def report(rep) -> str:

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from benchbench.analysis import cost
 from benchbench.analysis.recommend import GIB, Recommendation
+from benchbench.present.markdown import md_cell
 
 
 def fmt(v, metric: str) -> str:
@@ -72,8 +73,9 @@ def render(r: Recommendation) -> Group:
 
 def markdown(r: Recommendation) -> str:
     head, body, why = lines(r)
-    out = [f"### Recommendation: {r.objective}{heading(r)}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(s.replace("|", "\\|") for s in b) + " |" for b in body]
+    out = [f"### Recommendation: {md_cell(f'{r.objective}{heading(r)}')}", "", "| " + " | ".join(map(md_cell, head)) + " |",
+           "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(md_cell(s) for s in b) + " |" for b in body]
     out += ["", "`=` a tie (the repeats do not separate the configs), `*` the pick (the leanest of rank 1).", ""]
-    out += [f"- {line}" for line in why]
+    out += [f"- {md_cell(line)}" for line in why]
     return "\n".join(out) + "\n"

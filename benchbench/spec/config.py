@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from benchbench import plugins
@@ -45,6 +45,10 @@ def _kinds(cls) -> dict[str, tuple[bool, bool, tuple[str, ...]]]:
         out[name] = (int in kinds and float not in kinds, bool in kinds, words)
     return out
 
+
+# Upper bounds of the counts (each far above any useful value; a worker takes seconds per repeat).
+MAX_COUNTS = {"repeats": 1_000, "max_repeats": 1_000, "measured_steps": 1_000_000, "warmup_steps": 1_000_000,
+              "min_steps": 1_000_000, "max_steps": 1_000_000, "grad_accum": 1_000_000, "numerics_steps": 1_000_000}
 
 # Fields that do not change what a config measures: left out of its id.
 NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops", "collect", "profile", "pyspy", "numerics_steps", "numerics_reference",
@@ -208,10 +212,29 @@ class RunConfig(BaseModel):
 
     @field_validator("measured_steps", "repeats")
     @classmethod
-    def _at_least_one(cls, v):
+    def _at_least_one(cls, v, info):
         if v != "auto" and v < 1:
             raise ValueError(f"must be at least 1 (or auto), not {v}")
+        top = MAX_COUNTS[info.field_name]
+        if v != "auto" and v > top:
+            raise ValueError(f"must be at most {top:,} (or auto), not {v:,}")
         return v
+
+    @field_validator("warmup_steps", "min_steps", "max_steps", "max_repeats", "grad_accum", "numerics_steps")
+    @classmethod
+    def _bounded(cls, v, info):
+        """Counts are checked before any work: a typo of a few zeros must not plan a billion runs or steps."""
+        top = MAX_COUNTS[info.field_name]
+        if v > top:
+            raise ValueError(f"must be at most {top:,}, not {v:,}")
+        return v
+
+    @model_validator(mode="after")
+    def _steps_in_order(self):
+        if self.min_steps > self.max_steps:
+            raise ValueError(f"min_steps ({self.min_steps}) is above max_steps ({self.max_steps}); "
+                             "measured_steps: auto measures between the two: lower min_steps or raise max_steps")
+        return self
 
     @field_validator("price_per_gpu_hour", "price_per_kwh", mode="before")
     @classmethod

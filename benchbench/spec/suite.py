@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from benchbench.spec import options as suite_options
 from benchbench.spec.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
-from benchbench.spec.yaml_loader import Checker, Loader, duplicates, explain, lines
+from benchbench.spec.yaml_loader import Checker, FileProblem, compose_checked, duplicates, explain, lines, read_document
 
 TOP_KEYS = ("name", "description", "model", "defaults", "sweep", "exclude", "include", "overrides", "baseline", "smoke",
             "gate", "numerics")
@@ -51,10 +51,8 @@ EXAMPLES = {
 def raw_size(path) -> int:
     """Points of a suite file's sweep from its YAML alone (product of the axes' lengths + include entries),
     before any validation or expansion: 0 when the file cannot say (load() then reports why)."""
-    import yaml
-
     try:
-        data = yaml.safe_load(Path(path).read_text())
+        data = compose_checked(Path(path).read_text())[0]
         sweep, include = (data.get("sweep") or {}), (data.get("include") or [])
         n = 1
         for values in sweep.values():
@@ -194,21 +192,9 @@ def load(path: str | Path) -> Suite:
     """Read and validate a suite file. Raises SuiteError listing every problem."""
     path = Path(path)
     try:
-        text = path.read_text()
-    except OSError as e:
-        raise SuiteError([f"{path}: cannot read suite file: {e.strerror or e}"]) from None
-    except UnicodeDecodeError:
-        raise SuiteError([f"{path}: not a text (UTF-8) file"]) from None
-    try:
-        data = yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
-        node = yaml.compose(text, Loader=Loader)
-    except yaml.YAMLError as e:
-        mark, context, context_mark = (getattr(e, a, None) for a in ("problem_mark", "context", "context_mark"))
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        msg = f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}"
-        if context and context_mark is not None and (mark is None or context_mark.line != mark.line):
-            msg += f" ({context} that starts on line {context_mark.line + 1})"  # e.g. an unclosed [ or {
-        raise SuiteError([msg]) from None
+        text, data, node = read_document(path)
+    except FileProblem as e:
+        raise SuiteError([str(e)]) from None
     ck = Checker(path, lines(node) if node is not None else {})
     if not isinstance(data, dict):
         raise SuiteError([f"{path}: a suite is a YAML mapping with keys {', '.join(TOP_KEYS)}"])

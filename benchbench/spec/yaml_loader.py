@@ -27,6 +27,110 @@ Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9]
                               list("-+0123456789"))
 
 
+# A suite is a few hundred nodes; aliases let ten lines stand for billions ("billion laughs"), and an
+# alias inside its own anchor for an endless tree: both are refused before anything walks the tree.
+MAX_NODES = 100_000
+CYCLE = "its YAML has an alias inside the node it names (an endless structure); remove that alias"
+
+
+class YamlLimitError(ValueError):
+    """A YAML document too large once its aliases are expanded, or one that contains itself."""
+
+
+MAX_SUITE_BYTES = 1 << 20  # a suite is a few kB
+
+
+class FileProblem(ValueError):
+    """A suite file that cannot be read as one YAML document: the one-line message names it (file:line)."""
+
+
+def read_document(path: Path) -> tuple[str, object, object]:
+    """(text, data, node) of a suite file, each limit checked before the next step's work."""
+    try:
+        if path.stat().st_size > MAX_SUITE_BYTES:
+            raise FileProblem(f"{path}: {path.stat().st_size:,} bytes; a suite file is at most {MAX_SUITE_BYTES:,}")
+        text = path.read_text()
+    except OSError as e:
+        raise FileProblem(f"{path}: cannot read suite file: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise FileProblem(f"{path}: not a text (UTF-8) file") from None
+    try:
+        data, node = compose_checked(text)
+    except YamlLimitError as e:
+        raise FileProblem(f"{path}: refused: {e}") from None
+    except yaml.YAMLError as e:
+        mark, context, context_mark = (getattr(e, a, None) for a in ("problem_mark", "context", "context_mark"))
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        msg = f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}"
+        if context and context_mark is not None and (mark is None or context_mark.line != mark.line):
+            msg += f" ({context} that starts on line {context_mark.line + 1})"  # e.g. an unclosed [ or {
+        raise FileProblem(msg) from None
+    return text, data, node
+
+
+def data_or_none(path: Path):
+    """A stored suite file's data with the same limits, None when it cannot be read (readers go on without it)."""
+    try:
+        return read_document(Path(path))[1]
+    except FileProblem:
+        return None
+
+
+def compose_checked(text: str):
+    """(data, node) of one YAML document, refused (YamlLimitError) when it contains itself or expands
+    to more than MAX_NODES nodes; yaml.YAMLError for text that is not YAML."""
+    loader = Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise YamlLimitError("its YAML is nested too deeply; flatten it") from None
+        if node is None:
+            return None, None
+        expanded_size(node)
+        return loader.construct_document(node), node
+    finally:
+        loader.dispose()
+
+
+def expanded_size(node) -> int:
+    """Nodes of the tree once every alias is expanded; counted on the shared node graph (each node once),
+    so a bomb is measured without being built."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+    stack = [(node, False)]
+    while stack:  # iterative post-order: deep nesting cannot exhaust Python's stack here
+        n, done = stack.pop()
+        if id(n) in sizes:
+            continue
+        kids = _children(n)
+        if done:
+            busy.discard(id(n))
+            sizes[id(n)] = min(1 + sum(sizes[id(k)] for k in kids), MAX_NODES + 1)
+            if sizes[id(n)] > MAX_NODES:
+                raise YamlLimitError(f"its YAML expands to more than {MAX_NODES:,} values (aliases that repeat "
+                                     "aliases); write the suite without nested aliases")
+            continue
+        if id(n) in busy:
+            raise YamlLimitError(CYCLE)
+        busy.add(id(n))
+        stack.append((n, True))
+        for k in kids:
+            if id(k) in busy:
+                raise YamlLimitError(CYCLE)
+            if id(k) not in sizes:
+                stack.append((k, False))
+    return sizes[id(node)]
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [x for kv in node.value for x in kv]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def lines(node, path=()) -> dict[tuple, int]:
     out = {path: node.start_mark.line + 1}
     if isinstance(node, yaml.MappingNode):
@@ -85,6 +189,8 @@ class Checker:
         except ValidationError as e:
             for err in e.errors():
                 fld = err["loc"][0] if err["loc"] else None
+                if fld is None and any(p.endswith(explain(err, None)) for p in self.problems):
+                    continue  # a rule between settings (min_steps <= max_steps), already told where it was set
                 sub = loc + ((fld,) if at_key and fld in values else ())
                 self.add(sub, explain(err, fld))
             return False
@@ -99,6 +205,8 @@ def dotted(loc: tuple) -> str:
 
 def explain(err: dict, fld) -> str:
     val = err.get("input")
+    if fld is None:  # a rule between settings: the message names them, the input is the whole config
+        return err["msg"].removeprefix("Value error, ")
     allowed = allowed_values(fld) if fld in FIELDS else None
     if allowed is not None and err["type"] == "literal_error":
         return f"{val!r} is not allowed; allowed: {', '.join('null' if a is None else str(a) for a in allowed)}"

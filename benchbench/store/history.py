@@ -113,11 +113,22 @@ def _lock(path: Path, write: bool):
         f.close()
 
 
+def _one(con, query: str, params: list | None = None):
+    """The first row of a query, its result finished (DuckDB 2 streams: an unread result blocks the connection)."""
+    rows = con.execute(query, params or []).fetchall()
+    return rows[0] if rows else None
+
+
 def _version(con, path: Path) -> int:
     try:
-        got = con.execute("SELECT value FROM meta WHERE key = 'history_version'").fetchone()
+        got = _one(con, "SELECT value FROM meta WHERE key = 'history_version'")
     except _duckdb().Error:
         got = None
+    names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()} if got is None else set()
+    if got is None and ({"meta", *TABLES} <= names or (not names and path.stat().st_size > 3 * 4096)):
+        raise HistoryError(f"{path}: damaged (truncated?): a history's tables without their contents "
+                           f"({path.stat().st_size:,} bytes); restore it from a copy (or from a history export: "
+                           "benchbench history import DIR), or point --history-db at another file")
     if got is None:
         raise HistoryError(f"{path}: a DuckDB file but not a benchbench history (no meta.history_version); "
                            f"point --history-db at another file")
@@ -162,8 +173,9 @@ def connect(path: str | Path, write: bool = False):
         try:
             con = duckdb.connect(str(path), read_only=not write)
         except duckdb.Error as e:
-            raise HistoryError(f"{path}: not a readable history store ({str(e).splitlines()[0]}); move it aside, or "
-                               "point --history-db elsewhere") from None
+            raise HistoryError(f"{path}: not a readable history store: damaged, truncated or not a DuckDB file "
+                               f"({str(e).splitlines()[0]}); restore it from a copy, move it aside, or point "
+                               "--history-db elsewhere") from None
         try:
             if new:
                 for sql in SCHEMA:
@@ -201,6 +213,8 @@ def add(path: str | Path, runs: list[dict]) -> dict[str, str]:
         batch = {t: [] for t in TABLES}
         for rec in runs:
             key = rec["run"]["run_key"]
+            if key in out:  # the same run named twice in one call: what happened to it the first time
+                continue
             if key in have and have[key] == rec["run"]["rows_sha256"]:
                 out[key] = "unchanged"
                 continue
@@ -237,9 +251,11 @@ def _where(filters: dict) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _pandas(rel) -> pd.DataFrame:
-    """A query's result as a DataFrame, through Arrow (DuckDB's own .df() uses pandas calls pandas 3 deprecates)."""
-    arrow = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
+def _pandas(con, query: str, params: list | None = None) -> pd.DataFrame:
+    """A query's result as a DataFrame, through Arrow (DuckDB's own .df() uses pandas calls pandas 3 deprecates),
+    from a relation (con.sql): DuckDB 2 warns that Arrow output of an execute() result makes an extra copy."""
+    rel = con.sql(query, params=params or None)
+    arrow = getattr(rel, "to_arrow_table", None) or rel.arrow  # 1.x before 1.4: .arrow()
     return arrow().to_pandas()
 
 
@@ -248,27 +264,27 @@ def results(path: str | Path, **filters) -> pd.DataFrame:
     (a list: IN), e.g. suite="amp", metric="tokens_per_s", config_id=[...]. Oldest commit first."""
     where, params = _where(filters)
     with connect(path) as con:
-        return _pandas(con.execute(
+        return _pandas(con,
             "SELECT * FROM (SELECT r.*, c.label, c.status, c.repeats AS repeats_all, c.repeats_ok, c.settings, "
             "u.run_id, u.suite, u.smoke, u.started_at, u.git_commit, u.commit_time, u.commit_time_source, u.branch, "
             "u.dirty, u.machine, u.machine_label, u.host, u.run_dir FROM results r JOIN configs c USING (run_key, config_id) "
             f"JOIN runs u USING (run_key)){where} ORDER BY commit_time, started_at, run_key, config_id",
-            params))
+            params)
 
 
 def repeat_values(path: str | Path, **filters) -> pd.DataFrame:
     """repeats joined with their run's series columns (machine, git_commit, commit_time, branch, suite)."""
     where, params = _where(filters)
     with connect(path) as con:
-        return _pandas(con.execute(
+        return _pandas(con,
             "SELECT * FROM (SELECT p.*, u.suite, u.machine, u.git_commit, u.commit_time, u.started_at, u.branch "
             f"FROM repeats p JOIN runs u USING (run_key)){where} ORDER BY commit_time, started_at, run_key, "
-            "config_id, repeat_index", params))
+            "config_id, repeat_index", params)
 
 
 def runs(path: str | Path) -> pd.DataFrame:
     with connect(path) as con:
-        return _pandas(con.execute("SELECT * FROM runs ORDER BY commit_time, started_at"))
+        return _pandas(con, "SELECT * FROM runs ORDER BY commit_time, started_at")
 
 
 def export(path: str | Path, directory: str | Path) -> list[Path]:
@@ -279,7 +295,7 @@ def export(path: str | Path, directory: str | Path) -> list[Path]:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
     written = []
     with connect(path) as con:
-        n = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+        n = _one(con, "SELECT count(*) FROM runs")[0]
         for t in TABLES:
             f = directory / f"{t}-{stamp}.parquet"
             tmp = f.with_name("." + f.name + ".tmp")
@@ -315,7 +331,14 @@ def read_exports(directory: str | Path) -> list[dict]:
         if not isinstance(v, int) or v > HISTORY_VERSION:
             raise HistoryError(f"{m}: history_version {v} was written by a newer benchbench (this one reads up to "
                                f"{HISTORY_VERSION}); upgrade benchbench")
-        tables = {t: directory / str((data.get("tables") or {}).get(t, "")) for t in TABLES}
+        named = data.get("tables")
+        if not isinstance(named, dict) or not all(isinstance(named.get(t), str) and named[t] for t in TABLES):
+            raise HistoryError(f"{m}: \"tables\" must map each of {', '.join(TABLES)} to a parquet file name; "
+                               "write the export again with: benchbench history export DIR")
+        tables = {t: directory / named[t] for t in TABLES}
+        outside = [named[t] for t, p in tables.items() if p.resolve().parent != directory.resolve()]
+        if outside:
+            raise HistoryError(f"{m}: names files outside its folder ({', '.join(outside)}); an export names its own files")
         missing = [str(p) for p in tables.values() if not p.is_file()]
         if missing:
             raise HistoryError(f"{m}: its files are missing: {', '.join(missing)}")
@@ -328,7 +351,7 @@ def read_exports(directory: str | Path) -> list[dict]:
 def import_exports(path: str | Path, directory: str | Path) -> tuple[int, int]:
     """Add the runs of every export in DIR that the store does not hold yet: (runs added, runs already there)."""
     exports = read_exports(directory)  # all checked before anything is written
-    added = present = 0
+    added = present = replaced = 0
     with connect(path, write=True) as con:
         con.execute("BEGIN")
         for ex in exports:
@@ -336,12 +359,48 @@ def import_exports(path: str | Path, directory: str | Path) -> tuple[int, int]:
                 raise HistoryError(f"{ex['manifest']}: history_version {ex['version']}; import it with the benchbench "
                                    f"that wrote it into a store, then export again")
             src = {t: f"read_parquet('{_quote(p)}')" for t, p in ex["tables"].items()}
+            _check_export(con, ex, src)
+            # a run the store holds with other rows, added later in the export (it was resumed since): replaced
+            stale = (f"(SELECT s.run_key FROM {src['runs']} s JOIN runs r USING (run_key) WHERE s.rows_sha256 IS "
+                     "DISTINCT FROM r.rows_sha256 AND s.added_at > r.added_at)")
+            old = [r[0] for r in con.execute(stale).fetchall()]
+            for t in TABLES:
+                for key in old:
+                    con.execute(f"DELETE FROM {t} WHERE run_key = ?", [key])
             new = (f"(SELECT run_key FROM {src['runs']} WHERE run_key NOT IN (SELECT run_key FROM runs))")
-            total = con.execute(f"SELECT count(*) FROM {src['runs']}").fetchone()[0]
-            n = con.execute(f"SELECT count(*) FROM {new}").fetchone()[0]
+            total = _one(con, f"SELECT count(*) FROM {src['runs']}")[0]
+            n = _one(con, f"SELECT count(*) FROM {new}")[0]
             for t in ("configs", "results", "repeats", "runs"):  # runs last: `new` reads it
                 cols = ", ".join(COLUMNS[t])
                 con.execute(f"INSERT INTO {t} ({cols}) SELECT {cols} FROM {src[t]} WHERE run_key IN {new}")
-            added, present = added + n, present + total - n
+            added, present, replaced = added + n - len(old), present + total - n, replaced + len(old)
         con.execute("COMMIT")
-    return added, present
+    return added, present, replaced
+
+
+# each table's identity: no null in it, no two rows with the same (a crafted or damaged export is refused)
+KEYS = {"runs": ("run_key",), "configs": ("run_key", "config_id"), "results": ("run_key", "config_id", "metric"),
+        "repeats": ("run_key", "config_id", "metric", "repeat_index")}
+
+
+def _check_export(con, ex: dict, src: dict):
+    for t, cols in KEYS.items():
+        f = ex["tables"][t]
+        try:
+            have = {r[0] for r in con.execute(f"SELECT name FROM parquet_schema('{_quote(f)}')").fetchall()}
+        except _duckdb().Error as e:
+            raise HistoryError(f"{f}: not a readable parquet file ({str(e).splitlines()[0]}); export again") from None
+        missing = [c for c in COLUMNS[t] if c not in have]
+        if missing:
+            raise HistoryError(f"{f}: lacks the column(s) {', '.join(missing)} of the history's {t} table; export again")
+        keys = ", ".join(cols)
+        nulls = _one(con, f"SELECT count(*) FROM {src[t]} WHERE " + " OR ".join(f"{c} IS NULL" for c in cols))[0]
+        if nulls:
+            raise HistoryError(f"{f}: {nulls} row(s) with an empty {keys}; the export is damaged: export again")
+        dup = _one(con, f"SELECT {keys}, count(*) FROM {src[t]} GROUP BY ALL HAVING count(*) > 1 LIMIT 1")
+        if dup:
+            raise HistoryError(f"{f}: {dup[-1]} rows for one ({keys}) = {dup[:-1]}; the export is damaged: export again")
+        if t != "runs":
+            orphans = _one(con, f"SELECT count(*) FROM {src[t]} WHERE run_key NOT IN (SELECT run_key FROM {src['runs']})")[0]
+            if orphans:
+                raise HistoryError(f"{f}: {orphans} row(s) of runs its runs file lacks; the export is damaged: export again")

@@ -132,7 +132,7 @@ def test_a_damaged_row_is_read_past_everywhere_and_kept(done_run, tmp_path):
                  ["export", run_dir, "--format", "pytest-benchmark", "-o", tmp_path / "e.json"]):
         p = cli_run(*args)
         assert p.returncode == 0, (args, p.stderr)
-        assert "rows.jsonl:3: not a row (skipped; the line stays in the file)" in p.stderr and "Warning" not in p.stderr
+        assert "rows.jsonl:3: not a row: not JSON (a torn or damaged line) (skipped; the line stays in the file)" in p.stderr and "Warning" not in p.stderr
     assert "damaged by hand" in (run_dir / results.ROWS).read_text()
 
 

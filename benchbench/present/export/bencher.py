@@ -17,6 +17,7 @@ import pandas as pd
 
 from benchbench.analysis import compare, cost
 from benchbench.present.export.common import ExportError, Format, configs
+from benchbench.store import results
 
 MEASURES = ("tokens_per_s", "samples_per_s", "step_time_s", "tokens_per_j", "samples_per_j", "mfu",
             "peak_allocated_bytes", "peak_rss_bytes", "energy_j_per_step", "usd_per_mtoken", "usd_per_msample",
@@ -53,7 +54,7 @@ def bmf(df: pd.DataFrame, run: dict) -> dict:
 def write(df: pd.DataFrame, run: dict, env: dict, out: Path, **_) -> str:
     data = bmf(df, run)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(data, indent=2) + "\n")
+    results.write_text(out, json.dumps(data, indent=2) + "\n")
     return f"bencher: {len(data)} benchmarks -> {out} (bencher run --adapter json --file {out})"
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from benchbench.analysis import compare
 from benchbench.present.export.common import ExportError, Format
+from benchbench.store import results
 
 
 def pytest_benchmark(df: pd.DataFrame, run: dict, env: dict) -> dict:
@@ -63,7 +64,7 @@ def _plain(x):
 def write(df: pd.DataFrame, run: dict, env: dict, out: Path, **_) -> str:
     data = pytest_benchmark(df, run, env)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(data, indent=2) + "\n")
+    results.write_text(out, json.dumps(data, indent=2) + "\n")
     return f"pytest-benchmark: {len(data['benchmarks'])} benchmarks -> {out}"
 
 

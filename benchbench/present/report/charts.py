@@ -203,6 +203,8 @@ def runs_side_by_side(runs: list[Run], verdicts: dict[str, dict[str, str]]) -> d
     fig = go.Figure()
     for run in runs:
         t = run.configs.set_index("config_id").reindex(order)
+        # a run with no ok row, or of another metric, has no bars (not an error)
+        t = t.reindex(columns=list(dict.fromkeys([*t.columns, thr, "throughput_ci_low", "throughput_ci_high"])))
         v = t[thr]
         fig.add_trace(go.Bar(
             y=[esc(label[c]) for c in order], x=v, name=esc(run.name), orientation="h",

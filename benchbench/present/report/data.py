@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from benchbench.analysis import compare
 from benchbench.analysis import summary as tables
+from benchbench.spec.yaml_loader import data_or_none
 from benchbench.store import results
 
 # GPU time categories of collectors/trace_summary.py, in stacking order, with the names people use.
@@ -56,10 +56,7 @@ def load_run(path: str | Path, name: str | None = None) -> Run:
     rows = results.load(path)
     if rows.empty:
         raise results.StoreError(f"{path}: the run has no rows")
-    try:
-        suite = yaml.safe_load((path / "suite.yaml").read_text()) or {}
-    except (FileNotFoundError, yaml.YAMLError):
-        suite = {}
+    suite = data_or_none(path / "suite.yaml") or {}  # the suite loader's limits: a stored file may be hostile
     r = Run(name=name or path.resolve().name, path=path, rows=rows, run=_read_json(path / "run.json"),
             env=_read_json(path / "env.json"), suite=suite if isinstance(suite, dict) else {})
     r.configs = per_config(r)

@@ -102,3 +102,19 @@ def test_auto_steps_and_repeats_and_their_limits_leave_the_id_alone():
     assert RunConfig(repeats="auto", max_repeats=5, compile_cache="cold").config_id == RunConfig().config_id
     with pytest.raises(ValueError):
         RunConfig(measured_steps="sometimes")
+
+
+@pytest.mark.parametrize("field,value", [("repeats", 1001), ("max_repeats", 10**9), ("measured_steps", 10**7),
+                                         ("warmup_steps", 10**7), ("grad_accum", 10**7)])
+def test_counts_have_upper_bounds(field, value):
+    from benchbench.spec.config import MAX_COUNTS
+
+    with pytest.raises(ValidationError, match="must be at most"):
+        RunConfig(**{field: value})
+    RunConfig(**{field: MAX_COUNTS[field]})
+
+
+def test_min_steps_above_max_steps_is_refused():
+    with pytest.raises(ValidationError, match=r"min_steps \(50\) is above max_steps \(20\)"):
+        RunConfig(measured_steps="auto", min_steps=50, max_steps=20)
+    RunConfig(measured_steps="auto", min_steps=20, max_steps=20)

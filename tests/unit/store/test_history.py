@@ -52,8 +52,8 @@ def test_export_then_import_into_another_store_adds_only_what_is_missing(tmp_pat
     history.export(b, shared)   # two machines, one folder: nothing overwritten
     assert len(list(shared.glob("export-*.json"))) == 2 and len(list(shared.glob("*.parquet"))) == 8
     c = tmp_path / "c.duckdb"
-    assert history.import_exports(c, shared) == (2, 0)
-    assert history.import_exports(c, shared) == (0, 2)
+    assert history.import_exports(c, shared) == (2, 0, 0)
+    assert history.import_exports(c, shared) == (0, 2, 0)
     assert sorted(history.results(c)["run_key"]) == ["r1", "r2"] and len(history.repeat_values(c)) == 6
 
 

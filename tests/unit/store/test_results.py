@@ -50,7 +50,7 @@ def test_torn_last_line_is_skipped_with_a_warning(tmp_path, capsys):
         f.write(json.dumps(row(repeat=1)).encode()[:40])  # the parent died mid-write
     rows = results.read_rows(tmp_path)
     assert [r["repeat"] for r in rows] == [0]
-    assert "rows.jsonl:2: not a row (skipped; the line stays in the file)" in capsys.readouterr().err
+    assert "rows.jsonl:2: not a row: not JSON (a torn or damaged line) (skipped; the line stays in the file)" in capsys.readouterr().err
 
 
 def test_append_after_a_torn_line_keeps_both_rows_readable(tmp_path):
