@@ -10,7 +10,8 @@ Per rule (default: the throughput, no threshold) and config:
   interval excludes 1 and the change in the bad direction exceeds the floor: NOISE_FLOOR_FACTOR x the
   window's robust CV, never below MIN_NOISE_FLOOR nor below the rule's threshold when one is given;
 - a config ok in the window's newest run and not ok now regresses; a config with fewer than
-  MIN_HISTORY runs in the window is not judged ("too little history").
+  MIN_HISTORY runs in the window is not judged ("too little history");
+- when no config of any rule was judged, the result is inconclusive (exit 4), never a pass.
 
 The tables have compare()'s columns (a = the history window, b = the run), so the gate's output and
 markdown summary are the same as against a baseline.
@@ -56,7 +57,18 @@ def check(run_rec: dict, frame: pd.DataFrame, rules: list[Rule] | None = None, w
             raise GateError(f"rule {rule}: the history holds no {rule.metric}; it holds: {', '.join(sorted(set(mine['metric'])))}")
         tables[str(rule) if rule.threshold else rule.metric] = _table(run_rec, mine[mine["metric"] == rule.metric], rule,
                                                                       window, level)
-    return GateResult(rules=rules, tables=tables, notes=[f"against the last {window} runs of this machine in the history"])
+    return GateResult(rules=rules, tables=tables, notes=[f"against the last {window} runs of this machine in the history"],
+                      inconclusive=nothing_judged(tables))
+
+
+def nothing_judged(tables: dict) -> str | None:
+    """Why the gate cannot pass: no config of any rule was judged (too little history, too few repeats, new
+    configs), or None. A gate that judged nothing must not say PASS."""
+    judged = sum(int(((t["test"] == "history") | (t["verdict"] == "status changed")).sum()) for t in tables.values())
+    if judged:
+        return None
+    notes = sorted({n for t in tables.values() for n in t["note"] if n})
+    return "nothing judged: " + ("; ".join(notes[:3]) or "no config to judge")
 
 
 def _table(run_rec: dict, hist: pd.DataFrame, rule: Rule, window: int, level: float) -> pd.DataFrame:

@@ -66,3 +66,12 @@ def test_another_machine_or_metric_is_refused():
         gate_history.check(run([1000, 1000, 1000]), frame(HIST), [Rule("step_time_s", 0.05, False)])
     with pytest.raises(GateError, match="--window 0"):
         gate_history.check(run([1000, 1000, 1000]), frame(HIST), window=0)
+
+
+def test_nothing_judged_is_inconclusive_never_a_pass():
+    res = gate_history.check(run([950, 948, 952]), frame(HIST[:2]))          # too little history everywhere
+    assert res.inconclusive.startswith("nothing judged: too little history") and res.exit_code == 4
+    res = gate_history.check(run([950]), frame(HIST))                         # too few repeats in the run
+    assert res.inconclusive.startswith("nothing judged") and res.exit_code == 4
+    assert gate_history.check(run([1001, 999, 1000]), frame(HIST)).inconclusive is None
+    assert gate_history.check(run([], status="oom"), frame(HIST[:2])).exit_code == 1   # a failure is judged
