@@ -173,6 +173,17 @@ def test_gate_against_the_history(filled, tmp_path):
     assert p.returncode == 2 and "one of the two" in p.stderr
 
 
+def test_gate_with_too_little_history_is_inconclusive_not_pass(filled, tmp_path):
+    root, runs, db = filled
+    small = tmp_path / "small.duckdb"
+    assert cli_run("history", "add", runs[0], runs[1], "--history-db", small).returncode == 0
+    same = make_run(tmp_path, N, name="same")
+    md = tmp_path / "gate.md"
+    p = cli_run("gate", same, "--history", small, "--markdown", md)
+    assert p.returncode == 4 and "gate: INCONCLUSIVE: nothing judged: too little history" in p.stderr, p.stderr
+    assert "PASS" not in p.stderr and "INCONCLUSIVE** - nothing judged" in md.read_text()
+
+
 def test_run_with_history_adds_the_finished_run(tmp_path):
     from benchbench.spec import suite as suites
     from tests.integration.test_cli import FIXTURES
