@@ -112,8 +112,8 @@ def edivisive(y: np.ndarray, min_segment: int, max_p: float = 0.001) -> list[int
         d = np.abs(x[:, None] - x[None, :])
         top, where = -1.0, None
         for t in range(min_segment, n - min_segment + 1):
-            l, r = d[:t, :t], d[t:, t:]
-            e = 2 * d[:t, t:].mean() - l.sum() / max(1, t * (t - 1)) - r.sum() / max(1, (n - t) * (n - t - 1))
+            left, right = d[:t, :t], d[t:, t:]
+            e = 2 * d[:t, t:].mean() - left.sum() / max(1, t * (t - 1)) - right.sum() / max(1, (n - t) * (n - t - 1))
             q = e * t * (n - t) / n
             if q > top:
                 top, where = q, t
