@@ -11,8 +11,8 @@ On the log of each point's median (the per-repeat values at one commit):
    deviation (Ashman's D; the best 2-means split of 30 normal values reaches about 3, two levels 3%
    apart with 0.3% noise about 9) and by at least compare.MIN_NOISE_FLOOR (1%);
 3. the groups **alternate in time**: a Wald-Wolfowitz runs test of the group labels along the commits
-   does not find them clustered (z >= MIN_RUNS_Z). A step is two separated groups too, but in two long
-   runs; a temporary regression, three.
+   does not find them clustered (z >= MIN_RUNS_Z), and they change group at least MIN_SWITCHES times.
+   A step is two separated groups too, but in two long runs; a temporary regression, three.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ MIN_POINTS = 8
 MIN_GROUP = 3
 MIN_SHARE = 0.2
 SEPARATION = 4.0
+MIN_SWITCHES = 3     # a step changes group once, a temporary regression twice (the runs test is weak on few points)
 MIN_RUNS_Z = -2.33   # one-sided 1%: fewer runs than this is a step (or steps), not two modes
 
 
@@ -86,7 +87,7 @@ def detect(points: list) -> TwoModes | None:
         return None
     labels = y >= s[k]
     switches = int(np.count_nonzero(labels[1:] != labels[:-1]))
-    if runs_z(labels) < MIN_RUNS_Z:
+    if switches < MIN_SWITCHES or runs_z(labels) < MIN_RUNS_Z:
         return None
     return TwoModes(low=float(np.exp(np.median(lo))), high=float(np.exp(np.median(hi))),
                     gap=float(np.exp(np.median(hi) - np.median(lo)) - 1), low_points=int(lo.size),

@@ -35,3 +35,8 @@ def test_one_or_two_odd_runs_are_not_two_modes():
 def test_the_runs_test_tells_alternation_from_blocks():
     assert series_modes.runs_z(np.array([0, 1] * 10, dtype=bool)) > 2
     assert series_modes.runs_z(np.array([0] * 10 + [1] * 10, dtype=bool)) < series_modes.MIN_RUNS_Z
+
+
+def test_a_step_in_eight_commits_is_not_two_modes():
+    # 4 and 4: the runs test alone (z = -2.29) would not call this clustered
+    assert series_modes.detect(series([100.0] * 4 + [95.0] * 4, seed=1)) is None
