@@ -75,7 +75,8 @@ class RunConfig(BaseModel):
     max_measure_s: float = Field(60.0, gt=0, description="measured_steps: auto: stop after this many measured seconds")
     target_halfwidth: float = Field(0.005, gt=0, lt=1, description="auto: the 95% interval's half-width relative to "
                                                                    "the median that counts as sure (0.005 = 0.5%)")
-    max_repeats: int = Field(10, gt=0, description="repeats: auto: stop adding repeats here")
+    max_repeats: int = Field(10, gt=0, description="repeats: auto: stop adding repeats here (3 at the least: its first "
+                                                   "look is at 3 repeats)")
     compile_cache: Literal["shared", "cold"] = Field(
         "shared", description="with compile: shared: repeats after the first reuse its compiler caches (the row says "
                               "cold or warm); cold: every repeat compiles from scratch (to measure compile time)")

@@ -7,7 +7,7 @@ sequential test (analysis/sequential.py) against its reference:
 - no reference (a one-config suite, the baseline left out by --config, a config RUN lacks): the
   precision rule, until the repeats pin the value within target_halfwidth (stopping.repeats_sure).
 
-A config stops at 3 repeats at the least and max_repeats at the most, and as soon as one of its
+A config stops at 3 repeats at the least and max_repeats at the most (a max_repeats below 3 counts as 3), and as soon as one of its
 repeats is not ok (more of them would not judge it). The value judged is each repeat's median step
 time (`step_time_s_median`), the one every model has.
 """
@@ -71,7 +71,7 @@ def wanted(configs, run_dir: Path, done: set) -> dict[str, int]:
     if pacer is not None:
         others = [want[c.config_id] for c in configs if c.config_id != pacer.config_id]
         n = counts.get(pacer.config_id, 0)
-        want[pacer.config_id] = min(pacer.max_repeats, max([sequential.MIN_REPEATS, n, *others]))
+        want[pacer.config_id] = min(max(pacer.max_repeats, sequential.MIN_REPEATS), max([sequential.MIN_REPEATS, n, *others]))
     return want
 
 
@@ -79,8 +79,8 @@ def _next(cfg, n: int, values: list[float], ref: list[float] | None) -> int:
     """n to stop, n + 1 to go on (3 at the least)."""
     if n < sequential.MIN_REPEATS:
         return sequential.MIN_REPEATS
-    if n >= cfg.max_repeats or len(values) < n:
+    if n >= max(cfg.max_repeats, sequential.MIN_REPEATS) or len(values) < n:
         return n
     if ref is None or len(ref) < sequential.MIN_REPEATS:
         return n if stopping.repeats_sure(values, cfg.target_halfwidth) else n + 1
-    return n if sequential.decide(ref, values, cfg.max_repeats).stop else n + 1
+    return n if sequential.decide(ref, values, max(cfg.max_repeats, sequential.MIN_REPEATS)).stop else n + 1

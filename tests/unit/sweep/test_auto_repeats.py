@@ -84,3 +84,9 @@ def test_a_failed_repeat_stops_the_config_and_one_config_uses_the_precision_rule
 def test_fixed_repeats_are_left_as_they_are(tmp_path):
     a, b = RunConfig(seed=1, repeats=2), auto(2)
     assert auto_repeats.wanted([a, b], tmp_path, set()) == {a.config_id: 2, b.config_id: 3}
+
+
+def test_a_cap_below_three_counts_as_three(tmp_path, fake_measure):
+    fake_measure["truth"], fake_measure["noise"] = {0: 1.0, 1: 1.0}, 0.05
+    configs = [auto(0, max_repeats=2), auto(1, max_repeats=1)]
+    assert sweep(tmp_path, configs, configs[0].config_id) == {0: 3, 1: 3}
