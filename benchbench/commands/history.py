@@ -93,6 +93,9 @@ def _show(args) -> int:
     out = console()
     for machine, g in t.groupby("machine", sort=False):
         view.render("trend", g, args.format, out, title=escape(f"{metric} on {machine}"))
+    err = console(stderr=True)
+    for _, r in series.shapes(frame, reps, metric).iterrows():   # what no single commit's mark says
+        err.print(escape(view.shape_line(r)), highlight=False, soft_wrap=True)
     return 0
 
 

@@ -187,6 +187,8 @@ def test_regressions_report_a_slow_drift_and_exit_1(tmp_path):
     assert p.returncode == 1 and "0 change points" in p.stderr, p.stderr
     line = next(x for x in p.stderr.splitlines() if x.startswith("drift: "))
     assert "(c1)" in line and "over 16 commits" in line and line.endswith("a regression")
+    p = cli_run("history", "show", "--history-db", db, "--format", "csv")
+    assert p.returncode == 0 and line in p.stderr and len(p.stdout.strip().splitlines()) == 17
 
 
 def test_gate_with_too_little_history_is_inconclusive_not_pass(filled, tmp_path):
