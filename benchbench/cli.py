@@ -58,6 +58,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--history", nargs="?", const="", metavar="PATH",
                    help="add the finished run to the history (default file: $BENCHBENCH_HISTORY, else "
                         "results/history.duckdb)")
+    r.add_argument("--against", metavar="RUN", help="repeats: auto: test each config against the same config in this "
+                                                    "finished run, instead of against the suite's baseline config")
     m = r.add_argument_group("several machines (configs with nnodes > 1; see docs/multinode.md)")
     m.add_argument("--nnodes", type=int, help="override the suite's nnodes: machines each config's ranks span")
     m.add_argument("--node-rank", type=int, help="this machine's rank, 0 = the one that records "

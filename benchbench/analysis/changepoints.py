@@ -29,14 +29,28 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as sps
 
-from benchbench.analysis import stats
+from benchbench.analysis import drift as drift_test
+from benchbench.analysis import series_modes, stats
 from benchbench.analysis.compare import MIN_NOISE_FLOOR, NOISE_FLOOR_FACTOR
 
-MIN_SEGMENT = 2        # commits on each side of a change point
-PENALTY_FACTOR = 2.0   # x sigma^2 x ln(n): BIC-like for a least-squares cost with known noise
+MIN_SEGMENT = 3        # commits on each side of a change point: two odd runs side by side are no step
+PENALTY_FACTOR = 3.0   # x sigma^2 x ln(n): lenient (stage 2 decides), but fewer candidates are fewer chances to err
 SIGMA_FLOOR = 0.002    # 0.2% in log units: a series of identical values still has a finite penalty
-CONFIDENCE = 0.95
+CONFIDENCE = 0.99     # per candidate: PELT proposes several in 30 commits; a false one must stay rare
+RUN_FLOOR_FACTOR = 3.0  # x the run-to-run robust spread about the segments' medians, as compare's floor
+ODD_HALF_WINDOW = 3     # an odd run: off its neighbours' median (3 either side) by more than
+ODD_SIGMAS = 5.0        # ... 5 x the series' noise and more than 2 x compare.MIN_NOISE_FLOOR
+
+
+def odd_runs(y: np.ndarray) -> np.ndarray:
+    """Which points of a log series are odd runs (a Hampel filter): far off the median of their neighbours.
+    A step moves that median with it after a few commits; one odd run, or two side by side, do not."""
+    limit = max(ODD_SIGMAS * noise_sigma(y), math.log1p(2 * MIN_NOISE_FLOOR))
+    h = ODD_HALF_WINDOW
+    local = np.array([np.median(y[max(0, i - h):i + h + 1]) for i in range(y.size)])
+    return np.abs(y - local) > limit
 
 
 @dataclass
@@ -91,21 +105,50 @@ def judge(before: np.ndarray, after: np.ndarray, confidence: float = CONFIDENCE)
     return med_ratio, lo, hi, floor, stands
 
 
+def judge_points(before: list, after: list, confidence: float = CONFIDENCE) -> tuple[float, float, float, float, bool]:
+    """judge() with the commit as the unit, so the run-to-run spread is in the verdict (the pooled repeats
+    of a few runs would not show it): the interval is a t interval on the log of each commit's median,
+    its scale the robust spread of the commits about their own segment's median pooled over both
+    segments (three commits alone can sit close together by chance); the floor is the larger of
+    NOISE_FLOOR_FACTOR x the median within-commit robust CV of the repeats, RUN_FLOOR_FACTOR x that
+    pooled spread, and MIN_NOISE_FLOOR."""
+    mb = np.log([np.median(v) for v in before])
+    ma = np.log([np.median(v) for v in after])
+    med_ratio = float(np.exp(np.median(ma) - np.median(mb)))
+    cvs = [c for c in (stats.robust_cv(v) for v in (*before, *after)) if c == c]
+    dev = np.concatenate([mb - np.median(mb), ma - np.median(ma)])
+    n = dev.size
+    spread = 1.4826 * float(np.median(np.abs(dev))) * n / max(n - 0.8, 1)
+    floor = max(MIN_NOISE_FLOOR, NOISE_FLOOR_FACTOR * float(np.median(cvs)) if cvs else 0.0, RUN_FLOOR_FACTOR * spread)
+    if mb.size < 2 or ma.size < 2:
+        return med_ratio, math.nan, math.nan, floor, False
+    half = float(sps.t.ppf(0.5 + confidence / 2, n - 2)) * 1.253 * spread * math.sqrt(1 / mb.size + 1 / ma.size)
+    d = math.log(med_ratio)
+    lo, hi = math.exp(d - half), math.exp(d + half)
+    step = max(med_ratio, 1 / med_ratio) - 1
+    return med_ratio, lo, hi, floor, bool((lo > 1 or hi < 1) and step > floor)
+
+
 def detect(points: list, confidence: float = CONFIDENCE, min_segment: int = MIN_SEGMENT,
-           penalty_factor: float = PENALTY_FACTOR) -> list[ChangePoint]:
-    """Change points of a series: `points` in commit order, each an array of per-repeat values (> 0)."""
+           penalty_factor: float = PENALTY_FACTOR, propose=None) -> list[ChangePoint]:
+    """Change points of a series: `points` in commit order, each an array of per-repeat values (> 0).
+    `propose(y, min_segment)` gives the candidates (default: PELT, candidates())."""
     values = [np.asarray(p, dtype=float) for p in points]
     values = [v[np.isfinite(v) & (v > 0)] for v in values]
     keep = [i for i, v in enumerate(values) if v.size]
+    if len(keep) >= 2 * min_segment:   # odd runs are left out: never a change point, nor part of a segment's level
+        odd = odd_runs(np.log([float(np.median(values[i])) for i in keep]))
+        keep = [i for i, o in zip(keep, odd) if not o]
     if len(keep) < 2 * min_segment:
         return []
     vals = [values[i] for i in keep]
     y = np.log([float(np.median(v)) for v in vals])
-    bkps = candidates(y, min_segment, penalty_factor)
+    bkps = propose(y, min_segment) if propose else candidates(y, min_segment, penalty_factor)
     while True:
         edges = [0, *bkps, len(vals)]
         pooled = [np.concatenate(vals[a:b]) for a, b in zip(edges, edges[1:])]
-        judged = [judge(pooled[i], pooled[i + 1], confidence) for i in range(len(bkps))]
+        judged = [judge_points(vals[edges[i]:edges[i + 1]], vals[edges[i + 1]:edges[i + 2]], confidence)
+                  for i in range(len(bkps))]
         weak = [(abs(math.log(r)) / f if r > 0 and r == r else 0.0, i) for i, (r, _, _, f, ok) in enumerate(judged) if not ok]
         if not weak:
             break
@@ -117,3 +160,33 @@ def detect(points: list, confidence: float = CONFIDENCE, min_segment: int = MIN_
                                segment_before=(keep[edges[i]], keep[edges[i + 1] - 1] + 1),
                                segment_after=(keep[edges[i + 1]], keep[edges[i + 2] - 1] + 1)))
     return out
+
+
+@dataclass
+class Shape:
+    """What a series did: its change points, or a drift, or two modes (then neither of the others)."""
+    changes: list[ChangePoint]
+    drift: drift_test.Drift | None = None
+    two_modes: series_modes.TwoModes | None = None
+
+
+def analyze(points: list, confidence: float = CONFIDENCE, propose=None) -> Shape:
+    """Two modes first (then no change point and no drift: the jumps are the machine's, not a commit's);
+    else the change points and the drift test; when both stand, the one with the smaller BIC on the
+    drift's window, with robust fits (the Theil-Sen line: 2 parameters; the segments' medians: a level per
+    segment and a place per change; drift.bic)."""
+    modes = series_modes.detect(points)
+    if modes is not None:
+        return Shape(changes=[], two_modes=modes)
+    found = detect(points, confidence, propose=propose)
+    d = drift_test.test(points)
+    if d is None or not found:
+        return Shape(changes=found, drift=d)
+    keep, y, _ = drift_test.window_values(points)
+    inside = [keep.index(c.index) for c in found if c.index in keep[1:]]
+    edges = [0, *inside, y.size]
+    sae = sum(float(np.abs(y[a:b] - np.median(y[a:b])).sum()) for a, b in zip(edges, edges[1:]))
+    steps_bic = drift_test.bic(sae, y.size, 2 * len(inside) + 1)
+    if drift_test.line_bic(y) < steps_bic:
+        return Shape(changes=[c for c in found if c.index < d.start], drift=d)
+    return Shape(changes=found)

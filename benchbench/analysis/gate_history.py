@@ -10,7 +10,10 @@ Per rule (default: the throughput, no threshold) and config:
   interval excludes 1 and the change in the bad direction exceeds the floor: NOISE_FLOOR_FACTOR x the
   window's robust CV, never below MIN_NOISE_FLOOR nor below the rule's threshold when one is given;
 - a config ok in the window's newest run and not ok now regresses; a config with fewer than
-  MIN_HISTORY runs in the window is not judged ("too little history").
+  MIN_HISTORY runs in the window is not judged ("too little history");
+- a window whose runs sit in two modes (series_modes) has no one reference: "two modes: add repeats",
+  not judged;
+- when no config of any rule was judged, the result is inconclusive (exit 4), never a pass.
 
 The tables have compare()'s columns (a = the history window, b = the run), so the gate's output and
 markdown summary are the same as against a baseline.
@@ -23,12 +26,13 @@ import math
 import numpy as np
 import pandas as pd
 
-from benchbench.analysis import compare, stats
+from benchbench.analysis import compare, series_modes, stats
 from benchbench.analysis.gate import GateError, GateResult
 from benchbench.spec.rules import Rule
 
 DEFAULT_WINDOW = 10
 MIN_HISTORY = 3
+TWO_MODES = "two modes: add repeats"
 
 
 def default_rules(run_rec: dict, frame: pd.DataFrame) -> list[Rule]:
@@ -62,7 +66,18 @@ def check(run_rec: dict, frame: pd.DataFrame, rules: list[Rule] | None = None, w
             raise GateError(f"rule {rule}: the history holds no {rule.metric}; it holds: {', '.join(sorted(set(mine['metric'])))}")
         tables[str(rule) if rule.threshold else rule.metric] = _table(run_rec, mine[mine["metric"] == rule.metric], rule,
                                                                       window, level)
-    return GateResult(rules=rules, tables=tables, notes=[f"against the last {window} runs of this machine in the history"])
+    return GateResult(rules=rules, tables=tables, notes=[f"against the last {window} runs of this machine in the history"],
+                      inconclusive=nothing_judged(tables))
+
+
+def nothing_judged(tables: dict) -> str | None:
+    """Why the gate cannot pass: no config of any rule was judged (too little history, too few repeats, new
+    configs), or None. A gate that judged nothing must not say PASS."""
+    judged = sum(int(((t["test"] == "history") | (t["verdict"] == "status changed")).sum()) for t in tables.values())
+    if judged:
+        return None
+    notes = sorted({n for t in tables.values() for n in t["note"] if n})
+    return "nothing judged: " + ("; ".join(notes[:3]) or "no config to judge")
 
 
 def _table(run_rec: dict, hist: pd.DataFrame, rule: Rule, window: int, level: float) -> pd.DataFrame:
@@ -95,6 +110,9 @@ def _table(run_rec: dict, hist: pd.DataFrame, rule: Rule, window: int, level: fl
         elif ok is None or len(ok) < MIN_HISTORY:
             rec.update(verdict="too few repeats", note=f"too little history: {0 if ok is None else len(ok)} ok runs in the "
                                                        f"window; a verdict needs {MIN_HISTORY}")
+        elif (modes := series_modes.detect([[v] for v in ok["value"].to_numpy(dtype=float)])) is not None:
+            rec.update(verdict=TWO_MODES, note=f"the window's runs sit in two modes {modes.gap:.1%} apart "
+                                               f"({modes.low_points} and {modes.high_points} runs): no reference to judge against")
         else:
             rec.update(_judge(ok["value"].to_numpy(dtype=float), np.asarray(reps.get(cid, []), dtype=float), rule, level))
         out.append(rec)

@@ -177,7 +177,7 @@ def changes(frame: pd.DataFrame, reps: pd.DataFrame, metric: str) -> pd.DataFram
     out = []
     f, r = frame[frame["metric"] == metric], reps[reps["metric"] == metric]
     for machine, cid, _, label, machine_label, pts in series(f, r):
-        for c in changepoints.detect(list(pts["repeats"])):
+        for c in changepoints.analyze(list(pts["repeats"])).changes:
             before, after = pts.iloc[c.index - 1], pts.iloc[c.index]
             worse = (c.ratio < 1) == up
             out.append({"config_id": cid, "label": label, "metric": metric, "machine": machine,
@@ -193,6 +193,35 @@ def changes(frame: pd.DataFrame, reps: pd.DataFrame, metric: str) -> pd.DataFram
             "commits_after", "verdict", "worse"]
     df = pd.DataFrame(out, columns=cols)
     return df.sort_values("commit_time", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def shapes(frame: pd.DataFrame, reps: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Every series of `metric` that drifts or sits in two modes (changepoints.analyze): config, label,
+    machine, what ('drift' or 'two modes'), the change over the drift's window (or the gap between the
+    modes), the drift per commit, the commits it spans, whether it goes the metric's bad way."""
+    from benchbench.analysis import changepoints
+
+    up = compare.higher_is_better(metric)
+    out = []
+    f, r = frame[frame["metric"] == metric], reps[reps["metric"] == metric]
+    for machine, cid, _, label, machine_label, pts in series(f, r):
+        s = changepoints.analyze(list(pts["repeats"]))
+        base = {"config_id": cid, "label": label, "metric": metric, "machine": machine, "machine_label": machine_label}
+        if s.drift is not None:
+            d = s.drift
+            out.append({**base, "shape": "drift", "change": d.change, "per_commit": d.slope,
+                        "per_commit_ci_low": d.slope_ci_low, "per_commit_ci_high": d.slope_ci_high, "floor": d.floor,
+                        "commits": d.end - d.start, "commit_first": pts.iloc[d.start]["git_commit"],
+                        "commit_last": pts.iloc[d.end - 1]["git_commit"], "commit_time": pts.iloc[d.end - 1]["commit_time"],
+                        "worse": (d.change < 0) == up})
+        if s.two_modes is not None:
+            m = s.two_modes
+            out.append({**base, "shape": "two modes", "change": m.gap, "commits": m.low_points + m.high_points,
+                        "low": m.low, "high": m.high, "commit_time": pts["commit_time"].iloc[-1], "worse": False})
+    cols = ["config_id", "label", "metric", "machine", "machine_label", "shape", "change", "per_commit",
+            "per_commit_ci_low", "per_commit_ci_high", "floor", "commits", "commit_first", "commit_last", "commit_time",
+            "low", "high", "worse"]
+    return pd.DataFrame(out, columns=cols)
 
 
 def commit_time(frame: pd.DataFrame, rev: str, git_time=None):

@@ -72,6 +72,9 @@ def main_gate(args) -> int:
             err.print(escape(f"regression: {r['rule']} {r['label']} ({r['config_id']}): {r['verdict']}, {what}"),
                       highlight=False, soft_wrap=True)
         err.print(f"gate: FAIL ({len(reg)} regressions)", highlight=False)
+    elif res.inconclusive and res.inconclusive.startswith("nothing judged"):   # gate --history, no verdict to make
+        err.print(escape(f"gate: INCONCLUSIVE: {res.inconclusive}, exit {gate.EXIT_INCONCLUSIVE}"), highlight=False,
+                  soft_wrap=True)
     elif res.inconclusive:
         err.print(escape(f"gate: INCONCLUSIVE: too noisy ({res.inconclusive}); timing rules not judged, exit "
                          f"{gate.EXIT_INCONCLUSIVE}: re-run on a quieter machine"), highlight=False, soft_wrap=True)

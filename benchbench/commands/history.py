@@ -118,7 +118,7 @@ def trend(frame: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
     for _, cid, metric, label, machine_label, pts in series.series(frame, reps):
         marks = {c.index: view.step_text({"change": c.change, "ratio_ci_low": c.ratio_ci_low,
                                           "ratio_ci_high": c.ratio_ci_high})
-                 for c in changepoints.detect(list(pts["repeats"]))}
+                 for c in changepoints.analyze(list(pts["repeats"])).changes}
         out.append(pts.assign(config_id=cid, label=label, machine=machine_label, metric=metric,
                               repeats=pts["repeats"].map(len),
                               change_point=[marks.get(i, "") for i in range(len(pts))]).reindex(columns=view.TREND_COLUMNS))
@@ -133,6 +133,9 @@ def _show(args) -> int:
     out = console()
     for machine, g in t.groupby("machine", sort=False):
         view.render("trend", g, args.format, out, title=escape(f"{metric} on {machine}"))
+    err = console(stderr=True)
+    for _, r in series.shapes(frame, reps, metric).iterrows():   # what no single commit's mark says
+        err.print(escape(view.shape_line(r)), highlight=False, soft_wrap=True)
     return 0
 
 
@@ -151,7 +154,13 @@ def _regressions(args) -> int:
     worse = int(t["worse"].sum()) if len(t) else 0
     err.print(escape(f"history: {len(t)} change points of {metric} ({worse} regressions, {len(t) - worse} improvements) "
                      f"in {frame['config_id'].nunique()} configs"), highlight=False, soft_wrap=True)
-    return 1 if worse else 0
+    shapes = series.shapes(frame, reps, metric)
+    if args.since:   # a drift or two modes still seen after REV
+        shapes = shapes[shapes["commit_time"] > when]
+    for _, r in shapes.iterrows():
+        err.print(escape(view.shape_line(r)), highlight=False, soft_wrap=True)
+    drifts = int(shapes["worse"].sum()) if len(shapes) else 0
+    return 1 if worse or drifts else 0
 
 
 def why_lines(frame: pd.DataFrame, changes: pd.DataFrame) -> list[str]:

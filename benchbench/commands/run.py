@@ -86,6 +86,8 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
         notice = _gpu_suite_on_cpu(configs, suite.name)
         if notice:
             raise UsageError(notice)
+    if getattr(args, "against", None):
+        against(args.against)   # refused before a run directory is made
     run_dir = new_run_dir(suite.name, args.output, args.results_root)
     stack.enter_context(rundir_lock(run_dir))
     if (run_dir / results.ROWS).exists():  # another run finished here between the check and the lock
@@ -101,12 +103,20 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
         "baseline_config_id": suite.baseline_id(smoke=bool(args.smoke), overrides=overrides),
         "config_ids": [c.config_id for c in configs],
         **({"only": list(args.config)} if args.config else {}),
+        **({"repeats_against": against(args.against)} if getattr(args, "against", None) else {}),
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": sys.argv,
     }
     results.write_json(run_dir / "run.json", run)
     results.write_json(run_dir / "env.json", env.capture())
     return suite, configs, run_dir, run
+
+
+def against(run_dir: str) -> str:
+    """--against RUN: a finished run with rows (its repeats are the reference of repeats: auto)."""
+    if not (Path(run_dir) / results.ROWS).is_file():
+        raise UsageError(f"--against {run_dir}: not a run directory with rows (rows.jsonl); name a finished run")
+    return str(Path(run_dir).resolve())
 
 
 def only(configs, ids):

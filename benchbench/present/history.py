@@ -74,3 +74,16 @@ def render(kind: str, t: pd.DataFrame, fmt_name: str, console, title: str = ""):
         console.file.write(markdown(head, rows))
     else:
         console.print(table(head, rows, title))
+
+
+def shape_line(r) -> str:
+    """A drift or two modes in words: 'drift: gpt tiny (c1): -6.0% over 30 commits (-0.20% [-0.25%, -0.15%] a
+    commit), a regression'; 'two modes: gpt tiny (c1): values in two modes 3.0% apart (14 and 16 commits); add
+    repeats, no change point is judged'."""
+    who = f"{r['label']} ({r['config_id']}) on {r['machine_label']}"
+    if r["shape"] == "drift":
+        way = "a regression" if r["worse"] else "an improvement"
+        return (f"drift: {who}: {r['change']:+.1%} over {r['commits']} commits ({r['per_commit']:+.2%} "
+                f"[{r['per_commit_ci_low']:+.2%}, {r['per_commit_ci_high']:+.2%}] a commit), {way}")
+    return (f"two modes: {who}: values in two modes {r['change']:.1%} apart over {r['commits']} commits; add repeats, "
+            f"no change point is judged")

@@ -83,6 +83,8 @@ def gate_summary(res: GateResult, baseline: str, run: str, level: float) -> str:
     if len(reg):
         head = f"**benchbench gate: FAIL** - {len(reg)} regression{'s' if len(reg) != 1 else ''} " \
                f"({reg['config_id'].nunique()} of {n_configs} configs)"
+    elif res.inconclusive and res.inconclusive.startswith("nothing judged"):
+        head = f"**benchbench gate: INCONCLUSIVE** - {_esc(res.inconclusive)}"
     elif res.inconclusive:
         head = f"**benchbench gate: INCONCLUSIVE** - too noisy to judge the timing rules ({_esc(res.inconclusive)})"
     else:

@@ -76,14 +76,17 @@ class RunConfig(BaseModel):
         20, description="steps in the timed window; auto: measure in blocks until the median's interval is within "
                         "target_halfwidth (min_steps .. max_steps, at most max_measure_s)")
     repeats: int | Literal["auto"] = Field(
-        1, description="separate worker processes per config; auto: add repeats (3 at least) until they pin the "
-                       "value within target_halfwidth, at most max_repeats")
+        1, description="separate worker processes per config; auto: add repeats (3 at least, max_repeats at most) "
+                       "until a sequential test (error rate kept at 5% over every look) tells the config from the "
+                       "suite's baseline config (or from itself in run --against RUN) or shows it the same within "
+                       "1%; with no reference, until they pin the value within target_halfwidth")
     min_steps: int = Field(10, gt=0, description="measured_steps: auto: steps before the first stop check")
     max_steps: int = Field(200, gt=0, description="measured_steps: auto: stop here whatever the interval")
     max_measure_s: float = Field(60.0, gt=0, description="measured_steps: auto: stop after this many measured seconds")
     target_halfwidth: float = Field(0.005, gt=0, lt=1, description="auto: the 95% interval's half-width relative to "
                                                                    "the median that counts as sure (0.005 = 0.5%)")
-    max_repeats: int = Field(10, gt=0, description="repeats: auto: stop adding repeats here")
+    max_repeats: int = Field(10, gt=0, description="repeats: auto: stop adding repeats here (3 at the least: its first "
+                                                   "look is at 3 repeats)")
     compile_cache: Literal["shared", "cold"] = Field(
         "shared", description="with compile: shared: repeats after the first reuse its compiler caches (the row says "
                               "cold or warm); cold: every repeat compiles from scratch (to measure compile time)")

@@ -14,10 +14,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchbench.analysis import stopping
 from benchbench.plan import feasibility, memory_model
 from benchbench.store import results
-from benchbench.sweep import concurrent, env, launch, pool
+from benchbench.sweep import auto_repeats, concurrent, env, launch, pool
 from benchbench.sweep.cluster import LOCAL, Cluster
 from benchbench.worker.device import DeviceInfo, probe
 
@@ -38,30 +37,18 @@ class SweepSummary:
         statuses = dict(self.statuses)
         for k, v in other.statuses.items():
             statuses[k] = statuses.get(k, 0) + v
-        return SweepSummary(self.ran + other.ran, self.skipped_early + other.skipped_early, other.interrupted,
+        return SweepSummary(self.ran + other.ran, self.skipped_before_launch + other.skipped_before_launch, other.interrupted,
                             self.wall_s + other.wall_s, self.measured_s + other.measured_s, statuses,
                             self.gpu_busy_s + other.gpu_busy_s)
 
 
 def pending(configs, run_dir: Path) -> list[tuple]:
     """(config, repeat) pairs not yet recorded, repeats interleaved. A `repeats: auto` config wants 3
-    repeats, then one more at a time while its recorded repeats do not pin its value (stopping.py)."""
+    repeats, then one more at a time until the sequential test against its reference stops it."""
     done = results.recorded(run_dir)
-    wanted = {c.config_id: c.repeats if c.repeats != "auto" else _auto_repeats(c, run_dir, done) for c in configs}
+    wanted = auto_repeats.wanted(configs, run_dir, done)   # repeats: auto: the sequential test
     most = max(wanted.values(), default=0)
     return [(c, r) for r in range(most) for c in configs if r < wanted[c.config_id] and (c.config_id, r) not in done]
-
-
-def _auto_repeats(cfg, run_dir: Path, done: set) -> int:
-    n = sum(1 for cid, _ in done if cid == cfg.config_id)
-    if n < 3:
-        return 3
-    if n >= cfg.max_repeats:
-        return n
-    rows = results.load(run_dir)
-    ok = rows[(rows["config_id"] == cfg.config_id) & (rows["status"] == "ok")]
-    values = ok["step_time_s_median"].dropna().tolist() if "step_time_s_median" in ok else []
-    return n if len(values) < n or stopping.repeats_sure(values, cfg.target_halfwidth) else n + 1
 
 
 @contextlib.contextmanager

@@ -173,6 +173,35 @@ def test_gate_against_the_history(filled, tmp_path):
     assert p.returncode == 2 and "one of the two" in p.stderr
 
 
+def test_regressions_report_a_slow_drift_and_exit_1(tmp_path):
+    runs = []
+    for i in range(16):   # the step time creeps 0.5% a commit: 7.5% over 16, no step
+        d = tmp_path / f"run-{i:02d}"
+        write_run(d, config("c1", 0.02 * (1 + 0.005 * i), seed=i, attention="eager"),
+                  env={**CPU_ENV, "git_commit": commit(i), "git_branch": "main",
+                       "git_commit_time": f"2026-01-01T00:{i:02d}:00+00:00"}, suite="gate")
+        runs.append(d)
+    db = tmp_path / "drift.duckdb"
+    assert cli_run("history", "add", *runs, "--history-db", db).returncode == 0
+    p = cli_run("history", "regressions", "--history-db", db)
+    assert p.returncode == 1 and "0 change points" in p.stderr, p.stderr
+    line = next(x for x in p.stderr.splitlines() if x.startswith("drift: "))
+    assert "(c1)" in line and "over 16 commits" in line and line.endswith("a regression")
+    p = cli_run("history", "show", "--history-db", db, "--format", "csv")
+    assert p.returncode == 0 and line in p.stderr and len(p.stdout.strip().splitlines()) == 17
+
+
+def test_gate_with_too_little_history_is_inconclusive_not_pass(filled, tmp_path):
+    root, runs, db = filled
+    small = tmp_path / "small.duckdb"
+    assert cli_run("history", "add", runs[0], runs[1], "--history-db", small).returncode == 0
+    same = make_run(tmp_path, N, name="same")
+    md = tmp_path / "gate.md"
+    p = cli_run("gate", same, "--history", small, "--markdown", md)
+    assert p.returncode == 4 and "gate: INCONCLUSIVE: nothing judged: too little history" in p.stderr, p.stderr
+    assert "PASS" not in p.stderr and "INCONCLUSIVE** - nothing judged" in md.read_text()
+
+
 def test_run_with_history_adds_the_finished_run(tmp_path):
     from benchbench.spec import suite as suites
     from tests.integration.test_cli import FIXTURES

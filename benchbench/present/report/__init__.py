@@ -60,7 +60,7 @@ def trends(rep: Report, path) -> list[tuple[str, str, dict]]:
     reps = history.repeat_values(path, metric=metric, machine=machine, config_id=ids)
     out = []
     for _, cid, _, label, machine_label, pts in series.series(frame, reps):
-        marks = {c.index: f"{c.change:+.1%}" for c in changepoints.detect(list(pts["repeats"]))}
+        marks = {c.index: f"{c.change:+.1%}" for c in changepoints.analyze(list(pts["repeats"])).changes}
         out.append(("trend", f"fig-trend-{cid}", charts.trend(pts, marks, f"{label} ({cid}) on {machine_label}", metric)))
     return out
 

@@ -66,3 +66,21 @@ def test_another_machine_or_metric_is_refused():
         gate_history.check(run([1000, 1000, 1000]), frame(HIST), [Rule("step_time_s", 0.05, False)])
     with pytest.raises(GateError, match="--window 0"):
         gate_history.check(run([1000, 1000, 1000]), frame(HIST), window=0)
+
+
+def test_nothing_judged_is_inconclusive_never_a_pass():
+    res = gate_history.check(run([950, 948, 952]), frame(HIST[:2]))          # too little history everywhere
+    assert res.inconclusive.startswith("nothing judged: too little history") and res.exit_code == 4
+    res = gate_history.check(run([950]), frame(HIST))                         # too few repeats in the run
+    assert res.inconclusive.startswith("nothing judged") and res.exit_code == 4
+    assert gate_history.check(run([1001, 999, 1000]), frame(HIST)).inconclusive is None
+    assert gate_history.check(run([], status="oom"), frame(HIST[:2])).exit_code == 1   # a failure is judged
+
+
+def test_a_window_in_two_modes_is_not_judged():
+    modes = [1000, 970, 1001, 969, 972, 1002, 999, 971, 1000, 968]      # two levels 3% apart, alternating
+    res = gate_history.check(run([950, 948, 952]), frame(modes))
+    t = next(iter(res.tables.values()))
+    assert t["verdict"].iloc[0] == gate_history.TWO_MODES and "two modes 3.1% apart" in t["note"].iloc[0]
+    assert res.exit_code == 4 and res.inconclusive.startswith("nothing judged")
+    assert verdict(gate_history.check(run([950, 948, 952]), frame(HIST))) == ("slower", True)   # one mode: judged

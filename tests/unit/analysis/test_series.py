@@ -75,3 +75,36 @@ def test_where_and_commit_time_lookups():
     assert got == pd.Timestamp("2026-02-28T23:00:00", tz="UTC")
     with pytest.raises(series.SeriesError, match="no such commit"):
         series.commit_time(frame, "ffff")
+
+
+def _history(levels, seed=0):
+    """history.results()/repeat_values() frames of one series (machine m, config c1) of chosen levels."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows, reps = [], []
+    for i, level in enumerate(levels):
+        vals = level * (1 + rng.normal(0, 0.003)) * (1 + rng.normal(0, 0.002, 3))
+        rows.append({"machine": "m", "machine_label": "host m", "config_id": "c1", "label": "gpt tiny",
+                     "metric": "tokens_per_s", "status": "ok", "git_commit": f"{i:040x}", "run_key": f"r{i}",
+                     "commit_time": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(days=i), "branch": "main",
+                     "value": float(np.median(vals)), "ci_low": float(vals.min()), "ci_high": float(vals.max())})
+        reps += [{"machine": "m", "config_id": "c1", "metric": "tokens_per_s", "run_key": f"r{i}", "value": float(v)}
+                 for v in vals]
+    return pd.DataFrame(rows), pd.DataFrame(reps)
+
+
+def test_shapes_name_a_drift_the_bad_way_and_two_modes_and_no_change_points_for_them():
+    import numpy as np
+
+    frame, reps = _history(1000 * (1 - 0.002 * np.arange(30)))
+    s = series.shapes(frame, reps, "tokens_per_s")
+    assert list(s["shape"]) == ["drift"] and bool(s["worse"].iloc[0]) and s["change"].iloc[0] < -0.04
+    assert s["commits"].iloc[0] == 30 and series.changes(frame, reps, "tokens_per_s").empty
+    modes = np.where(np.random.default_rng(5).random(30) < 0.5, 1000.0, 970.0)
+    frame, reps = _history(modes, seed=1)
+    s = series.shapes(frame, reps, "tokens_per_s")
+    assert list(s["shape"]) == ["two modes"] and not s["worse"].iloc[0]
+    assert series.changes(frame, reps, "tokens_per_s").empty
+    frame, reps = _history([1000.0] * 30, seed=2)
+    assert series.shapes(frame, reps, "tokens_per_s").empty

@@ -28,3 +28,15 @@ def test_a_trend_row_shows_value_interval_and_the_change_point():
                        "repeats": 3, "change_point": "-5.1% [-5.3%, -4.9%]"}])
     [row] = view.trend_rows(t)
     assert row[2] == "c" * 12 and row[4] == "-" and row[6] == "341,910 [340,401, 342,111]" and row[-1].startswith("-5.1%")
+
+
+def test_shape_lines_say_drift_and_two_modes_in_words():
+    from benchbench.present.history import shape_line
+
+    base = {"label": "gpt tiny", "config_id": "c1", "machine_label": "host m"}
+    line = shape_line({**base, "shape": "drift", "change": -0.058, "commits": 30, "per_commit": -0.002,
+                       "per_commit_ci_low": -0.0023, "per_commit_ci_high": -0.0017, "worse": True})
+    assert line == ("drift: gpt tiny (c1) on host m: -5.8% over 30 commits (-0.20% [-0.23%, -0.17%] a commit), "
+                    "a regression")
+    line = shape_line({**base, "shape": "two modes", "change": 0.031, "commits": 30, "worse": False})
+    assert line.startswith("two modes: gpt tiny (c1) on host m: values in two modes 3.1% apart") and "add repeats" in line
