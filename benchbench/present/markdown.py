@@ -69,10 +69,10 @@ def gate_summary(res: GateResult, baseline: str, run: str, level: float) -> str:
     full tables collapsed."""
     reg = res.regressions
     n_configs = len(set().union(*(set(t["config_id"]) for t in res.tables.values()))) if res.tables else 0
-    if len(reg):
+    if res.outcome == "FAIL":
         head = f"**benchbench gate: FAIL** - {len(reg)} regression{'s' if len(reg) != 1 else ''} " \
                f"({reg['config_id'].nunique()} of {n_configs} configs)"
-    elif res.inconclusive:
+    elif res.outcome == "INCONCLUSIVE":
         head = f"**benchbench gate: INCONCLUSIVE** - too noisy to judge the timing rules ({_esc(res.inconclusive)})"
     else:
         head = f"**benchbench gate: PASS** - no regression ({n_configs} configs, {len(res.rules)} rules)"
@@ -122,9 +122,11 @@ def report(rep) -> str:
         if b.result is None:
             out.append(f"- baseline `{rep.baseline_path}`: not gated ({_text(b.error)})")
         else:
-            n = len(b.result.regressions)
-            out.append(f"- baseline `{rep.baseline_path}`: **{'FAIL' if n else 'PASS'}** for {_text(b.run)}"
+            n, word = len(b.result.regressions), b.result.outcome
+            out.append(f"- baseline `{rep.baseline_path}`: **{word}** for {_text(b.run)}"
                        + (f" ({n} regressions)" if n else "")
+                       + (f" (too noisy to judge the timing rules: {_text(b.result.inconclusive)})"
+                          if word == "INCONCLUSIVE" else "")
                        + (f"; environment changed: {_text('; '.join(b.result.env_changes))}" if b.result.env_changes else ""))
     if rep.highlights:
         out.append("- " + "; ".join(f"{w}: {_text(v)}" + (f" ({_text(c)})" if c else "") for w, v, c in rep.highlights))

@@ -213,3 +213,22 @@ def _values(a) -> list[float]:
 
         return np.frombuffer(base64.b64decode(a["bdata"]), dtype=a["dtype"]).tolist()
     return list(a)
+
+
+def test_an_inconclusive_gate_is_inconclusive_in_the_banner_and_the_markdown(tmp_path):
+    """The report never says FAIL (or PASS) where `gate` exits 4: too noisy to judge."""
+    from benchbench.analysis import gate
+    from benchbench.store import baseline
+
+    base = baseline.save(fx.write_run(tmp_path / "base", fx.config("c0", 0.1, repeats=5, seed=1)), "b",
+                         tmp_path / "baselines", rules=["tokens_per_s:-5%"])
+    # repeats 10-20% apart around a 15% slower median: noisy, not judged on time
+    noisy = [fx.row("c0", k, step_times=fx.steps(0.1 * f, seed=k)) for k, f in enumerate((1.0, 1.3, 1.15, 1.02, 1.28))]
+    rep = report.build([fx.write_run(tmp_path / "noisy", noisy)], baseline=base)
+    res = rep.baseline[0].result
+    assert res.exit_code == gate.EXIT_INCONCLUSIVE and res.outcome == "INCONCLUSIVE"
+    page = html.render(rep, tmp_path)
+    assert "<b>INCONCLUSIVE</b>" in page and "<b>FAIL</b>" not in page and "<b>PASS</b>" not in page
+    text = markdown.report(rep)
+    assert "**INCONCLUSIVE**" in text and "**FAIL**" not in text and "**PASS**" not in text
+    assert "**benchbench gate: INCONCLUSIVE**" in markdown.gate_summary(res, "b", "noisy", 0.05)
