@@ -76,12 +76,15 @@ os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
 """
 
 
+SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else []  # the worker drops the directory itself (worker/__main__)
+
+
 def _command(*worker_args: str, cfg=None, cluster: Cluster = LOCAL, slot: int = 0) -> list[str]:
     cmd = ["-m", "benchbench.worker", *worker_args]
     if cfg is not None and cfg.world_size > 1:  # a launcher: torchrun (cluster.py) or DeepSpeed's with a hostfile
         cmd = cluster.command(cfg, ["benchbench.worker", *worker_args], slot)
-    if sys.platform.startswith("linux"):
-        return [sys.executable, "-c", _ORPHAN_GUARD, str(os.getpid()), *cmd]
+    if sys.platform.startswith("linux"):  # -P: the guard imports nothing from the current directory
+        return [sys.executable, *SAFE_PATH, "-c", _ORPHAN_GUARD, str(os.getpid()), *cmd]
     return [sys.executable, *cmd]
 
 
