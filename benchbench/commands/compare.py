@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from benchbench.analysis import compare, pivot
+from benchbench.analysis import compare, environment, pivot
 from benchbench.commands.common import UsageError, console
 from benchbench.present import markdown
 from benchbench.store import results
@@ -64,6 +64,15 @@ def render_pivot(p) -> Table:
     return table
 
 
+def _env(run_dir) -> dict:
+    """The run's env.json, {} when missing or unreadable (rows alone still compare)."""
+    try:
+        data = results.read_json(Path(run_dir) / "env.json")
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def main(args) -> int:
     by = [a.strip() for a in args.by.split(",") if a.strip()] if args.by else []
     if len(args.run_dirs) == 1 and not by:
@@ -97,6 +106,10 @@ def main(args) -> int:
                 md += [f"**{args.metric}: `{b_name}` vs `{a_name}`**", "", markdown.compare_table(t, "A", "B"), ""]
             counts = t["verdict"].value_counts().to_dict()
             out.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+            diffs = environment.differences(frames[0], _env(args.run_dirs[0]), f, _env(d))
+            for line in diffs:  # beside the verdict: what else changed the numbers
+                out.print(escape(f"environment differs: {line}"), style="yellow", highlight=False, soft_wrap=True)
+            md += [f"- environment differs: {x.replace('<', '&lt;')}" for x in diffs] + ([""] if diffs else [])
     if args.markdown:
         Path(args.markdown).write_text("\n".join(md))
     return 0

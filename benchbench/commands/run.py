@@ -148,6 +148,9 @@ def _lead(args, out, err, suite, configs, run_dir: Path, run: dict, cluster) -> 
         err.print(f"[bold]{escape(suite.name)}[/]: {len(configs)} configs, {len(todo)} runs to do -> {escape(str(run_dir))}"
                   + (f" on GPUs {','.join(gpus)}" if gpus and len(gpus) > 1 else ""), highlight=False)
         _warn_wont_fit(err, configs)
+        busy = env.busy_warning()
+        if busy:
+            err.print(f"[yellow]{escape(busy)}[/]", highlight=False, soft_wrap=True)
         summary = _sweep_with_progress(args, configs, run_dir, run, cluster, gpus, err)
         results.finalize(run_dir)
         _record_end_noise(run_dir)
