@@ -45,10 +45,17 @@ def worst_status(s: pd.Series) -> str:
     return next(st for st in STATUS_ORDER if st in present) if present <= set(STATUS_ORDER) else s.iloc[0]
 
 
-def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
+def is_smoke(df: pd.DataFrame) -> bool:
+    """Whether the rows come from a --smoke run (every smoke row carries smoke: true)."""
+    return "smoke" in df and bool(df["smoke"].fillna(False).astype(bool).any())
+
+
+def summary(df: pd.DataFrame, baseline_id: str | None = None, smoke: bool = False) -> pd.DataFrame:
     """One row per config: the varying axes, throughput (median over repeats), speedup vs the
     baseline config, step time, peak memory, status and reason; the cost per million tokens
-    (samples) where the rows carry price_per_gpu_hour / price_per_kwh (analysis/cost.py)."""
+    (samples) where the rows carry price_per_gpu_hour / price_per_kwh (analysis/cost.py).
+    A smoke run (`smoke`, or rows marked smoke) has no speedups or scaling efficiencies: at tiny
+    scale they say nothing about the configs (attrs smoke=True)."""
     if df.empty:  # e.g. a run whose only row was torn
         return pd.DataFrame()
     df = cost.with_cost(df)  # usd_per_mtoken (or per million samples) where the rows carry a price
@@ -92,7 +99,10 @@ def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
     base = baseline_id if baseline_id in set(table["config_id"]) else table["config_id"].iloc[0]
     base_thr = table.loc[table["config_id"] == base, thr_col].iloc[0]
     table["speedup"] = table[thr_col] / base_thr
-    table.attrs.update(throughput=thr_col, baseline_id=base, axes=axes)
+    smoke = bool(smoke) or is_smoke(df)
+    if smoke:
+        table["speedup"] = table["scaling_efficiency"] = float("nan")
+    table.attrs.update(throughput=thr_col, baseline_id=base, axes=axes, smoke=smoke)
     return table
 
 

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from benchbench.analysis import compare, environment, pivot
+from benchbench.analysis import summary as tables
 from benchbench.commands.common import UsageError, console
 from benchbench.present import markdown
 from benchbench.store import results
@@ -64,10 +65,14 @@ def render_pivot(p) -> Table:
     return table
 
 
-def _env(run_dir) -> dict:
-    """The run's env.json, {} when missing or unreadable (rows alone still compare)."""
+def _run(run_dir) -> dict:
+    return _env(run_dir, "run.json")
+
+
+def _env(run_dir, name: str = "env.json") -> dict:
+    """The run's env.json (or run.json), {} when missing or unreadable (rows alone still compare)."""
     try:
-        data = results.read_json(Path(run_dir) / "env.json")
+        data = results.read_json(Path(run_dir) / name)
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -83,6 +88,12 @@ def main(args) -> int:
             raise UsageError(f"{d}: the run has no rows")
     out = console()
     md = []
+    smoke = [d for d, f in zip(args.run_dirs, frames) if tables.is_smoke(f) or _run(d).get("smoke")]
+    if smoke:  # tiny scale: the ratios below are no speedups
+        line = (f"SMOKE: {', '.join(map(str, smoke))} ran at tiny scale (--smoke); its ratios are not speedups and "
+                "measure nothing about the real configs")
+        out.print(escape(line), style="yellow", highlight=False, soft_wrap=True)
+        md += [f"**{line}**", ""]
     with usage_errors():
         if len(frames) == 1:
             run_json = Path(args.run_dirs[0]) / "run.json"

@@ -74,7 +74,7 @@ def main_table(args) -> int:
 
     for d in args.run_dirs:
         run = results.read_json(Path(d) / "run.json") if (Path(d) / "run.json").exists() else {}
-        table = tables.summary(results.load(d), run.get("baseline_config_id"))
+        table = tables.summary(results.load(d), run.get("baseline_config_id"), smoke=bool(run.get("smoke")))
         console().print(terminal.render(table, title=escape(f"{run.get('suite', '')} ({d})")))
         note = results.completeness(d)
         if note:

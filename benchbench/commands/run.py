@@ -84,7 +84,8 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
         notice = _gpu_suite_on_cpu(configs, suite.name)
         if notice:
             raise UsageError(notice)
-    run_dir = new_run_dir(suite.name, args.output, args.results_root)
+    # smoke runs live apart from real ones (RESULTS/smoke/SUITE/...): they measure nothing
+    run_dir = new_run_dir(f"smoke/{suite.name}" if args.smoke else suite.name, args.output, args.results_root)
     stack.enter_context(rundir_lock(run_dir))
     if (run_dir / results.ROWS).exists():  # another run finished here between the check and the lock
         raise UsageError(f"{run_dir} already holds a run; continue it with: benchbench run --resume {run_dir}")
@@ -159,7 +160,7 @@ def _lead(args, out, err, suite, configs, run_dir: Path, run: dict, cluster) -> 
                    gpu_busy_s=summary.gpu_busy_s, expected_runs=_expected(configs), gpus=gpus)
         results.write_json(run_dir / "run.json", run)
     if (run_dir / results.ROWS).exists():
-        table = tables.summary(results.load(run_dir), run.get("baseline_config_id"))
+        table = tables.summary(results.load(run_dir), run.get("baseline_config_id"), smoke=bool(run.get("smoke")))
         out.print(terminal.render(table, title=escape(f"{suite.name} ({run_dir})")))
         note = results.completeness(run_dir)
         if note:

@@ -115,7 +115,8 @@ def report(rep) -> str:
         out.append(f"- **{_text(h['name'])}**: suite `{_text(h['suite'])}` on {_text(h['device'])}, "
                    f"{(h['started'] or '?')[:16].replace('T', ' ')} UTC; {_text(sw)}"
                    + (f"; commit `{h['commit']}`" if h["commit"] else "")
-                   + f"; {h['configs']} configs (" + ", ".join(f"{n} {s}" for s, n in h["statuses"].items()) + ")")
+                   + f"; {h['configs']} configs (" + ", ".join(f"{n} {s}" for s, n in h["statuses"].items()) + ")"
+                   + ("; **smoke run: tiny scale, no speedups; not a measurement**" if h.get("smoke") else ""))
     if rep.swept:
         out.append("- swept: " + "; ".join(f"{_text(a)} = {_text(', '.join(v))}" for a, v in rep.swept.items()))
     for b in rep.baseline:
