@@ -387,6 +387,16 @@ def test_maxbatch_bad_input(tmp_path):
     assert p.returncode == 2 and "--cap 0" in p.stderr
 
 
+def test_maxbatch_of_a_gpu_suite_without_a_gpu_says_so(tmp_path, monkeypatch, capsys):
+    from benchbench.worker import device
+
+    monkeypatch.setattr(device, "cuda_available", lambda: False)
+    suite = REPO / "bench" / "maxbatch" / "suite.yaml"  # device: cuda
+    assert cli.main(["maxbatch", str(suite), "-o", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "meant for a GPU" in err and "--device cpu" in err and not (tmp_path / "run").exists()
+
+
 def test_estimate_through_the_cli():
     p = cli_run("estimate", REPO / "bench" / "maxbatch" / "suite.yaml", "--device-memory", "16")
     assert p.returncode == 0, p.stderr

@@ -183,8 +183,8 @@ def test_charts_of_several_runs_name_their_run(tmp_path):
 
 
 def test_predicted_memory_column_when_rows_carry_it(tmp_path):
-    rows = fx.config("c0", 0.1, predicted_peak_bytes=2 * 2**30, predicted_peak_error=0.05) + fx.config("c1", 0.05, seed=1,
-                                                                                                         attention="sdpa")
+    rows = fx.config("c0", 0.1, predicted_peak_bytes=2 * 2**30, predicted_peak_error=0.05, peak_allocated_bytes=1.9 * 2**30) \
+        + fx.config("c1", 0.05, seed=1, attention="sdpa", peak_allocated_bytes=2**30)  # GPU rows: the allocator's peak
     page = html.render(report.build([fx.write_run(tmp_path / "p", rows)]), tmp_path)
     assert ">predicted GiB</th>" in page and ">2.00</td>" in page and "predicted / measured - 1 = +5.0%" in page
     assert ">predicted GiB</th>" not in html.render(report.build([make_run(tmp_path, "n")]), tmp_path)
@@ -232,3 +232,11 @@ def test_an_inconclusive_gate_is_inconclusive_in_the_banner_and_the_markdown(tmp
     text = markdown.report(rep)
     assert "**INCONCLUSIVE**" in text and "**FAIL**" not in text and "**PASS**" not in text
     assert "**benchbench gate: INCONCLUSIVE**" in markdown.gate_summary(res, "b", "noisy", 0.05)
+
+
+def test_a_cpu_run_sets_no_device_memory_prediction_beside_its_host_rss(tmp_path):
+    rows = [{**r, "predicted_peak_bytes": 2e9} for r in fx.config("c0", 0.1) + fx.config("c1", 0.05, seed=1)]
+    page = html.render(report.build([fx.write_run(tmp_path / "cpu", rows)]), tmp_path)
+    assert "host RSS" in page and "predicted GiB" not in page
+    gpu = [{**r, "peak_allocated_bytes": 1.5e9} for r in rows]  # the allocator's peak measured: the pair is fair
+    assert "predicted GiB" in html.render(report.build([fx.write_run(tmp_path / "gpu", gpu)]), tmp_path)
