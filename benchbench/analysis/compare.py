@@ -30,6 +30,7 @@ import pandas as pd
 
 from benchbench.analysis import stats
 from benchbench.analysis import summary as tables
+from benchbench.analysis import value as values
 from benchbench.spec.metrics import (  # noqa: F401
     DETERMINISTIC,
     DETERMINISTIC_DEFAULT_THRESHOLD,
@@ -127,12 +128,11 @@ def summarize(groups: list[np.ndarray], metric: str, level: float = 0.05) -> tup
     groups = [g for g in groups if len(g)]
     if not groups:
         return math.nan, math.nan, math.nan, 0
+    value = values.of_groups(groups, metric)  # the value every view shows (analysis/value.py)
     if is_deterministic(metric):
         flat = np.concatenate(groups)
-        v = float(np.max(flat)) if metric.startswith("peak_") else float(np.median(flat))
-        return v, float(np.min(flat)), float(np.max(flat)), len(groups)
+        return value, float(np.min(flat)), float(np.max(flat)), len(groups)
     stat = location(metric)
-    value = float(np.median(stats.per_repeat(groups, stat)))
     lo, hi = stats.interval(stats.hierarchical_bootstrap(groups, stat), 1 - level)
     return value, lo, hi, len(groups)
 

@@ -7,7 +7,9 @@ The first is the rented-machine price (it includes the energy the provider pays)
 the energy part alone, for owned machines, and needs rows that measured energy (NVML). Rows
 without tokens (image models) get `usd_per_msample` / `energy_usd_per_msample` from samples
 instead. Prices are the user's numbers (a suite's `price_per_gpu_hour`/`price_per_kwh` settings
-or `--price`); nothing here knows a provider's price.
+or `--price`); nothing here knows a provider's price. A row's throughput is its repeat's statistic
+(analysis/value.py), and a config's cost is the price over the config's value (`config_costs`), so
+the cost column follows from the throughput shown beside it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+
+from benchbench.analysis import value as values
 
 J_PER_KWH = 3.6e6
 COST_COLUMNS = ("usd_per_mtoken", "usd_per_msample", "energy_usd_per_mtoken", "energy_usd_per_msample")
@@ -70,10 +74,25 @@ def with_cost(df: pd.DataFrame, price_per_gpu_hour: float | None = None,
         if thr not in out or not _col(out, thr)[rows].notna().any():
             continue
         if price_per_gpu_hour is not None:
-            rate = _col(out, thr).where(rows)
+            rate = values.repeat_values(out, thr).fillna(_col(out, thr)).where(rows)
             out[f"usd_per_{unit}"] = (price_per_gpu_hour * gpus / 3600.0 / rate.where(rate > 0)) * 1e6
         if price_per_kwh is not None and "energy_j_per_step" in out:
             units = _col(out, per_step).where(rows)
             j_per_unit = _col(out, "energy_j_per_step") / units.where(units > 0)
             out[f"energy_usd_per_{unit}"] = j_per_unit / J_PER_KWH * price_per_kwh * 1e6
+    return out
+
+
+def config_costs(rows: pd.DataFrame, thr_col: str, thr_value: float, price_per_gpu_hour: float | None = None) -> dict:
+    """One config's cost columns from its throughput value (`thr_value`, analysis/value.py): the
+    rented price over that value; the energy part (measured, not derived from throughput) as the
+    median over ok repeats. `rows` went through with_cost()."""
+    ok = rows[rows["status"] == "ok"] if "status" in rows else rows
+    unit = "mtoken" if thr_col == "tokens_per_s" else "msample"
+    out = {c: float(pd.to_numeric(ok[c], errors="coerce").median())
+           for c in COST_COLUMNS if c.startswith("energy_") and c in ok and ok[c].notna().any()}
+    price = _price(ok, "price_per_gpu_hour", price_per_gpu_hour) if len(ok) else None
+    if price is not None and f"usd_per_{unit}" in ok and math.isfinite(thr_value) and thr_value > 0:
+        gpus = _col(ok, "world_size", 1.0).fillna(1.0)
+        out[f"usd_per_{unit}"] = float((price * gpus).median()) / 3600.0 / thr_value * 1e6
     return out

@@ -160,6 +160,11 @@ class GateResult:
             return 1
         return EXIT_INCONCLUSIVE if self.inconclusive else 0
 
+    @property
+    def outcome(self) -> str:
+        """PASS, FAIL or INCONCLUSIVE (exit 0, 1, 4): the word every summary of the gate shows."""
+        return {0: "PASS", 1: "FAIL"}.get(self.exit_code, "INCONCLUSIVE")
+
 
 def check(base: Baseline, run_rows: pd.DataFrame, run: dict, run_env: dict, rules: list[Rule] | None = None,
           level: float = 0.05, allow_env_change: bool = False) -> GateResult:

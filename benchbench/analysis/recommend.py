@@ -25,6 +25,7 @@ import pandas as pd
 
 from benchbench.analysis import compare, cost
 from benchbench.analysis import summary as tables
+from benchbench.analysis import value as values
 from benchbench.spec.config import FIELDS, NOT_IN_ID
 
 # objective -> its fallback for models without tokens
@@ -131,9 +132,11 @@ def recommend(df: pd.DataFrame, objective: str = "tokens_per_s", *, baseline_id:
         groups_, _ = compare.samples(ok, metric)
         value, lo, hi, n = compare.summarize(groups_, metric)
         peak = ok[mem].max() if mem in ok and ok[mem].notna().any() else math.nan
+        thr = values.throughput_column(df)  # cost follows from the config's throughput value (analysis/value.py)
+        costs = cost.config_costs(ok, thr, values.config_value(ok, thr), price_per_gpu_hour)
+        value = costs.get(metric, value)
         cands.append({"config_id": cid, "label": names[cid], "value": value, "ci_low": lo, "ci_high": hi, "n": n,
-                      "peak_memory_bytes": float(peak),
-                      **{c: float(ok[c].median()) for c in cost.COST_COLUMNS if c in ok and ok[c].notna().any()}})
+                      "peak_memory_bytes": float(peak), **costs})
     excl = pd.DataFrame(excluded, columns=["config_id", "label", "constraint", "detail"])
     if not cands:
         order = {c: i for i, c in enumerate(CONSTRAINTS)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchbench.analysis import cost
+from benchbench.analysis import value as values
 from benchbench.spec.config import FIELDS, NOT_IN_ID
 
 # Per-config medians included when any config measured them (GPU collectors, several ranks)
@@ -44,15 +45,22 @@ def worst_status(s: pd.Series) -> str:
     return next(st for st in STATUS_ORDER if st in present) if present <= set(STATUS_ORDER) else s.iloc[0]
 
 
-def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
+def is_smoke(df: pd.DataFrame) -> bool:
+    """Whether the rows come from a --smoke run (every smoke row carries smoke: true)."""
+    return "smoke" in df and bool(df["smoke"].fillna(False).astype(bool).any())
+
+
+def summary(df: pd.DataFrame, baseline_id: str | None = None, smoke: bool = False) -> pd.DataFrame:
     """One row per config: the varying axes, throughput (median over repeats), speedup vs the
     baseline config, step time, peak memory, status and reason; the cost per million tokens
-    (samples) where the rows carry price_per_gpu_hour / price_per_kwh (analysis/cost.py)."""
+    (samples) where the rows carry price_per_gpu_hour / price_per_kwh (analysis/cost.py).
+    A smoke run (`smoke`, or rows marked smoke) has no speedups or scaling efficiencies: at tiny
+    scale they say nothing about the configs (attrs smoke=True)."""
     if df.empty:  # e.g. a run whose only row was torn
         return pd.DataFrame()
     df = cost.with_cost(df)  # usd_per_mtoken (or per million samples) where the rows carry a price
     axes = varying_axes(df)
-    thr_col = "tokens_per_s" if "tokens_per_s" in df.columns and df["tokens_per_s"].notna().any() else "samples_per_s"
+    thr_col = values.throughput_column(df)
     # One kind of memory for the whole table (its column has one header): the allocator's peak
     # when any config measured it (CUDA), else the host's resident set.
     all_ok = df[df["status"] == "ok"]
@@ -63,13 +71,20 @@ def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
         rec = {"config_id": cid, **{a: g[a].iloc[0] for a in axes}}
         rec["status"] = worst_status(g["status"])
         rec["repeats_ok"] = f"{len(ok)}/{len(g)}"
-        rec[thr_col] = ok[thr_col].median() if thr_col in ok and len(ok) else float("nan")
-        rec["run_to_run_cv"] = ok[thr_col].std(ddof=1) / ok[thr_col].mean() if len(ok) > 1 else float("nan")
-        rec["step_time_s_median"] = ok["step_time_s_median"].median() if "step_time_s_median" in ok and len(ok) else float("nan")
+        # the config's value (analysis/value.py): the one every view shows
+        rec[thr_col] = values.config_value(g, thr_col)
+        per_repeat = values.repeat_values(ok, thr_col)
+        rec["run_to_run_cv"] = per_repeat.std(ddof=1) / per_repeat.mean() if len(ok) > 1 else float("nan")
+        step = values.config_value(g, "step_time_s") if "step_times_s" in ok else float("nan")
+        rec["step_time_s_median"] = step if step == step else (
+            ok["step_time_s_median"].median() if "step_time_s_median" in ok and len(ok) else float("nan"))
         rec["peak_memory_bytes"] = ok[mem].max() if mem in ok and len(ok) else float("nan")
         rec["peak_memory_kind"] = "allocator" if mem == "peak_allocated_bytes" else "host RSS"
         for col in OPTIONAL:  # present only where a collector could measure them (GPU)
             rec[col] = ok[col].median() if col in ok and ok[col].notna().any() else float("nan")
+        if "mfu" in ok and ok["mfu"].notna().any():  # MFU and cost follow from the throughput shown
+            rec["mfu"] = values.proportional(ok, "mfu", thr_col, rec[thr_col])
+        rec.update(cost.config_costs(ok, thr_col, rec[thr_col]))
         reasons = g["reason"].dropna() if "reason" in g else pd.Series(dtype=str)
         rec["reason"] = reasons.iloc[0] if len(reasons) else ""
         rec["numerics"] = numerics_verdict(g)
@@ -84,7 +99,10 @@ def summary(df: pd.DataFrame, baseline_id: str | None = None) -> pd.DataFrame:
     base = baseline_id if baseline_id in set(table["config_id"]) else table["config_id"].iloc[0]
     base_thr = table.loc[table["config_id"] == base, thr_col].iloc[0]
     table["speedup"] = table[thr_col] / base_thr
-    table.attrs.update(throughput=thr_col, baseline_id=base, axes=axes)
+    smoke = bool(smoke) or is_smoke(df)
+    if smoke:
+        table["speedup"] = table["scaling_efficiency"] = float("nan")
+    table.attrs.update(throughput=thr_col, baseline_id=base, axes=axes, smoke=smoke)
     return table
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import signal
 from pathlib import Path
 
 from rich.markup import escape
@@ -22,9 +23,16 @@ def _check(args) -> tuple[Path, str, str, Path]:
     if not suite.is_file():
         raise UsageError(f"{args.suite}: no such suite file")
     cfgs = suites.load(suite).expand(smoke=args.smoke)
+    repeats = next((c.repeats for c in cfgs if c.config_id == args.config), cfgs[0].repeats if cfgs else 1)
+    if args.smoke and repeats != "auto" and int(repeats) < bisect.MIN_REPEATS:
+        raise UsageError(f"bisect --smoke: a smoke run makes {repeats} repeat(s) and bisect judges each probe on at "
+                         f"least {bisect.MIN_REPEATS}; give the suite `smoke: {{repeats: 3}}` (tiny-scale probes then "
+                         "bisect a change that shows at tiny scale), or bisect without --smoke")
     ids = {c.config_id for c in cfgs}
     if args.config not in ids:
-        raise UsageError(f"--config {args.config}: not a config of {args.suite}; its configs: {', '.join(sorted(ids)[:20])}")
+        raise UsageError(f"--config {args.config}: not a config of {args.suite}; its configs: {', '.join(sorted(ids)[:20])}"
+                         + (" (--smoke makes other config ids: run `benchbench run SUITE --smoke` to see them)"
+                            if args.smoke else ""))
     repo = gitrepo.toplevel(args.repo or ".")
     gitrepo.check_clean(repo)
     good, bad = gitrepo.resolve(repo, args.good), gitrepo.resolve(repo, args.bad)
@@ -51,10 +59,29 @@ def why(res, before: str, config_id: str) -> str | None:
                                       probes[before].run_dir, probes[res.first_bad].run_dir).lead
     except explain.ExplainError:
         return None
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a bisection: unwinds like Ctrl-C, so probes' children end and worktrees go."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
 
 
 def main(args) -> int:
     err, out = console(stderr=True), console()
+    before = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _bisect(args, err, out)
+    except KeyboardInterrupt as e:  # the probe's children and its worktree are gone by now (sweep/bisect.py)
+        what = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+        err.print(f"[yellow]bisect {what}[/]: its children ended and its worktrees removed; the probes made so far "
+                  "are run directories in the history", highlight=False)
+        return 143 if isinstance(e, Terminated) else 130
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _bisect(args, err, out) -> int:
     try:
         repo, good, bad, suite = _check(args)
         path = history.resolve_path(args.history_db)

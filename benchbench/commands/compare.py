@@ -12,7 +12,8 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from benchbench.analysis import compare, pivot
+from benchbench.analysis import compare, environment, pivot
+from benchbench.analysis import summary as tables
 from benchbench.commands.common import UsageError, console
 from benchbench.present import markdown
 from benchbench.store import results
@@ -70,6 +71,17 @@ def explain_lines(a, b, t, run_a, run_b) -> list[str]:
 
     why = explain.leads(a, b, t, run_a, run_b)
     return [f"why {t.set_index('config_id').at[cid, 'label']}: {line}" for cid, line in why.items()]
+def _run(run_dir) -> dict:
+    return _env(run_dir, "run.json")
+
+
+def _env(run_dir, name: str = "env.json") -> dict:
+    """The run's env.json (or run.json), {} when missing or unreadable (rows alone still compare)."""
+    try:
+        data = results.read_json(Path(run_dir) / name)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def main(args) -> int:
@@ -82,6 +94,12 @@ def main(args) -> int:
             raise UsageError(f"{d}: the run has no rows")
     out = console()
     md = []
+    smoke = [d for d, f in zip(args.run_dirs, frames) if tables.is_smoke(f) or _run(d).get("smoke")]
+    if smoke:  # tiny scale: the ratios below are no speedups
+        line = (f"SMOKE: {', '.join(map(str, smoke))} ran at tiny scale (--smoke); its ratios are not speedups and "
+                "measure nothing about the real configs")
+        out.print(escape(line), style="yellow", highlight=False, soft_wrap=True)
+        md += [f"**{line}**", ""]
     with usage_errors():
         if len(frames) == 1:
             run_json = Path(args.run_dirs[0]) / "run.json"
@@ -108,6 +126,10 @@ def main(args) -> int:
                 md.append(f"- {line}")
             counts = t["verdict"].value_counts().to_dict()
             out.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+            diffs = environment.differences(frames[0], _env(args.run_dirs[0]), f, _env(d))
+            for line in diffs:  # beside the verdict: what else changed the numbers
+                out.print(escape(f"environment differs: {line}"), style="yellow", highlight=False, soft_wrap=True)
+            md += [f"- environment differs: {x.replace('<', '&lt;')}" for x in diffs] + ([""] if diffs else [])
     if args.markdown:
         results.write_text(args.markdown, "\n".join(md))
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from benchbench.analysis import compare, gate
+from benchbench.analysis import compare, environment, gate
 from benchbench.commands.common import UsageError, console
 from benchbench.commands.compare import explain_lines, heading, render, show
 from benchbench.present import markdown
@@ -49,6 +49,9 @@ def main_gate(args) -> int:
             rules = [gate.parse_rule(r) for r in given] if given else None
             res = gate.check(base, rows, run, env, rules, level=args.level, allow_env_change=args.allow_env_change)
             base_name = str(args.baseline)
+            # beside the verdict: threads, load and host differences change the numbers too (torch: env_changes)
+            res.notes += [f"environment differs: {d}" for d in environment.differences(
+                base.rows, base.env, rows, env, ("baseline", "run"), ("threads", "load", "host"))]
     except (baseline.BaselineError, gate.GateError, compare.CompareError) as e:
         raise UsageError(str(e)) from None
     out = console()

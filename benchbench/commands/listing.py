@@ -77,7 +77,8 @@ def main_table(args) -> int:
     for d in args.run_dirs:
         run = results.read_json(Path(d) / "run.json") if (Path(d) / "run.json").exists() else {}
         df = results.load(d)
-        table = bound.with_bound(tables.summary(df, run.get("baseline_config_id")), df, peaks.peak_gb_per_s)
+        table = bound.with_bound(tables.summary(df, run.get("baseline_config_id"), smoke=bool(run.get("smoke"))), df,
+                                 peaks.peak_gb_per_s)
         console().print(terminal.render(table, title=escape(f"{run.get('suite', '')} ({d})")))
         note = results.completeness(d)
         if note:

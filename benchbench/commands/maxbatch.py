@@ -36,6 +36,10 @@ def main(args) -> int:
         raise UsageError(f"--cap {args.cap}: the largest batch to try must be 1 or more")
     if any(c.world_size > 1 for c in configs):
         raise UsageError("maxbatch searches configs of one process (world_size 1); the suite has configs with more ranks")
+    gpu = [c for c in configs if c.device == "cuda"]
+    if gpu and not device.cuda_available():  # every probe would be skipped: "max batch 0" would be a lie
+        raise UsageError(f"suite {suite.name!r} is meant for a GPU (device: cuda) and this machine has none: its max "
+                         f"batch is a GPU's; search it on a GPU, or here on the CPU with --device cpu")
     run_dir = new_run_dir(f"{suite.name}-maxbatch", args.output, args.results_root)
     shutil.copyfile(args.suite, run_dir / "suite.yaml")
     run = {"run_id": run_dir.name, "suite": suite.name, "kind": "maxbatch", "suite_path": str(args.suite),

@@ -88,7 +88,8 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
             raise UsageError(notice)
     if getattr(args, "against", None):
         against(args.against)   # refused before a run directory is made
-    run_dir = new_run_dir(suite.name, args.output, args.results_root)
+    # smoke runs live apart from real ones (RESULTS/smoke/SUITE/...): they measure nothing
+    run_dir = new_run_dir(f"smoke/{suite.name}" if args.smoke else suite.name, args.output, args.results_root)
     stack.enter_context(rundir_lock(run_dir))
     if (run_dir / results.ROWS).exists():  # another run finished here between the check and the lock
         raise UsageError(f"{run_dir} already holds a run; continue it with: benchbench run --resume {run_dir}")
@@ -160,6 +161,9 @@ def _lead(args, out, err, suite, configs, run_dir: Path, run: dict, cluster) -> 
         err.print(f"[bold]{escape(suite.name)}[/]: {len(configs)} configs, {len(todo)} runs to do -> {escape(str(run_dir))}"
                   + (f" on GPUs {','.join(gpus)}" if gpus and len(gpus) > 1 else ""), highlight=False)
         _warn_wont_fit(err, configs)
+        busy = env.busy_warning()
+        if busy:
+            err.print(f"[yellow]{escape(busy)}[/]", highlight=False, soft_wrap=True)
         t0 = time.perf_counter()
         try:
             summary = _sweep_with_progress(args, configs, run_dir, run, cluster, gpus, err)
@@ -177,7 +181,7 @@ def _lead(args, out, err, suite, configs, run_dir: Path, run: dict, cluster) -> 
             terminated += [s for s in held if s == signal.SIGTERM]
             summary.interrupted = True
     if (run_dir / results.ROWS).exists():
-        table = tables.summary(results.load(run_dir), run.get("baseline_config_id"))
+        table = tables.summary(results.load(run_dir), run.get("baseline_config_id"), smoke=bool(run.get("smoke")))
         out.print(terminal.render(table, title=escape(f"{suite.name} ({run_dir})")))
         note = results.completeness(run_dir)
         if note:

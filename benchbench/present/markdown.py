@@ -80,12 +80,12 @@ def gate_summary(res: GateResult, baseline: str, run: str, level: float) -> str:
     full tables collapsed."""
     reg = res.regressions
     n_configs = len(set().union(*(set(t["config_id"]) for t in res.tables.values()))) if res.tables else 0
-    if len(reg):
+    if res.outcome == "FAIL":
         head = f"**benchbench gate: FAIL** - {len(reg)} regression{'s' if len(reg) != 1 else ''} " \
                f"({reg['config_id'].nunique()} of {n_configs} configs)"
     elif res.inconclusive and res.inconclusive.startswith("nothing judged"):
         head = f"**benchbench gate: INCONCLUSIVE** - {_esc(res.inconclusive)}"
-    elif res.inconclusive:
+    elif res.outcome == "INCONCLUSIVE":
         head = f"**benchbench gate: INCONCLUSIVE** - too noisy to judge the timing rules ({_esc(res.inconclusive)})"
     else:
         head = f"**benchbench gate: PASS** - no regression ({n_configs} configs, {len(res.rules)} rules)"
@@ -126,16 +126,19 @@ def report(rep) -> str:
         out.append(f"- **{_text(h['name'])}**: suite `{_text(h['suite'])}` on {_text(h['device'])}, "
                    f"{(h['started'] or '?')[:16].replace('T', ' ')} UTC; {_text(sw)}"
                    + (f"; commit `{h['commit']}`" if h["commit"] else "")
-                   + f"; {h['configs']} configs (" + ", ".join(f"{n} {s}" for s, n in h["statuses"].items()) + ")")
+                   + f"; {h['configs']} configs (" + ", ".join(f"{n} {s}" for s, n in h["statuses"].items()) + ")"
+                   + ("; **smoke run: tiny scale, no speedups; not a measurement**" if h.get("smoke") else ""))
     if rep.swept:
         out.append("- swept: " + "; ".join(f"{_text(a)} = {_text(', '.join(v))}" for a, v in rep.swept.items()))
     for b in rep.baseline:
         if b.result is None:
             out.append(f"- baseline `{rep.baseline_path}`: not gated ({_text(b.error)})")
         else:
-            n = len(b.result.regressions)
-            out.append(f"- baseline `{rep.baseline_path}`: **{'FAIL' if n else 'PASS'}** for {_text(b.run)}"
+            n, word = len(b.result.regressions), b.result.outcome
+            out.append(f"- baseline `{rep.baseline_path}`: **{word}** for {_text(b.run)}"
                        + (f" ({n} regressions)" if n else "")
+                       + (f" (too noisy to judge the timing rules: {_text(b.result.inconclusive)})"
+                          if word == "INCONCLUSIVE" else "")
                        + (f"; environment changed: {_text('; '.join(b.result.env_changes))}" if b.result.env_changes else ""))
     if rep.highlights:
         out.append("- " + "; ".join(f"{w}: {_text(v)}" + (f" ({_text(c)})" if c else "") for w, v, c in rep.highlights))

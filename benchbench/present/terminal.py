@@ -36,6 +36,8 @@ def render(table: pd.DataFrame, title: str = ""):
     from rich.markup import escape
     from rich.table import Table
 
+    if table.attrs.get("smoke"):  # tiny scale: the numbers check that configs run, they measure nothing
+        title = f"{title} [yellow]SMOKE: tiny scale, no speedups; not a measurement of these configs[/]"
     t = Table(title=title, title_justify="left")
     axes = table.attrs.get("axes", [])
     thr = table.attrs.get("throughput", "tokens_per_s")

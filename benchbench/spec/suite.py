@@ -32,15 +32,21 @@ from pydantic import ValidationError
 
 from benchbench.spec import options as suite_options
 from benchbench.spec.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
-from benchbench.spec.yaml_loader import Checker, FileProblem, compose_checked, duplicates, explain, lines, read_document
+from benchbench.spec.smoke import SMOKE, smoke_settings  # noqa: F401  (SMOKE: importable here too)
+from benchbench.spec.yaml_loader import (
+    Checker,
+    FileProblem,
+    compose_checked,
+    duplicates,
+    explain,
+    lines,
+    read_document,
+)
 
 TOP_KEYS = ("name", "description", "model", "defaults", "sweep", "exclude", "include", "overrides", "baseline", "smoke",
             "gate", "numerics")
 MODEL_KEYS = ("model", "model_size", "model_args")  # set through `model:`, not defaults
 AXES = tuple(f for f in FIELDS if f not in ("model", "model_args", *NOT_IN_ID))
-# --smoke: every config at tiny scale, so any suite checks itself on a CPU in seconds.
-SMOKE = dict(model_size="tiny", model_args={}, batch_size=2, seq_len=None, image_size=None, device="auto",
-             warmup_steps=1, measured_steps=3, repeats=1, timeout_s=300.0, compile="off")
 EXAMPLES = {
     "exclude": "[{precision: fp32, attention: flash}]",
     "include": "[{precision: bf16, compile: default}]",
@@ -130,9 +136,7 @@ class Suite:
             cfg = defined
             if smoke or overrides:
                 if smoke:
-                    d.update(SMOKE)
-                    if "tiny" not in _sizes(d["model"]):  # e.g. library adapters: only "default"
-                        d["model_size"] = defined.model_size
+                    d.update(smoke_settings(defined, p))
                     d.update(self.smoke)
                 d.update(overrides or {})
                 cfg = RunConfig(**d)

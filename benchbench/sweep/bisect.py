@@ -2,8 +2,11 @@
 
 Every probed commit is checked out into a temporary git worktree (the user's checkout is never
 touched), `--setup` runs there, then `benchbench run SUITE --config ID` runs in it: the worktree is
-the working directory and first on PYTHONPATH, so `py:` models and libraries alike come from the
-commit. Each probe is an ordinary run directory. A probe is judged against both ends with the
+the working directory and first on PYTHONPATH, and PYTHONPATH entries inside the repository are
+moved into the worktree, so `py:` models and libraries alike come from the commit. With `--setup`,
+the probe has a throwaway virtual environment (probe_venv) that sees the user's packages and takes
+whatever the setup installs; the user's environment is never written. Each probe is an ordinary
+run directory; children run in their own process group, which is ended when the bisection is. A probe is judged against both ends with the
 statistics of the history's change points (changepoints.judge: the ratio of per-repeat values with
 a robust interval, and the noise floor): it is BAD's when it differs from GOOD and not from BAD, GOOD's
 in the mirror case, else whichever end its median is nearer (the note says so).
@@ -24,6 +27,7 @@ from benchbench.analysis import changepoints, series
 from benchbench.sweep import gitrepo
 
 BENCHBENCH_ROOT = Path(__file__).resolve().parents[2]
+MIN_REPEATS = 2  # ok repeats a probe needs before it is judged (values())
 
 
 class BisectError(Exception):
@@ -48,30 +52,85 @@ class Bisection:
     candidates: int = 0    # commits after GOOD up to BAD
 
 
+def probe_pythonpath(repo: Path, wt: Path, given: str) -> str:
+    """The probe's PYTHONPATH: the worktree, benchbench, then the user's entries, where an entry inside
+    the repository (the checkout, its src/) is the same folder of the worktree: the commit's code, never
+    the checkout's."""
+    repo = Path(repo).resolve()
+    moved = []
+    for entry in (e for e in given.split(os.pathsep) if e):
+        p = Path(entry).resolve()
+        moved.append(str(wt / p.relative_to(repo)) if p == repo or repo in p.parents else entry)
+    return os.pathsep.join(dict.fromkeys([str(wt), str(BENCHBENCH_ROOT), *moved]))
+
+
+def probe_venv(where: Path) -> dict:
+    """A throwaway virtual environment for one probe's --setup, and the environment variables that make
+    the setup and the probe use it: it sees every package of this interpreter (a .pth file adds its
+    site folders, after the venv's own) and takes what the setup installs (`pip install -e .`, even
+    `pip install --user`: PYTHONUSERBASE points inside it). Removed with the worktree."""
+    import site
+    import venv
+
+    venv.EnvBuilder(system_site_packages=True, with_pip=True, symlinks=os.name != "nt").create(where)
+    bindir = where / ("Scripts" if os.name == "nt" else "bin")
+    py = bindir / ("python.exe" if os.name == "nt" else "python")
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    ours = [*site.getsitepackages(), *([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])]
+    # "zz": after the venv's own .pth files, so a package the setup installs wins over the user's copy
+    (Path(purelib) / "zz-benchbench-parent.pth").write_text(
+        "".join(f"import site; site.addsitedir({d!r})\n" for d in ours if Path(d).is_dir()))
+    return {"VIRTUAL_ENV": str(where), "PATH": os.pathsep.join([str(bindir), os.environ.get("PATH", "")]),
+            "PYTHONUSERBASE": str(where / "userbase"), "PIP_USER": "0", "PYTHON": str(py)}
+
+
+def run_child(cmd, *, timeout_s: float | None = None, **kw) -> int:
+    """A child in its own process group, ended with it (SIGTERM, then SIGKILL) when the bisection stops
+    for any reason: Ctrl-C, SIGTERM (commands/bisect.py turns it into an exception), a timeout."""
+    import signal
+
+    p = subprocess.Popen(cmd, start_new_session=True, **kw)
+    try:
+        return p.wait(timeout=timeout_s)
+    except BaseException:
+        for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(p.pid, sig)
+                p.wait(timeout=grace)
+                break
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                continue
+        raise
+
+
 def run_probe(repo: Path, commit: str, suite: Path, config_id: str, run_dir: Path, setup: str | None = None,
               smoke: bool = False, timeout_s: float | None = None) -> Path:
     """One `benchbench run` of one config at COMMIT, in a temporary worktree; the run directory."""
     with gitrepo.worktree(repo, commit) as wt:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (str(wt), str(BENCHBENCH_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+        env = {**os.environ, "PYTHONPATH": probe_pythonpath(repo, wt, os.environ.get("PYTHONPATH", ""))}
+        python = sys.executable
+        if setup:  # beside the worktree, in the folder gitrepo.worktree removes
+            env.update(probe_venv(wt.parent / "venv"))
+            python = env.pop("PYTHON")
         run_dir.parent.mkdir(parents=True, exist_ok=True)
         log = run_dir.with_name(run_dir.name + ".log")
         with open(log, "w") as f:
             if setup:
                 f.write(f"$ {setup}\n")
                 f.flush()
-                p = subprocess.run(setup, shell=True, cwd=wt, env=env, stdout=f, stderr=subprocess.STDOUT, timeout=timeout_s)
-                if p.returncode:
-                    raise BisectError(f"--setup failed at {commit[:12]} (exit {p.returncode}); its output: {log}")
-            cmd = [sys.executable, "-m", "benchbench.cli", "run", str(suite), "--config", config_id, "-o", str(run_dir),
+                rc = run_child(setup, shell=True, cwd=wt, env=env, stdout=f, stderr=subprocess.STDOUT, timeout_s=timeout_s)
+                if rc:
+                    raise BisectError(f"--setup failed at {commit[:12]} (exit {rc}); its output: {log}")
+            cmd = [python, "-m", "benchbench.cli", "run", str(suite), "--config", config_id, "-o", str(run_dir),
                    "-q", *(["--smoke"] if smoke else [])]
             f.write("$ " + " ".join(cmd) + "\n")
             f.flush()
-            p = subprocess.run(cmd, cwd=wt, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               timeout=timeout_s)
-        if p.returncode:
+            rc = run_child(cmd, cwd=wt, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                           timeout_s=timeout_s)
+        if rc:
             tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
-            raise BisectError(f"benchbench run failed at {commit[:12]} (exit {p.returncode}): {tail} (log: {log})")
+            raise BisectError(f"benchbench run failed at {commit[:12]} (exit {rc}): {tail} (log: {log})")
     return run_dir
 
 
@@ -82,7 +141,7 @@ def values(run_dir: Path, config_id: str, metric: str | None) -> tuple[np.ndarra
     have = {r["metric"] for r in rec["repeats"] if r["config_id"] == config_id}
     metric = metric or ("tokens_per_s" if "tokens_per_s" in have else "samples_per_s")
     v = np.array([r["value"] for r in rec["repeats"] if r["config_id"] == config_id and r["metric"] == metric])
-    if status != "ok" or v.size < 2:
+    if status != "ok" or v.size < MIN_REPEATS:
         raise BisectError(f"{run_dir}: config {config_id} has status {status} and {v.size} repeats with {metric}; "
                           "bisect needs at least 2 ok repeats (repeats: 3 or more in the suite)")
     return v, metric

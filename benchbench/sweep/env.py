@@ -113,6 +113,20 @@ def load_avg_1m() -> float | None:
         return None
 
 
+BUSY_FRACTION = 0.5  # other work on more than half the usable cores: CPU timings slower and noisier
+
+
+def busy_warning(load: float | None = None, cores: int | None = None) -> str | None:
+    """The line `run` prints at its start when the machine is busy (1-minute load average over the usable
+    cores), else None. Timings taken on a busy machine are slower and spread more; the rows record the load."""
+    load = load_avg_1m() if load is None else load
+    cores = usable_cores() if cores is None else cores
+    if load is None or not cores or load / cores <= BUSY_FRACTION:
+        return None
+    return (f"the machine is busy: 1-minute load average {load:.2f} on {cores} usable core{'s' if cores != 1 else ''}; "
+            "CPU timings taken now are slower and noisier than on an idle machine (compare and gate will say so)")
+
+
 def noise() -> dict:
     """What makes this machine noisy right now: its 1-minute load average against the cores this process
     may use, and the thread settings every worker inherits. Recorded in env.json at the start and end

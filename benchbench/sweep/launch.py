@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from benchbench.engines import distributed
+from benchbench.sweep import env as machine
 from benchbench.sweep import ranks
 from benchbench.sweep.cluster import LOCAL, RESULT_WAIT_S, Cluster
 
@@ -76,12 +77,15 @@ os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
 """
 
 
+SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else []  # the worker drops the directory itself (worker/__main__)
+
+
 def _command(*worker_args: str, cfg=None, cluster: Cluster = LOCAL, slot: int = 0) -> list[str]:
     cmd = ["-m", "benchbench.worker", *worker_args]
     if cfg is not None and cfg.world_size > 1:  # a launcher: torchrun (cluster.py) or DeepSpeed's with a hostfile
         cmd = cluster.command(cfg, ["benchbench.worker", *worker_args], slot)
-    if sys.platform.startswith("linux"):
-        return [sys.executable, "-c", _ORPHAN_GUARD, str(os.getpid()), *cmd]
+    if sys.platform.startswith("linux"):  # -P: the guard imports nothing from the current directory
+        return [sys.executable, *SAFE_PATH, "-c", _ORPHAN_GUARD, str(os.getpid()), *cmd]
     return [sys.executable, *cmd]
 
 
@@ -167,6 +171,9 @@ def run(cfg, run_dir: Path, repeat: int, prestart: bool = False, cluster: Cluste
             env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
         if cpus:
             env["BENCHBENCH_CPUS"] = ",".join(map(str, cpus))
+        threads = torch_threads(cfg, cpus)
+        if threads and "OMP_NUM_THREADS" not in os.environ:
+            env["OMP_NUM_THREADS"] = str(threads)
         if distributed(cfg) and cfg.world_size == 1:  # a one-rank process group, no torchrun
             env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), RANK="0", LOCAL_RANK="0",
                        WORLD_SIZE="1", LOCAL_WORLD_SIZE="1")
@@ -174,9 +181,24 @@ def run(cfg, run_dir: Path, repeat: int, prestart: bool = False, cluster: Cluste
         out = _supervise(cfg, args, env, run_dir, log_path, result_path, prestart, cluster, slot, lane)
         if cpus:
             out["cpu_ids"] = env["BENCHBENCH_CPUS"]
+        if threads:
+            out["torch_threads"] = threads
         if cfg.compile != "off":
             out["compile_cache"] = "cold" if cold else "warm"
         return out
+
+
+def torch_threads(cfg, cpus: list[int] | None = None) -> int | None:
+    """The torch threads of each of a config's worker processes: OMP_NUM_THREADS when the user set it, else
+    the cores the worker may use (its pinned cores, else this process's affinity) shared by the ranks on
+    this machine. None for multi-rank GPU configs, whose launcher (torchrun) decides."""
+    given = os.environ.get("OMP_NUM_THREADS", "")
+    if given:
+        return int(given) if given.isdigit() and int(given) > 0 else None
+    if cfg.world_size > 1 and cfg.device != "cpu":
+        return None
+    cores = len(cpus) if cpus else machine.usable_cores()
+    return max(1, cores // max(1, cfg.world_size // max(1, cfg.nnodes)))
 
 
 def compile_cache(cfg, run_dir: Path, repeat: int, tmp: str) -> tuple[str, bool]:

@@ -151,6 +151,8 @@ class _Recorder:
 
     def __call__(self, cfg, repeat: int, result: dict):
         row = results.make_row(self.run, cfg, repeat, result)
+        if self.run.get("smoke"):  # every smoke row says so: tiny scale, not a measurement of the config
+            row["smoke"] = True
         row.update(_predicted(cfg, row.get("peak_allocated_bytes")))
         with _sigint_deferred():  # the row and its count, or neither
             results.append(self.run_dir, row)

@@ -3,7 +3,13 @@
 import os
 import sys
 
-from benchbench.worker.measure import main
+# `python -m` puts the current directory first on the import path: a stray module there (numpy.py,
+# a user's models.py) would run in every worker. benchbench itself is imported by now; PYTHONPATH's
+# entries stay, and a suite's `py:` model is resolved where the suite names it (models.module).
+if not sys.flags.safe_path and sys.path and sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]
+
+from benchbench.worker.measure import main  # noqa: E402  (after the import path is fixed)
 
 rc = main()
 # Leave without interpreter teardown: after a compiled run it took ~10 s (seen on an H100),

@@ -90,3 +90,38 @@ def test_bisect_names_the_commit_and_history_lists_it(project):
     r = bb("history", "regressions", "--history-db", db, "--format", "csv", cwd=root)
     assert r.returncode == 1, r.stdout + r.stderr
     assert [line.split(",")[0] for line in r.stdout.strip().splitlines()[1:]] == [commits[k]]
+
+
+def test_bisect_smoke_is_refused_with_the_reason(project):
+    root, repo, commits, suite, cid = project
+    p = cli_run("bisect", suite, "--config", cid, "--smoke", "--good", commits[0], "--bad", commits[-1],
+                "-o", root / "smoke-probes", "--history-db", root / "smoke.duckdb", cwd=repo)
+    assert p.returncode == 2 and "bisect --smoke" in p.stderr and "smoke: {repeats: 3}" in p.stderr, p.stderr
+    assert not (root / "smoke-probes").exists()
+
+
+def test_sigterm_ends_the_probes_children_and_removes_the_worktree(project):
+    import signal
+    import time
+
+    import psutil
+
+    root, repo, commits, suite, cid = project
+    out = root / "term-probes"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    p = subprocess.Popen([*BENCHBENCH, "bisect", str(suite), "--config", cid, "--good", commits[0], "--bad", commits[-1],
+                          "--setup", "sleep 600", "-o", str(out), "--history-db", str(root / "term.duckdb")],
+                         cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = out / f"probe-1-{commits[0][:12]}.log"
+    deadline = time.monotonic() + 300  # a generous bound on reaching the setup, never a measurement
+    while not (log.exists() and "$ sleep 600" in log.read_text()) and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert p.poll() is None, p.communicate()
+    children = psutil.Process(p.pid).children(recursive=True)
+    assert len(history_repo.git(repo, "worktree", "list").splitlines()) == 2  # the probe's worktree
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 143 and "terminated (SIGTERM)" in err and "Traceback" not in err, err
+    assert len(history_repo.git(repo, "worktree", "list").splitlines()) == 1  # no worktree left
+    gone, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive, alive

@@ -90,8 +90,11 @@ def check_complete_run(run_dir: Path, proc: subprocess.CompletedProcess, smoke: 
     assert len(results.load(run_dir)) == len(rows)
     # the table, on stdout
     assert f"quickstart ({run_dir})" in proc.stdout
-    for text in ("attention", "checkpointing", "tokens_per_s", "1.00x (base)", "eager", "sdpa", "full"):
+    for text in ("attention", "checkpointing", "tokens_per_s", "- (base)" if smoke else "1.00x (base)", "eager", "sdpa",
+                 "full"):
         assert text in proc.stdout, text
+    assert ("SMOKE" in proc.stdout) == smoke and all(bool(r.get("smoke")) == smoke for r in rows)
+    assert all(r.get("torch_threads", 0) >= 1 for r in rows)  # the workers' torch threads, recorded
     assert proc.stdout.count(" ok ") >= 4
     assert f"statuses: {{'ok': {len(rows)}}}" in proc.stderr
 
@@ -123,7 +126,7 @@ def test_table_command(smoke_run, capsys):
     run_dir, _ = smoke_run
     assert cli.main(["table", str(run_dir)]) == 0
     out = capsys.readouterr().out
-    assert f"quickstart ({run_dir})" in out and "1.00x (base)" in out
+    assert f"quickstart ({run_dir})" in out and "- (base)" in out and "SMOKE" in out  # a smoke run: no speedups
     assert out.count(" ok ") == 4
 
 
@@ -385,6 +388,16 @@ def test_maxbatch_bad_input(tmp_path):
     assert p.returncode == 2 and "cannot read suite file" in p.stderr
     p = cli_run("maxbatch", QUICKSTART, "--cap", "0", "-o", tmp_path / "x")
     assert p.returncode == 2 and "--cap 0" in p.stderr
+
+
+def test_maxbatch_of_a_gpu_suite_without_a_gpu_says_so(tmp_path, monkeypatch, capsys):
+    from benchbench.worker import device
+
+    monkeypatch.setattr(device, "cuda_available", lambda: False)
+    suite = REPO / "bench" / "maxbatch" / "suite.yaml"  # device: cuda
+    assert cli.main(["maxbatch", str(suite), "-o", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "meant for a GPU" in err and "--device cpu" in err and not (tmp_path / "run").exists()
 
 
 def test_estimate_through_the_cli():

@@ -41,6 +41,7 @@ def bmf(df: pd.DataFrame, run: dict) -> dict:
             if not samples:
                 continue
             v, lo, hi, _n = compare.summarize(samples, m)
+            v = c.metrics.get(m, v)  # cost and MFU follow from the throughput value (analysis/value.py)
             if math.isfinite(v):
                 measures[m] = {"value": v, **({"lower_value": lo, "upper_value": hi}
                                               if math.isfinite(lo) and math.isfinite(hi) else {})}

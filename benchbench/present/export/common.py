@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from benchbench.analysis import compare, cost
+from benchbench.analysis import value as values
 from benchbench.spec.config import FIELDS
 
 # row columns that are neither settings nor metrics
@@ -60,11 +61,13 @@ def configs(df: pd.DataFrame) -> list[ConfigExport]:
         ok = g[g["status"] == "ok"]
         first = g.iloc[0]
         settings = {f: _scalar(first[f]) for f in FIELDS if f in g.columns and _scalar(first[f]) is not None}
-        metrics = {}
-        for m in metric_cols:
-            v = pd.to_numeric(ok[m], errors="coerce").median() if m in ok and len(ok) else math.nan
-            if pd.notna(v) and math.isfinite(v):
-                metrics[m] = float(v)
+        # the config's value of each metric (analysis/value.py); MFU and cost follow from its throughput
+        thr = values.throughput_column(df)
+        every = {m: values.config_value(ok, m) if m in ok and len(ok) else math.nan for m in metric_cols}
+        every.update({m: values.proportional(ok, m, thr, every.get(thr, math.nan))
+                      for m in values.PROPORTIONAL if m in every})
+        every.update({m: v for m, v in cost.config_costs(ok, thr, every.get(thr, math.nan)).items() if m in every})
+        metrics = {m: float(v) for m, v in every.items() if pd.notna(v) and math.isfinite(v)}
         groups, kind = compare.samples(ok, compare.STEP_TIME) if len(ok) else ([], "")
         steps = [float(x) for x in np.concatenate(groups)] if groups and kind == "steps" else []
         out.append(ConfigExport(str(cid), labels[cid], compare.config_status(g), settings, metrics, steps))

@@ -129,7 +129,8 @@ def highlights(runs: list[Run]) -> list[tuple[str, str, str]]:
     out = []
     if ok[thr].notna().any():
         r = ok.loc[ok[thr].idxmax()]
-        out.append(("fastest", f"{r[thr]:,.0f} {thr.replace('_per_s', '/s')} ({r['speedup']:.2f}x)", r["label"]))
+        speedup = f" ({r['speedup']:.2f}x)" if finite(r["speedup"]) else ""  # none in a smoke run
+        out.append(("fastest", f"{r[thr]:,.0f} {thr.replace('_per_s', '/s')}{speedup}", r["label"]))
     if ok["peak_memory_bytes"].notna().any():
         r = ok.loc[ok["peak_memory_bytes"].idxmin()]
         out.append(("least memory", f"{r['peak_memory_bytes'] / 2**30:.2f} GiB", r["label"]))

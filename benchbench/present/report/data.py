@@ -81,7 +81,7 @@ def per_config(run: Run) -> pd.DataFrame:
     """tables.summary() of the run plus: label, throughput CI, J per token, GPU util, GPU time by
     category, artifact links (paths relative to the run directory)."""
     df = run.rows
-    t = tables.summary(df, run.run.get("baseline_config_id"))
+    t = tables.summary(df, run.run.get("baseline_config_id"), smoke=bool(run.run.get("smoke")))
     thr = t.attrs["throughput"]
     labels = compare.labels(df)
     extra = []

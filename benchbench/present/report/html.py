@@ -67,6 +67,8 @@ def table_rows(rep: Report, out_dir: Path) -> tuple[list[str], list[dict]]:
         verdicts = rep.verdicts.get(run.name, {})
         for _, r in t.iterrows():
             links = [(text, os.path.relpath(run.path / rel, out_dir)) for text, rel in r["artifacts"]]
+            # the prediction is of the device allocator's peak: never set beside a host RSS (a CPU run)
+            predicted = r["predicted_peak_bytes"] if r["peak_memory_kind"] == "allocator" else float("nan")
             cells = [
                 ("throughput", _fmt(r[thr], ",.0f"), _sort(r[thr]),
                  f"95% CI {_fmt(r['throughput_ci_low'], ',.0f')} – {_fmt(r['throughput_ci_high'], ',.0f')}"),
@@ -74,7 +76,7 @@ def table_rows(rep: Report, out_dir: Path) -> tuple[list[str], list[dict]]:
                 ("step", _fmt(r["step_time_s_median"], ".1f", 1e3), _sort(r["step_time_s_median"]), "median step time, ms"),
                 ("memory", _fmt(r["peak_memory_bytes"], ".2f", 1 / 2**30), _sort(r["peak_memory_bytes"]),
                  f"{_fmt(r['peak_memory_bytes'], ',.0f')} bytes ({r['peak_memory_kind']})"),
-                ("predicted", _fmt(r["predicted_peak_bytes"], ".2f", 1 / 2**30), _sort(r["predicted_peak_bytes"]),
+                ("predicted", _fmt(predicted, ".2f", 1 / 2**30), _sort(predicted),
                  "the memory model's predicted allocator peak" + (f"; predicted / measured - 1 = {r['predicted_peak_error']:+.1%}"
                                                                   if finite(r["predicted_peak_error"]) else "")),
                 ("mfu", _fmt(r["mfu"], ".1f", 100), _sort(r["mfu"]), ""),

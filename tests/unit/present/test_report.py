@@ -183,8 +183,8 @@ def test_charts_of_several_runs_name_their_run(tmp_path):
 
 
 def test_predicted_memory_column_when_rows_carry_it(tmp_path):
-    rows = fx.config("c0", 0.1, predicted_peak_bytes=2 * 2**30, predicted_peak_error=0.05) + fx.config("c1", 0.05, seed=1,
-                                                                                                         attention="sdpa")
+    rows = fx.config("c0", 0.1, predicted_peak_bytes=2 * 2**30, predicted_peak_error=0.05, peak_allocated_bytes=1.9 * 2**30) \
+        + fx.config("c1", 0.05, seed=1, attention="sdpa", peak_allocated_bytes=2**30)  # GPU rows: the allocator's peak
     page = html.render(report.build([fx.write_run(tmp_path / "p", rows)]), tmp_path)
     assert ">predicted GiB</th>" in page and ">2.00</td>" in page and "predicted / measured - 1 = +5.0%" in page
     assert ">predicted GiB</th>" not in html.render(report.build([make_run(tmp_path, "n")]), tmp_path)
@@ -213,3 +213,30 @@ def _values(a) -> list[float]:
 
         return np.frombuffer(base64.b64decode(a["bdata"]), dtype=a["dtype"]).tolist()
     return list(a)
+
+
+def test_an_inconclusive_gate_is_inconclusive_in_the_banner_and_the_markdown(tmp_path):
+    """The report never says FAIL (or PASS) where `gate` exits 4: too noisy to judge."""
+    from benchbench.analysis import gate
+    from benchbench.store import baseline
+
+    base = baseline.save(fx.write_run(tmp_path / "base", fx.config("c0", 0.1, repeats=5, seed=1)), "b",
+                         tmp_path / "baselines", rules=["tokens_per_s:-5%"])
+    # repeats 10-20% apart around a 15% slower median: noisy, not judged on time
+    noisy = [fx.row("c0", k, step_times=fx.steps(0.1 * f, seed=k)) for k, f in enumerate((1.0, 1.3, 1.15, 1.02, 1.28))]
+    rep = report.build([fx.write_run(tmp_path / "noisy", noisy)], baseline=base)
+    res = rep.baseline[0].result
+    assert res.exit_code == gate.EXIT_INCONCLUSIVE and res.outcome == "INCONCLUSIVE"
+    page = html.render(rep, tmp_path)
+    assert "<b>INCONCLUSIVE</b>" in page and "<b>FAIL</b>" not in page and "<b>PASS</b>" not in page
+    text = markdown.report(rep)
+    assert "**INCONCLUSIVE**" in text and "**FAIL**" not in text and "**PASS**" not in text
+    assert "**benchbench gate: INCONCLUSIVE**" in markdown.gate_summary(res, "b", "noisy", 0.05)
+
+
+def test_a_cpu_run_sets_no_device_memory_prediction_beside_its_host_rss(tmp_path):
+    rows = [{**r, "predicted_peak_bytes": 2e9} for r in fx.config("c0", 0.1) + fx.config("c1", 0.05, seed=1)]
+    page = html.render(report.build([fx.write_run(tmp_path / "cpu", rows)]), tmp_path)
+    assert "host RSS" in page and "predicted GiB" not in page
+    gpu = [{**r, "peak_allocated_bytes": 1.5e9} for r in rows]  # the allocator's peak measured: the pair is fair
+    assert "predicted GiB" in html.render(report.build([fx.write_run(tmp_path / "gpu", gpu)]), tmp_path)

@@ -154,23 +154,36 @@ def test_duplicates_are_expanded_once(tmp_path):
     assert axis_values(configs, "precision") == [("fp32",), ("bf16",)]
 
 
-def test_smoke_makes_every_config_tiny_and_dedupes(tmp_path):
+def test_smoke_makes_one_tiny_config_per_config(tmp_path):
     s = load(tmp_path, """
         name: sm
         model: {name: gpt, size: 124m, n_layer: 6}
-        defaults: {device: cuda, batch_size: 16, seq_len: 1024, measured_steps: 50, repeats: 3, timeout_s: 900, compile: default}
+        defaults: {device: cuda, batch_size: 16, seq_len: 1024, measured_steps: 50, repeats: 3, timeout_s: 900}
         sweep:
           seq_len: [512, 1024]
           precision: [fp32, bf16]
+          compile: ["off", default]
         smoke: {measured_steps: 2}
         """)
     full, smoke = s.expand(), s.expand(smoke=True)
-    assert len(full) == 4
-    assert axis_values(smoke, "precision") == [("fp32",), ("bf16",)]  # seq_len collapses to the model's own
+    assert len(full) == len(smoke) == 8  # nothing merged
+    assert axis_values(smoke, "seq_len", "precision", "compile") == axis_values(full, "seq_len", "precision", "compile")
+    tiny = {"n_layer": 2, "n_head": 2, "n_embd": 64, "vocab_size": 512}
     for c in smoke:
-        assert (c.model_size, c.model_args, c.batch_size, c.seq_len, c.device, c.compile) == ("tiny", {}, 2, None, "auto", "off")
+        assert c.model_size == "124m" and c.model_args == {**tiny, "seq_len": c.seq_len}  # the label, a tiny shape
+        assert (c.batch_size, c.device) == (2, "auto")
         assert (c.warmup_steps, c.repeats, c.timeout_s) == (1, 1, 300.0)
         assert c.measured_steps == 2  # the suite's smoke: wins over benchbench's
+    assert {c.compile for c in smoke} == {"off", "default"}  # compile runs at tiny scale where the suite has it
+
+
+def test_smoke_of_the_llama_suite_keeps_its_eight_configs():
+    s = suites.load(Path(__file__).parents[3] / "suites" / "llama.yaml")
+    full, smoke = s.expand(), s.expand(smoke=True)
+    assert len(smoke) == len(full) == 8
+    assert axis_values(smoke, "model_size", "compile", "checkpointing") == \
+        axis_values(full, "model_size", "compile", "checkpointing")
+    assert s.baseline_id(smoke=True) == smoke[0].config_id
 
 
 def test_command_line_overrides_apply_last(tmp_path):
@@ -226,8 +239,8 @@ def test_baseline_names_the_same_config_under_smoke_and_device_override(tmp_path
         baseline: {{batch_size: 32, precision: bf16}}
         """)
     smoke = s.expand(smoke=True)
-    assert axis_values(smoke, "batch_size", "precision") == [(2, "fp32"), (2, "bf16")]  # batch 32 is gone...
-    assert s.baseline_id(smoke=True) == smoke[1].config_id  # ...its tiny twin is the baseline
+    assert axis_values(smoke, "batch_size", "precision") == [(16, "fp32"), (16, "bf16"), (32, "fp32"), (32, "bf16")]
+    assert s.baseline_id(smoke=True) == smoke[3].config_id  # the swept batch sizes stay; its tiny twin is the baseline
     cpu = s.expand(overrides={"device": "cpu"})
     assert s.baseline_id(overrides={"device": "cpu"}) == cpu[3].config_id
 

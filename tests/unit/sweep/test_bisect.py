@@ -52,3 +52,58 @@ def test_classify_uses_both_ends():
     verdict, note = bisect.classify(np.array([60.0, 60.5, 59.5]), good, bad)
     assert verdict == "bad" and "nearer the bad end" in note
 
+
+
+def test_pythonpath_entries_inside_the_repository_point_into_the_worktree(tmp_path):
+    import os
+
+    repo, wt = tmp_path / "repo", tmp_path / "wt"
+    (repo / "src").mkdir(parents=True)
+    elsewhere = str(tmp_path / "lib")
+    got = bisect.probe_pythonpath(repo, wt, os.pathsep.join([str(repo / "src"), elsewhere, str(repo)])).split(os.pathsep)
+    assert got == [str(wt), str(bisect.BENCHBENCH_ROOT), str(wt / "src"), elsewhere]  # the checkout's code: never
+    assert str(repo) not in got and str(repo / "src") not in got
+
+
+def test_a_probe_environment_installs_into_a_throwaway_venv_that_sees_the_users_packages(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    env = {**os.environ, **bisect.probe_venv(tmp_path / "venv")}
+    py = env.pop("PYTHON")
+    assert py.startswith(str(tmp_path / "venv"))
+    # the user's packages are there (pandas from this interpreter's site folders)...
+    check = "import sys, pandas, sysconfig; print(sys.prefix); print(sysconfig.get_paths()['purelib'])"
+    prefix, purelib = subprocess.run([py, "-c", check], env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert prefix == str(tmp_path / "venv")
+    # ...and what a setup installs lands in the venv, even `pip install --user`, never in the user's environment
+    for name, extra, lands in (("bb_probe_a", [], purelib), ("bb_probe_b", ["--user"], str(tmp_path / "venv"))):
+        wheel = tmp_path / f"{name}-0-py3-none-any.whl"  # built by hand: no build backend needed
+        with zipfile.ZipFile(wheel, "w") as z:
+            info = f"{name}-0.dist-info"
+            z.writestr(f"{name}/__init__.py", "")
+            z.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 0\n")
+            z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+            z.writestr(f"{info}/RECORD", f"{name}/__init__.py,,\n{info}/METADATA,,\n{info}/WHEEL,,\n{info}/RECORD,,\n")
+        p = subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", *extra, str(wheel)], env=env,
+                           capture_output=True, text=True, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        where = subprocess.run([py, "-c", f"import {name}; print({name}.__file__)"], env=env, capture_output=True,
+                               text=True, check=True).stdout
+        assert where.startswith(lands)  # `pip install --user` too: into the throwaway folder
+        mine = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, text=True, cwd=tmp_path)
+        assert mine.returncode != 0  # this interpreter, the user's environment, never sees it
+
+
+def test_a_probes_children_end_with_it(tmp_path):
+    import subprocess
+
+    import psutil
+
+    pids = tmp_path / "pids"
+    with pytest.raises(subprocess.TimeoutExpired):  # any exception (Ctrl-C, SIGTERM) ends the group the same way
+        bisect.run_child(f"sleep 300 & echo $! > {pids}; sleep 300", shell=True, timeout_s=2)
+    grandchild = int(pids.read_text())
+    assert not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == psutil.STATUS_ZOMBIE

@@ -24,3 +24,9 @@ def test_outside_a_repository_nothing_is_guessed(tmp_path):
     s = env.project_state(tmp_path)
     assert {k: s[k] for k in ("git_commit", "git_commit_time", "git_branch", "git_dirty")} == dict.fromkeys(
         ("git_commit", "git_commit_time", "git_branch", "git_dirty"))
+
+
+def test_a_busy_machine_is_named_at_the_start_of_a_run():
+    assert env.busy_warning(load=0.4, cores=2) is None
+    line = env.busy_warning(load=3.5, cores=2)
+    assert "busy" in line and "3.50" in line and "2 usable cores" in line

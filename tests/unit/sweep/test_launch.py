@@ -186,3 +186,16 @@ def test_a_pool_lane_pins_its_worker_and_its_spare_to_the_lanes_cores(tmp_path):
         assert other["prestarted"] is False  # another GPU's lane had no spare
     finally:
         launch.shutdown()
+
+
+def test_torch_threads_default_to_the_usable_cores_and_honour_omp_num_threads(monkeypatch):
+    from benchbench.sweep import env
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(env, "usable_cores", lambda: 6)
+    assert launch.torch_threads(RunConfig(device="cpu")) == 6
+    assert launch.torch_threads(RunConfig(device="cpu"), cpus=[0, 1]) == 2       # a pool lane's pinned cores
+    assert launch.torch_threads(RunConfig(device="cpu", world_size=2, engine="ddp")) == 3  # shared by the ranks
+    assert launch.torch_threads(RunConfig(device="cuda", world_size=2, engine="ddp")) is None  # torchrun decides
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert launch.torch_threads(RunConfig(device="cpu")) == 1

@@ -214,3 +214,13 @@ def test_one_config_at_a_time_gets_the_first_gpus_it_needs():
     assert runner._gpus_for(two, ["3"]) is None                # --gpus 1: a 2-GPU config sees every visible GPU
     assert runner._gpus_for(SimpleNamespace(device="cpu", world_size=1, nnodes=1), ["0"]) is None
     assert runner._gpus_for(one, None) is None
+
+
+def test_every_row_of_a_smoke_run_is_marked_smoke(tmp_path, fake_worker):
+    configs = [RunConfig(device="cpu", seed=s) for s in range(2)]
+    for d in ("smoke", "real"):
+        (tmp_path / d).mkdir()
+    runner.sweep(configs, tmp_path / "smoke", {**RUN, "smoke": True})
+    runner.sweep(configs, tmp_path / "real", RUN)
+    assert [r.get("smoke") for r in results.read_rows(tmp_path / "smoke")] == [True, True]
+    assert [r.get("smoke") for r in results.read_rows(tmp_path / "real")] == [None, None]
