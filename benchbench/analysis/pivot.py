@@ -93,9 +93,3 @@ def two_runs(t: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame, by: list[str]) -
     out.attrs.update(metric=t.attrs.get("metric"))
     return out
 
-
-def to_markdown(p: pd.DataFrame) -> str:
-    cols = list(p.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in p.itertuples(index=False)]
-    return "\n".join(lines)

@@ -108,7 +108,7 @@ def main(args) -> int:
             ref_text = ", ".join(f"{k}={v}" for k, v in p.attrs["reference"].items())
             title = f"{args.metric} relative to {ref_text} ({args.run_dirs[0]})"
             show(out, title, render_pivot(p))
-            md += [f"**{title}**", "", pivot.to_markdown(p), ""]
+            md += [f"**{title}**", "", markdown.pivot_table(p), ""]
         for d, f in zip(args.run_dirs[1:], frames[1:]):
             t = compare.compare(frames[0], f, args.metric, level=args.level,
                                 threshold=args.threshold / 100 if args.threshold is not None else None)
@@ -117,7 +117,7 @@ def main(args) -> int:
                 p = pivot.two_runs(t, frames[0], f, by)
                 title = f"{args.metric}: {b_name} / {a_name}"
                 show(out, title, render_pivot(p))
-                md += [f"**{title}**", "", pivot.to_markdown(p), ""]
+                md += [f"**{title}**", "", markdown.pivot_table(p), ""]
             else:
                 show(out, heading(t, a_name, b_name), render(t, a_name, b_name))
                 md += [f"**{args.metric}: `{b_name}` vs `{a_name}`**", "", markdown.compare_table(t, "A", "B"), ""]

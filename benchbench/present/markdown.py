@@ -170,3 +170,10 @@ def report(rep) -> str:
             out += ["", f"## Regressions against the baseline ({_text(b.run)})", "",
                     gate_summary(b.result, rep.baseline_path, b.run, 0.05)]
     return "\n".join(out) + "\n"
+
+
+def pivot_table(p: pd.DataFrame) -> str:
+    """compare --by's matrix (analysis/pivot.py) as a markdown table."""
+    lines = ["| " + " | ".join(map(md_cell, p.columns)) + " |", "|" + "---|" * len(p.columns)]
+    lines += ["| " + " | ".join(md_cell(v) for v in row) + " |" for row in p.itertuples(index=False)]
+    return "\n".join(lines)

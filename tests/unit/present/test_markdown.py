@@ -1,5 +1,7 @@
 """Markdown for pull requests: number formats by unit, compare tables, pipes escaped."""
 
+import pandas as pd
+
 from benchbench.analysis import compare
 from benchbench.present import markdown
 from tests.fixtures.runs import config, frame, row
@@ -21,3 +23,11 @@ def test_compare_table_rows_and_escaping():
     assert lines[0] == "| config | base | new | repeats | ratio [95% CI] | verdict |" and len(lines) == 4
     assert "attention=a\\|b" in lines[2] and "| 3/3 | 0.49" in lines[2] and lines[2].endswith("| slower |")
     assert "| oom |" in lines[3] and "status changed (ok -> oom)" in lines[3]
+
+
+def test_every_markdown_cell_is_escaped_one_way():
+    evil = "<b>x</b> | y\nz"
+    assert markdown.md_cell(evil) == "&lt;b&gt;x&lt;/b&gt; \\| y z"
+    assert markdown.md_cell("ok -> oom, 112 GiB > 80 GiB, A&B, &amp;") == "ok -> oom, 112 GiB > 80 GiB, A&B, &amp;amp;"
+    table = markdown.pivot_table(pd.DataFrame({"attention": [evil], "x": ["1.2x"]}))
+    assert table.splitlines()[2] == "| &lt;b&gt;x&lt;/b&gt; \\| y z | 1.2x |" and len(table.splitlines()) == 3
