@@ -1,0 +1,176 @@
+"""What one config's repeats support: a change with its interval and p-value, and then a verdict,
+`same` (within ±x%), `undecided` (a change up to y% could hide; N more repeats would settle it) or
+`two modes` (add repeats).
+
+The unit is the repeat; the scale is the log of each repeat's value, so a change is a ratio.
+
+- Location: the median of each side's log values: one odd repeat (an H200 showed 1 of 12 repeats 12%
+  slow) neither moves it nor makes a verdict.
+- Spread: each side's robust SD (MAD with Croux & Rousseeuw's small-sample factor), pooled over the
+  two sides, then shrunk toward the spread of every config of the comparison (`Prior.sd`: the
+  median within-side pair difference, robust to odd repeats) with PRIOR_DF degrees of freedom, as
+  limma's moderated t does. Three repeats that happen to agree closely borrow the others' spread and
+  cannot make a verdict alone; a config noisier than the rest keeps most of its own spread.
+- Between runs: two separate runs drift apart by more than the repeats inside each show. The
+  standard error adds 2 x `between_run_sd`² (from the machine's history when given, else
+  DEFAULT_BETWEEN_RUN_SD, fitted from committed GPU rows); configs of one run compared with each
+  other pass 0.
+- Test: t = change / SE with PRIOR_DF + the config's own degrees of freedom; the two-sided p-value
+  is adjusted over the whole family of configs x metrics (family.py, Holm) before any verdict.
+- Equivalence (TOST at the floor): when the (1 - 2 level) interval of the change lies inside ±floor,
+  the config is `same` within ±x% (x: that interval's farther end).
+- Two modes: a side whose sorted values jump by more than GAP_SIGMAS x the pooled spread is split.
+  When at least TWO_MODE_FRACTION of the comparison's sides are split (and MIN_SPLIT_SIDES), the
+  machine's processes land in two states, and a change that does not clearly exceed 1.5 x the gap
+  between them is `two modes`; a side of 4+ repeats with 2+ in its minority is two modes on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+PRIOR_DF = 4               # weight of the pooled spread, in degrees of freedom (limma's estimates are typically 3-5)
+MEDIAN_EFFICIENCY = 1.253  # SE of a median / SE of a mean for normal data (sqrt(pi / 2))
+# Fitted by bench/calibration/fit.py from the committed GPU rows (results/examples/calibration-cpu/fit.json):
+# identical sweeps' config values drift apart between runs by more than their repeats show; rounded up.
+DEFAULT_BETWEEN_RUN_SD = 0.003
+GAP_SIGMAS = 6.0           # a jump this many pooled SDs between a side's sorted repeats splits it
+MIN_GAP = 0.005            # ... and never below 0.5% (a quiet GPU's repeats agree within 0.1%)
+TWO_MODE_FRACTION = 0.4    # single odd repeats split ~11% of 3-repeat sides; two modes split 60-75%
+MIN_SPLIT_SIDES = 3
+MAX_SUGGESTED = 100        # more repeats than this is "repeats alone will not settle it"
+_SMALL = {2: 1.196, 3: 1.495, 4: 1.363, 5: 1.206, 6: 1.200, 7: 1.140, 8: 1.129, 9: 1.107}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What every config of one comparison shares: the pooled log spread between repeats, the gap of
+    the machine's two modes (nan: none seen), and the between-run SD the intervals carry."""
+    sd: float
+    split_fraction: float
+    mode_gap: float
+    between_run_sd: float
+
+    @property
+    def two_modal(self) -> bool:
+        return self.mode_gap == self.mode_gap
+
+
+def logs(values) -> np.ndarray:
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x) and x > 0], dtype=float)
+    return np.log(v)
+
+
+def robust_sd(v: np.ndarray) -> float:
+    """MAD as a normal SD with the small-sample factor (0 below 2 values)."""
+    if v.size < 2:
+        return 0.0
+    return _SMALL.get(v.size, v.size / (v.size - 0.8)) * 1.4826 * float(np.median(np.abs(v - np.median(v))))
+
+
+def split(v: np.ndarray, sd: float) -> tuple[float, int]:
+    """(gap, minority size) of the largest jump between sorted values when it splits the side, else (nan, 0)."""
+    if v.size < 3:
+        return math.nan, 0
+    s = np.sort(v)
+    gaps = np.diff(s)
+    k = int(np.argmax(gaps))
+    g = float(gaps[k])
+    if g <= max(MIN_GAP, GAP_SIGMAS * sd):
+        return math.nan, 0
+    return g, min(k + 1, v.size - k - 1)
+
+
+def prior(sides: list[np.ndarray], between_run_sd: float | None = None) -> Prior:
+    """The comparison's Prior from the log values of every side (each config's A and B)."""
+    pairs = [abs(a - b) for v in sides for i, a in enumerate(v) for b in v[i + 1:]]
+    sd = float(np.median(pairs)) / (math.sqrt(2) * 0.6745) if pairs else 0.0
+    judged = [v for v in sides if v.size >= 3]
+    gaps = [g for g, _ in (split(v, sd) for v in judged) if g == g]
+    frac = len(gaps) / len(judged) if judged else 0.0
+    modal = len(gaps) >= MIN_SPLIT_SIDES and frac >= TWO_MODE_FRACTION
+    return Prior(sd=sd, split_fraction=frac, mode_gap=float(np.median(gaps)) if modal else math.nan,
+                 between_run_sd=DEFAULT_BETWEEN_RUN_SD if between_run_sd is None else float(between_run_sd))
+
+
+def test(a_values, b_values, pri: Prior, level: float = 0.05) -> dict:
+    """The change b/a of one config: log_change, se, dof, p_value, ratio_ci_low/high (1 - level), the
+    shrunk spread (spread_sd) and `modes` (why it is two modes, or "")."""
+    x, y = logs(a_values), logs(b_values)
+    na, nb = x.size, y.size
+    d = float(np.median(y) - np.median(x))
+    own_df = na + nb - 2
+    own = ((na - 1) * robust_sd(x) ** 2 + (nb - 1) * robust_sd(y) ** 2) / own_df if own_df > 0 else 0.0
+    w = PRIOR_DF if pri.sd > 0 else 0
+    dof = w + own_df
+    s2 = (w * pri.sd ** 2 + own_df * own) / dof if dof > 0 else 0.0
+    se = math.sqrt(MEDIAN_EFFICIENCY ** 2 * s2 * (1 / na + 1 / nb) + 2 * pri.between_run_sd ** 2)
+    if se == 0 or dof == 0:
+        p = 0.0 if d else 1.0
+        lo = hi = d
+    else:
+        p = float(2 * sps.t.sf(abs(d) / se, dof))
+        half = float(sps.t.ppf(1 - level / 2, dof)) * se
+        lo, hi = d - half, d + half
+    own_gaps = [(side, g) for side, v in (("A", x), ("B", y)) for g, m in [split(v, pri.sd)] if g == g and m >= 2]
+    modes, gap = "", math.nan
+    if own_gaps:
+        side, gap = max(own_gaps, key=lambda sg: sg[1])
+        modes = f"{side}'s repeats split {math.expm1(gap):.1%} apart"
+    elif pri.two_modal:
+        gap = pri.mode_gap
+        modes = f"{pri.split_fraction:.0%} of the sides' repeats split, about {math.expm1(gap):.1%} apart"
+    if modes and abs(d) - (hi - d) > 1.5 * gap:  # clearly beyond what a switch of mode explains
+        modes = ""
+    return {"log_change": d, "se": se, "dof": dof, "p_value": p, "ratio_ci_low": math.exp(lo),
+            "ratio_ci_high": math.exp(hi), "spread_sd": math.sqrt(s2), "between_run_sd": pri.between_run_sd,
+            "modes": modes}
+
+
+def repeats_to_settle(r, level: float) -> int | None:
+    """Repeats per side to add before the interval either shows the change beyond the floor or holds it
+    within ±floor; None when repeats alone cannot (the runs' drift is larger) or it takes > MAX_SUGGESTED."""
+    n = min(int(r["a_n"]), int(r["b_n"]))
+    d, floor = abs(r["log_change"]), math.log1p(r["floor"])
+    t = float(sps.norm.ppf(1 - level))
+    target = abs(floor - d) / t
+    room = target ** 2 - 2 * r["between_run_sd"] ** 2
+    if room <= 0:
+        return None
+    need = math.ceil(2 * MEDIAN_EFFICIENCY ** 2 * r["spread_sd"] ** 2 / room)
+    more = max(1, need - n)
+    return more if more <= MAX_SUGGESTED else None
+
+
+def decide(r, p_adjusted: float, level: float, up: bool, family: int) -> dict:
+    """verdict, note, worse of one tested config row, given its family-adjusted p-value."""
+    d, se, dof, floor = r["log_change"], r["se"], r["dof"], r["floor"]
+    change = math.expm1(d)
+    adj = f"p {r['p_value']:.2g}, Holm-adjusted {p_adjusted:.2g} over {family} tests"
+    if r["modes"]:
+        return {"verdict": "two modes", "worse": False, "note": f"add repeats: {r['modes']}"}
+    if p_adjusted < level and abs(change) > floor:
+        better = (change > 0) == up
+        return {"verdict": "faster" if better else "slower", "worse": not better, "note": adj if family > 1 else ""}
+    if se > 0 and dof > 0:
+        t = float(sps.t.ppf(1 - level, dof))
+        lo, hi = math.expm1(d - t * se), math.expm1(d + t * se)
+    else:
+        lo = hi = change
+    x = max(abs(lo), abs(hi))
+    if x < floor:
+        return {"verdict": "same", "worse": False,
+                "note": f"within ±{x:.1%} ({1 - 2 * level:.0%} interval inside the ±{floor:.1%} floor)"}
+    hide = max(abs(r["ratio_ci_low"] - 1), abs(r["ratio_ci_high"] - 1))
+    more = repeats_to_settle(r, level)
+    how = (f"{more} more repeat{'s' if more != 1 else ''} a side would settle it" if more is not None else
+           f"repeats alone will not settle it (runs drift ±{r['between_run_sd'] * math.sqrt(2):.1%} apart: "
+           "compare within one run or give the machine's history)")
+    why = f"; {adj}" if p_adjusted >= level and r["p_value"] < level else ""
+    if p_adjusted < level:
+        why = f"; significant but within the {floor:.1%} floor"
+    return {"verdict": "undecided", "worse": False, "note": f"a change up to {hide:.1%} could hide here; {how}{why}"}
