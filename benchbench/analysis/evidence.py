@@ -155,7 +155,7 @@ def decide(r, p_adjusted: float, level: float, up: bool, family: int) -> dict:
         return {"verdict": "two modes", "worse": False, "note": f"add repeats: {r['modes']}"}
     if p_adjusted < level and abs(change) > floor:
         better = (change > 0) == up
-        return {"verdict": "faster" if better else "slower", "worse": not better, "note": adj if family > 1 else ""}
+        return {"verdict": "faster" if better else "slower", "worse": not better, "note": ""}
     if se > 0 and dof > 0:
         t = float(sps.t.ppf(1 - level, dof))
         lo, hi = math.expm1(d - t * se), math.expm1(d + t * se)

@@ -12,12 +12,12 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from benchbench.analysis import compare, pivot
+from benchbench.analysis import compare, family, pivot
 from benchbench.commands.common import UsageError, console
 from benchbench.present import markdown
 from benchbench.store import results
 
-STYLE = {"faster": "green", "slower": "red", "status changed": "magenta", "only in A": "yellow", "only in B": "yellow"}
+STYLE = {"faster": "green", "slower": "red", "two modes": "yellow", "status changed": "magenta", "only in A": "yellow", "only in B": "yellow"}
 
 
 @contextmanager
@@ -31,9 +31,10 @@ def usage_errors():
 
 def heading(t, a_name: str, b_name: str) -> str:
     thr = t.attrs.get("threshold")
+    fam = family.level_text(t.attrs.get("family", 0), t.attrs.get("level", 0.05))
     return (f"{t.attrs.get('metric', '')}: {b_name} vs {a_name} (median over repeats [95% CI]; repeats: ok repeats "
-            "of each side; a verdict needs 3 on each side, a ratio interval that excludes 1 and a change above the "
-            + (f"threshold {thr:.0%})" if thr is not None else "noise floor)"))
+            f"of each side; a verdict needs 3 on each side, a p-value adjusted over the family ({fam}) and a change "
+            "above the " + (f"threshold {thr:.0%})" if thr is not None else "1% floor)"))
 
 
 def show(out, title: str, table: Table):
