@@ -255,8 +255,9 @@ def _judge(sa, sb, rec, metric, level, threshold, up, prior) -> dict:
                 "note": f"{na} and {nb} ok repeats; a verdict needs {MIN_REPEATS} on each side "
                         f"({max(0, MIN_REPEATS - min(na, nb))} more)"}
     stat = location(metric)
-    ev = evidence.test(stats.per_repeat(sa, stat), stats.per_repeat(sb, stat), prior, level)
-    res.update(ev, floor=MIN_NOISE_FLOOR if threshold is None else threshold, test="t", verdict="")
+    ev = evidence.test(stats.per_repeat(sa, stat), stats.per_repeat(sb, stat), prior, level, up)
+    res.update(ev, floor=MIN_NOISE_FLOOR if threshold is None else threshold, test="t", verdict="",
+               ratio=math.exp(ev["log_change"]), change=math.expm1(ev["log_change"]))  # what the test judged
     return res
 
 

@@ -5,7 +5,10 @@
 The unit is the repeat; the scale is the log of each repeat's value, so a change is a ratio.
 
 - Location: the median of each side's log values: one odd repeat (an H200 showed 1 of 12 repeats 12%
-  slow) neither moves it nor makes a verdict.
+  slow) neither moves it nor makes a verdict. A side whose sorted values jump by more than
+  GAP_SIGMAS x the pooled spread is split: when its better cluster (higher throughput) is the
+  majority, the slower cluster is dropped (odd processes land in slower states, not faster ones);
+  when the better cluster is the minority, the side is `two modes`.
 - Spread: each side's robust SD (MAD with Croux & Rousseeuw's small-sample factor), pooled over the
   two sides, then shrunk toward the spread of every config of the comparison (`Prior.sd`: the
   median within-side pair difference, robust to odd repeats) with PRIOR_DF degrees of freedom, as
@@ -19,10 +22,10 @@ The unit is the repeat; the scale is the log of each repeat's value, so a change
   is adjusted over the whole family of configs x metrics (family.py, Holm) before any verdict.
 - Equivalence (TOST at the floor): when the (1 - 2 level) interval of the change lies inside ±floor,
   the config is `same` within ±x% (x: that interval's farther end).
-- Two modes: a side whose sorted values jump by more than GAP_SIGMAS x the pooled spread is split.
-  When at least TWO_MODE_FRACTION of the comparison's sides are split (and MIN_SPLIT_SIDES), the
-  machine's processes land in two states, and a change that does not clearly exceed 1.5 x the gap
-  between them is `two modes`; a side of 4+ repeats with 2+ in its minority is two modes on its own.
+- Two modes: when at least TWO_MODE_FRACTION of the comparison's sides are split (and
+  MIN_SPLIT_SIDES), the machine's processes land in two states, and a change that does not clearly
+  exceed 1.5 x the gap between them is `two modes` (add repeats), as is a side whose better
+  cluster is the minority.
 """
 
 from __future__ import annotations
@@ -73,16 +76,32 @@ def robust_sd(v: np.ndarray) -> float:
 
 
 def split(v: np.ndarray, sd: float) -> tuple[float, int]:
-    """(gap, minority size) of the largest jump between sorted values when it splits the side, else (nan, 0)."""
+    """(gap, index of the last value below it in sorted order) when the largest jump between sorted
+    values splits the side, else (nan, -1)."""
     if v.size < 3:
-        return math.nan, 0
+        return math.nan, -1
     s = np.sort(v)
     gaps = np.diff(s)
     k = int(np.argmax(gaps))
     g = float(gaps[k])
     if g <= max(MIN_GAP, GAP_SIGMAS * sd):
-        return math.nan, 0
-    return g, min(k + 1, v.size - k - 1)
+        return math.nan, -1
+    return g, k
+
+
+def kept(v: np.ndarray, sd: float, up: bool) -> tuple[np.ndarray, float, bool]:
+    """(values to judge, gap, two modes?) of one side. A split side whose better cluster (higher
+    throughput, shorter time) is the majority keeps that cluster: an odd process lands in a slower
+    state, never a faster one. When the better cluster is the minority the side is two modes."""
+    g, k = split(v, sd)
+    if g != g:
+        return v, math.nan, False
+    s = np.sort(v)
+    low, high = s[:k + 1], s[k + 1:]
+    better, worse = (high, low) if up else (low, high)
+    if better.size >= worse.size:
+        return better, g, False
+    return v, g, True
 
 
 def prior(sides: list[np.ndarray], between_run_sd: float | None = None) -> Prior:
@@ -97,10 +116,10 @@ def prior(sides: list[np.ndarray], between_run_sd: float | None = None) -> Prior
                  between_run_sd=DEFAULT_BETWEEN_RUN_SD if between_run_sd is None else float(between_run_sd))
 
 
-def test(a_values, b_values, pri: Prior, level: float = 0.05) -> dict:
+def test(a_values, b_values, pri: Prior, level: float = 0.05, up: bool = True) -> dict:
     """The change b/a of one config: log_change, se, dof, p_value, ratio_ci_low/high (1 - level), the
-    shrunk spread (spread_sd) and `modes` (why it is two modes, or "")."""
-    x, y = logs(a_values), logs(b_values)
+    shrunk spread (spread_sd) and `modes` (why it is two modes, or ""). `up`: higher is better."""
+    (x, gx, mx), (y, gy, my) = (kept(logs(v), pri.sd, up) for v in (a_values, b_values))
     na, nb = x.size, y.size
     d = float(np.median(y) - np.median(x))
     own_df = na + nb - 2
@@ -116,12 +135,11 @@ def test(a_values, b_values, pri: Prior, level: float = 0.05) -> dict:
         p = float(2 * sps.t.sf(abs(d) / se, dof))
         half = float(sps.t.ppf(1 - level / 2, dof)) * se
         lo, hi = d - half, d + half
-    own_gaps = [(side, g) for side, v in (("A", x), ("B", y)) for g, m in [split(v, pri.sd)] if g == g and m >= 2]
     modes, gap = "", math.nan
-    if own_gaps:
-        side, gap = max(own_gaps, key=lambda sg: sg[1])
-        modes = f"{side}'s repeats split {math.expm1(gap):.1%} apart"
-    elif pri.two_modal:
+    for side, g, m in (("A", gx, mx), ("B", gy, my)):
+        if m:
+            modes, gap = f"most of {side}'s repeats sit {math.expm1(g):.1%} below its best", g
+    if not modes and pri.two_modal:
         gap = pri.mode_gap
         modes = f"{pri.split_fraction:.0%} of the sides' repeats split, about {math.expm1(gap):.1%} apart"
     if modes and abs(d) - (hi - d) > 1.5 * gap:  # clearly beyond what a switch of mode explains

@@ -176,7 +176,7 @@ def rank(ranked: pd.DataFrame, groups: dict, metric: str, up: bool, level: float
     pairs = {}
     for i, a in enumerate(enough):
         for b in enough[i + 1:]:
-            r = evidence.test(values[a], values[b], pri, level)
+            r = evidence.test(values[a], values[b], pri, level, up)
             pairs[a, b] = {**r, "floor": compare.MIN_NOISE_FLOOR, "a_n": values[a].size, "b_n": values[b].size}
     adj = dict(zip(pairs, family.holm([r["p_value"] for r in pairs.values()])))
     ranks, versus, leader, n = {}, {}, None, 0
