@@ -10,8 +10,8 @@ The unit is the repeat; the scale is the log of each repeat's value, so a change
   majority, the slower cluster is dropped (odd processes land in slower states, not faster ones);
   when the better cluster is the minority, the side is `two modes`.
 - Spread: each side's robust SD (MAD with Croux & Rousseeuw's small-sample factor), pooled over the
-  two sides, then shrunk toward the spread of every config of the comparison (`Prior.sd`: the
-  median within-side pair difference, robust to odd repeats) with PRIOR_DF degrees of freedom, as
+  two sides, then shrunk toward the spread of every config of the comparison (`Prior.sd`: from
+  each side's closest pair of repeats, robust to odd repeats and modes) with Prior.df degrees of freedom, as
   limma's moderated t does. Three repeats that happen to agree closely borrow the others' spread and
   cannot make a verdict alone; a config noisier than the rest keeps most of its own spread.
 - Between runs: two separate runs drift apart by more than the repeats inside each show. The
@@ -22,28 +22,32 @@ The unit is the repeat; the scale is the log of each repeat's value, so a change
   is adjusted over the whole family of configs x metrics (family.py, Holm) before any verdict.
 - Equivalence (TOST at the floor): when the (1 - 2 level) interval of the change lies inside ±floor,
   the config is `same` within ±x% (x: that interval's farther end).
-- Two modes: when at least TWO_MODE_FRACTION of the comparison's sides are split (and
-  MIN_SPLIT_SIDES), the machine's processes land in two states, and a change that does not clearly
+- Two modes: when MIN_SPLIT_SIDES sides are split and at least TWO_MODE_SHARE of all repeats sit
+  on either side of their side's split (odd repeats are rare: ~4% on the committed GPU rows), the
+  machine's processes land in two states, and a change that does not clearly
   exceed 1.5 x the gap between them is `two modes` (add repeats), as is a side whose better
   cluster is the minority.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as sps
 
-PRIOR_DF = 4               # weight of the pooled spread, in degrees of freedom (limma's estimates are typically 3-5)
+PRIOR_DF = 4               # least weight of the pooled spread, in degrees of freedom (limma's are typically 3-5)
+MAX_PRIOR_DF = 20          # ... growing with the configs pooled (a quarter of their degrees of freedom)
 MEDIAN_EFFICIENCY = 1.253  # SE of a median / SE of a mean for normal data (sqrt(pi / 2))
 # Fitted by bench/calibration/fit.py from the committed GPU rows (results/examples/calibration-cpu/fit.json):
 # identical sweeps' config values drift apart between runs by more than their repeats show; rounded up.
 DEFAULT_BETWEEN_RUN_SD = 0.003
-GAP_SIGMAS = 6.0           # a jump this many pooled SDs between a side's sorted repeats splits it
+GAP_SIGMAS = 5.0           # a jump this many pooled SDs between a side's sorted repeats splits it
+FIRST_PASS_SIGMAS = 2.0    # the looser split that keeps a second mode out of the pooled spread
 MIN_GAP = 0.005            # ... and never below 0.5% (a quiet GPU's repeats agree within 0.1%)
-TWO_MODE_FRACTION = 0.4    # single odd repeats split ~11% of 3-repeat sides; two modes split 60-75%
+TWO_MODE_SHARE = 0.25      # two modes: a quarter of the repeats in the other state (odd repeats: ~4% of them)
 MIN_SPLIT_SIDES = 3
 MAX_SUGGESTED = 100        # more repeats than this is "repeats alone will not settle it"
 _SMALL = {2: 1.196, 3: 1.495, 4: 1.363, 5: 1.206, 6: 1.200, 7: 1.140, 8: 1.129, 9: 1.107}
@@ -57,6 +61,7 @@ class Prior:
     split_fraction: float
     mode_gap: float
     between_run_sd: float
+    df: int = 4  # weight of the pooled spread: PRIOR_DF, more when many configs pool (up to MAX_PRIOR_DF)
 
     @property
     def two_modal(self) -> bool:
@@ -75,7 +80,7 @@ def robust_sd(v: np.ndarray) -> float:
     return _SMALL.get(v.size, v.size / (v.size - 0.8)) * 1.4826 * float(np.median(np.abs(v - np.median(v))))
 
 
-def split(v: np.ndarray, sd: float) -> tuple[float, int]:
+def split(v: np.ndarray, sd: float, sigmas: float = 0.0) -> tuple[float, int]:
     """(gap, index of the last value below it in sorted order) when the largest jump between sorted
     values splits the side, else (nan, -1)."""
     if v.size < 3:
@@ -84,7 +89,7 @@ def split(v: np.ndarray, sd: float) -> tuple[float, int]:
     gaps = np.diff(s)
     k = int(np.argmax(gaps))
     g = float(gaps[k])
-    if g <= max(MIN_GAP, GAP_SIGMAS * sd):
+    if g <= max(MIN_GAP, (sigmas or GAP_SIGMAS) * sd):
         return math.nan, -1
     return g, k
 
@@ -104,16 +109,44 @@ def kept(v: np.ndarray, sd: float, up: bool) -> tuple[np.ndarray, float, bool]:
     return v, g, True
 
 
+@functools.lru_cache(maxsize=None)
+def _spacing(n: int, kind: str = "closest") -> float:
+    """The median closest-pair distance (or range) of n standard normal values (a seeded simulation)."""
+    x = np.sort(np.random.default_rng(0).standard_normal((20000, n)), axis=1)
+    return float(np.median(np.diff(x, axis=1).min(axis=1) if kind == "closest" else x[:, -1] - x[:, 0]))
+
+
 def prior(sides: list[np.ndarray], between_run_sd: float | None = None) -> Prior:
-    """The comparison's Prior from the log values of every side (each config's A and B)."""
-    pairs = [abs(a - b) for v in sides for i, a in enumerate(v) for b in v[i + 1:]]
-    sd = float(np.median(pairs)) / (math.sqrt(2) * 0.6745) if pairs else 0.0
+    """The comparison's Prior from the log values of every side (each config's A and B). The pooled SD
+    is the median over sides of each side's closest pair of repeats, scaled to a normal SD for its
+    number of repeats: odd repeats and a second mode (never all of a side) do not inflate it."""
+    closest = [float(np.diff(np.sort(v)).min()) / _spacing(v.size) for v in sides if v.size >= 2]
+    sd = float(np.median(closest)) if closest else 0.0
+    # second pass: split at a looser threshold, then the median over the clusters of their range (a second
+    # mode makes every split side's closest pair a pair of two, which the first pass overestimates)
+    for _ in range(3):  # a few rounds: each looser split lowers the spread the next one splits at
+        ranges = []
+        for v in sides:
+            g, k = split(v, sd, sigmas=FIRST_PASS_SIGMAS)
+            for c in ((np.sort(v)[:k + 1], np.sort(v)[k + 1:]) if g == g else (v,)):
+                if c.size >= 2:
+                    ranges.append(float(np.ptp(c)) / _spacing(c.size, "range"))
+        sd = float(np.median(ranges)) if ranges else sd
     judged = [v for v in sides if v.size >= 3]
-    gaps = [g for g, _ in (split(v, sd) for v in judged) if g == g]
-    frac = len(gaps) / len(judged) if judged else 0.0
-    modal = len(gaps) >= MIN_SPLIT_SIDES and frac >= TWO_MODE_FRACTION
-    return Prior(sd=sd, split_fraction=frac, mode_gap=float(np.median(gaps)) if modal else math.nan,
-                 between_run_sd=DEFAULT_BETWEEN_RUN_SD if between_run_sd is None else float(between_run_sd))
+    gaps, low = [], 0
+    for v in judged:
+        g, k = split(v, sd)
+        if g == g:
+            gaps.append(g)
+            low += k + 1  # repeats below the split (the slower state for throughput, the faster for times)
+    total = sum(v.size for v in judged)
+    share = low / total if total else 0.0
+    modal = len(gaps) >= MIN_SPLIT_SIDES and min(share, 1 - share) >= TWO_MODE_SHARE
+    df = sum(max(0, v.size - 1) for v in sides)
+    return Prior(sd=sd, split_fraction=len(gaps) / len(judged) if judged else 0.0,
+                 mode_gap=float(np.median(gaps)) if modal else math.nan,
+                 between_run_sd=DEFAULT_BETWEEN_RUN_SD if between_run_sd is None else float(between_run_sd),
+                 df=int(min(MAX_PRIOR_DF, max(PRIOR_DF, df // 4))))
 
 
 def test(a_values, b_values, pri: Prior, level: float = 0.05, up: bool = True) -> dict:
@@ -124,7 +157,7 @@ def test(a_values, b_values, pri: Prior, level: float = 0.05, up: bool = True) -
     d = float(np.median(y) - np.median(x))
     own_df = na + nb - 2
     own = ((na - 1) * robust_sd(x) ** 2 + (nb - 1) * robust_sd(y) ** 2) / own_df if own_df > 0 else 0.0
-    w = PRIOR_DF if pri.sd > 0 else 0
+    w = pri.df if pri.sd > 0 else 0
     dof = w + own_df
     s2 = (w * pri.sd ** 2 + own_df * own) / dof if dof > 0 else 0.0
     se = math.sqrt(MEDIAN_EFFICIENCY ** 2 * s2 * (1 / na + 1 / nb) + 2 * pri.between_run_sd ** 2)
