@@ -7,8 +7,8 @@ A config regresses on a rule when compare() calls it worse: the change exceeds t
 is significant after Holm's adjustment over every (config, rule) of the gate together
 (family.adjust: the chance that any config fails falsely stays at the level), or (deterministic
 metrics) exceeds the threshold alone, or it was ok in the baseline and is now
-oom/error/timeout/killed/skipped or missing. Configs whose repeats land in two modes make the gate
-inconclusive (exit 4) unless something regressed.
+oom/error/timeout/killed/skipped or missing. A machine whose processes land in two modes
+(evidence.Prior.two_modal) makes the gate inconclusive (exit 4) unless something regressed.
 
 Input problems (a rule that does not parse, a metric neither run measured, a baseline from another
 suite or machine) raise GateError: the CLI's exit 2.
@@ -212,10 +212,10 @@ def check(base: Baseline, run_rows: pd.DataFrame, run: dict, run_env: dict, rule
             t.loc[timed, "note"] = "not judged: " + t.loc[timed, "verdict"] + " on a run too noisy to judge"
             t.loc[timed, "verdict"] = "inconclusive: too noisy"
             t.loc[timed, "worse"] = False
-    modal = {cid for t in tables.values() for cid in t.loc[t["verdict"] == "two modes", "config_id"]}
-    if modal and not why:
-        why = (f"two modes: the repeats of {len(modal)} config{'s' if len(modal) != 1 else ''} land in two states "
-               "(add repeats)")
+    modal = [t.attrs["prior"] for t in tables.values() if getattr(t.attrs.get("prior"), "two_modal", False)]
+    if modal and not why:  # the machine's processes land in two states: single configs' odd repeats are not this
+        why = (f"two modes: {modal[0].split_fraction:.0%} of the configs' repeats split about "
+               f"{modal[0].mode_gap:.1%} apart (add repeats)")
     return GateResult(rules=rules, tables=tables, env_changes=changes, notes=notes, inconclusive=why, family=fam)
 
 
