@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -101,23 +102,33 @@ def recommends(noise: sim.Noise, repeats: int, sims: int, seed: int) -> dict:
             "other_5pct_slower": float(np.mean(wrong5)), "sims": sims}
 
 
+def _cell(task):
+    kind, name, repeats, n = task
+    fitted = sim.Noise.fitted()
+    if kind == "aa":
+        return kind, f"{name}|{repeats}", aa(sim.models(fitted)[name], repeats, n, seed=1000 * repeats)
+    if kind == "power":
+        return kind, str(repeats), power(fitted, repeats, n, seed=7000 + repeats)
+    return kind, str(repeats), recommends(fitted, repeats, n, seed=9000 + repeats)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--sims", type=int, default=40, help="simulated pairs of runs per cell (stress models: half)")
+    p.add_argument("--jobs", type=int, default=1, help="cells computed in parallel processes (same results)")
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args()
     fitted = sim.Noise.fitted()
     out = {"noise": {k: v.as_dict() for k, v in sim.models(fitted).items()}, "configs": CONFIGS, "aa": {},
            "power": {}, "recommend": {}}
-    for name, noise in sim.models(fitted).items():
-        for repeats in (3, 5):
-            n = args.sims if name == "fitted" else max(1, args.sims // 2)
-            out["aa"][f"{name}|{repeats}"] = aa(noise, repeats, n, seed=1000 * repeats)
-            print(name, repeats, out["aa"][f"{name}|{repeats}"], flush=True)
-    for repeats in (3, 5):
-        out["power"][str(repeats)] = power(fitted, repeats, max(1, args.sims // 2), seed=7000 + repeats)
-        out["recommend"][str(repeats)] = recommends(fitted, repeats, args.sims * 2, seed=9000 + repeats)
-        print("power", repeats, out["power"][str(repeats)], "recommend", out["recommend"][str(repeats)], flush=True)
+    tasks = [("aa", name, r, args.sims if name == "fitted" else max(1, args.sims // 2))
+             for name in sim.models(fitted) for r in (3, 5)]
+    tasks += [(k, "fitted", r, max(1, args.sims // 2) if k == "power" else args.sims * 2)
+              for k in ("power", "recommend") for r in (3, 5)]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for kind, key, res in pool.map(_cell, tasks):
+            out[kind][key] = res
+            print(kind, key, res, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1) + "\n")
 

@@ -124,10 +124,10 @@ def prior(sides: list[np.ndarray], between_run_sd: float | None = None) -> Prior
     sd = float(np.median(closest)) if closest else 0.0
     # second pass: split at a looser threshold, then the median over the clusters of their range (a second
     # mode makes every split side's closest pair a pair of two, which the first pass overestimates)
-    for _ in range(3):  # a few rounds: each looser split lowers the spread the next one splits at
-        ranges = []
+    for sigmas in (FIRST_PASS_SIGMAS, FIRST_PASS_SIGMAS, GAP_SIGMAS):  # looser splits, then the real one
+        ranges = []                                                       # (which normal data rarely has)
         for v in sides:
-            g, k = split(v, sd, sigmas=FIRST_PASS_SIGMAS)
+            g, k = split(v, sd, sigmas=sigmas)
             for c in ((np.sort(v)[:k + 1], np.sort(v)[k + 1:]) if g == g else (v,)):
                 if c.size >= 2:
                     ranges.append(float(np.ptp(c)) / _spacing(c.size, "range"))
@@ -180,6 +180,19 @@ def test(a_values, b_values, pri: Prior, level: float = 0.05, up: bool = True) -
     return {"log_change": d, "se": se, "dof": dof, "p_value": p, "ratio_ci_low": math.exp(lo),
             "ratio_ci_high": math.exp(hi), "spread_sd": math.sqrt(s2), "between_run_sd": pri.between_run_sd,
             "modes": modes}
+
+
+def between_run_sd_from(runs) -> float:
+    """The between-run SD of one config on one machine from its history: `runs` is one array of repeat
+    values per run. The variance of the runs' log medians, less what their repeats alone explain
+    (MEDIAN_EFFICIENCY² x the pooled spread / repeats); nan below 3 runs of 2+ repeats."""
+    sides = [logs(v) for v in runs]
+    sides = [v for v in sides if v.size >= 2]
+    if len(sides) < 3:
+        return math.nan
+    medians = np.array([np.median(v) for v in sides])
+    within = np.mean([MEDIAN_EFFICIENCY ** 2 * robust_sd(v) ** 2 / v.size for v in sides])
+    return math.sqrt(max(0.0, float(np.var(medians, ddof=1)) - float(within)))
 
 
 def repeats_to_settle(r, level: float) -> int | None:

@@ -85,8 +85,12 @@ def main(args) -> int:
             show(out, title, render_pivot(p))
             md += [f"**{title}**", "", pivot.to_markdown(p), ""]
         for d, f in zip(args.run_dirs[1:], frames[1:]):
+            drift = getattr(args, "between_run_sd", None)
+            if drift is not None and drift < 0:
+                raise UsageError(f"--between-run-sd is a percentage >= 0, got {drift}")
             t = compare.compare(frames[0], f, args.metric, level=args.level,
-                                threshold=args.threshold / 100 if args.threshold is not None else None)
+                                threshold=args.threshold / 100 if args.threshold is not None else None,
+                                between_run_sd=drift / 100 if drift is not None else None)
             a_name, b_name = args.run_dirs[0], d
             if by:
                 p = pivot.two_runs(t, frames[0], f, by)

@@ -111,3 +111,12 @@ def test_odd_slow_repeats_are_dropped_but_a_slow_majority_is_two_modes():
     mostly_slow = evidence.test([1.0, 0.90, 0.901], [1.0, 0.999, 1.001], pri)   # the better state is the minority
     assert mostly_slow["modes"].startswith("most of A's repeats")
     assert math.isfinite(one_odd["se"])
+
+
+def test_between_run_sd_from_history_recovers_the_drift():
+    rng = np.random.default_rng(3)
+    runs = [np.exp(rng.normal(0, 0.01) + rng.normal(0, 0.002, 5)) for _ in range(60)]  # runs 1% apart
+    assert evidence.between_run_sd_from(runs) == pytest.approx(0.01, rel=0.3)
+    assert math.isnan(evidence.between_run_sd_from(runs[:2]))
+    a, b = pair(FITTED.but(between_runs=0.01), 3, 800)
+    assert verdicts(compare.compare(a, b, between_run_sd=0.01)) <= verdicts(compare.compare(a, b))

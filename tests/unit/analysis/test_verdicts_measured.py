@@ -23,6 +23,7 @@ def load(*parts):
 def test_identical_sweeps_get_no_verdict(metric):
     t = compare.compare(load("verdicts-h200", "a"), load("verdicts-h200", "b"), metric)
     assert len(t) == 4 and set(t["verdict"]) <= set(compare.NO_VERDICT)
+    assert t["note"].str.contains("within ±|could hide").all()  # every non-verdict says how much
 
 
 def test_planted_kernels_are_slower_on_every_config():
