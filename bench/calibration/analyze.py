@@ -20,7 +20,7 @@ def share(x: float, sims: int) -> str:
     return f"{x:.0%} ({round(x * sims)}/{sims})"
 
 
-print(provenance(D) + " A seeded simulation (`bench/calibration/compare_gate.py`), not a measurement.")
+print(provenance(D))
 print()
 if what == "noise":
     fit = json.loads((EXAMPLES / D / "fit.json").read_text())
