@@ -85,6 +85,11 @@ def test_compare_same_run_and_a_slower_copy(runs):
     slow = variant(root, a, "slow", slower(5.0))
     p = cli_run("compare", a, slow, "--metric", "step_time_s", cwd=root)
     assert p.returncode == 0 and "slower: 2" in p.stdout and "5.000x" in p.stdout
+    assert "Holm over 2 tests" in p.stdout
+    p = cli_run("compare", a, same, "--between-run-sd", "-1", cwd=root)
+    assert p.returncode == 2 and "--between-run-sd is a percentage >= 0" in p.stderr and "Traceback" not in p.stderr
+    p = cli_run("compare", a, same, "--between-run-sd", "0.5", cwd=root)
+    assert p.returncode == 0, p.stderr
 
 
 def test_compare_three_runs_each_against_the_first(runs):
