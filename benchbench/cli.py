@@ -128,6 +128,9 @@ def _compare_parsers(sub):
     c.add_argument("--metric", default="tokens_per_s", help="a row column, e.g. tokens_per_s, step_time_s, peak_rss_bytes")
     c.add_argument("--level", type=number(0, high=1), default=0.05, help="significance level (default 0.05)")
     c.add_argument("--threshold", type=number(0, True), metavar="PCT", help="a change must also exceed PCT percent to be a verdict")
+    c.add_argument("--between-run-sd", type=number(0, True), metavar="PCT", dest="between_run_sd",
+                   help="how far two runs of a config drift apart beyond their repeats (SD, percent; e.g. from the "
+                        "machine's history); default: fitted from identical GPU sweeps (0.3)")
     c.add_argument("--markdown", metavar="FILE", help="also write the tables as markdown")
 
     g = sub.add_parser("gate", help="check a run against a baseline: exit 0 ok, 1 regression, 2 bad input, 4 too noisy to judge")

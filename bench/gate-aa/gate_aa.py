@@ -14,7 +14,7 @@ committed baselines/cpu-quickstart.json):
   INCONCLUSIVE (exit 4: too noisy, or another/busier host);
 - slowdown k=--slow-factor against every A run -> the detection count (must be all);
 - slowdown k=--subnoise-factor against every A run -> how many gate failures (must be none) and
-  how many configs get the verdict "same within noise";
+  how many configs get no verdict (same, undecided or two modes);
 - the A/A spread: per config, run/baseline ratio of the median per-step throughput, over all pairs.
 
 Runs already complete under --out are reused (rerun with a new --out for fresh numbers). Every
@@ -122,7 +122,7 @@ def main():
             fails += res.exit_code == 1
             inconclusive += res.exit_code == gate.EXIT_INCONCLUSIVE
             for name, t in res.tables.items():
-                per_rule[name]["same"] += int((t["verdict"] == "same within noise").sum())
+                per_rule[name]["same"] += int(t["verdict"].isin(["same", "undecided", "two modes"]).sum())  # no verdict
                 per_rule[name]["configs"] += len(t)
                 per_rule[name]["ratios"] += [float(x) for x in t["ratio"].dropna()]
         rec = {"gates": pairs, "failed": fails, "inconclusive": inconclusive, "passed": pairs - fails - inconclusive}
@@ -133,7 +133,7 @@ def main():
             q = {k: float(v) for k, v in zip(("min", "p05", "median", "p95", "max"),
                                              (x.min(), *np.quantile(x, [0.05, 0.5, 0.95]), x.max()))}
             rec[name] = {"same_within_noise": d["same"], "configs": d["configs"], "ratio": q}
-            print(f"  {name}: {d['same']}/{d['configs']} configs 'same within noise'; run/baseline ratio "
+            print(f"  {name}: {d['same']}/{d['configs']} configs without a verdict; run/baseline ratio "
                   + " ".join(f"{k} {v:.3f}" for k, v in q.items()), flush=True)
         summary[label] = rec
 

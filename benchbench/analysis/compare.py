@@ -4,14 +4,19 @@ The repeat (one worker process) is the unit: steps inside a process are not inde
 A config's value is the median over its ok repeats of each repeat's statistic (throughput and step
 time: from its per-step samples, as `tokens_per_step / step_time`; any other column: the repeat's
 value). A value's interval comes from a two-level bootstrap: repeats drawn with replacement, then
-steps within each drawn repeat (stats.hierarchical_bootstrap). The ratio's interval is a robust t
-interval on the repeats' log values (stats.ratio_interval: one odd repeat neither makes nor hides a
-verdict). A change is `faster`/`slower` only when
+steps within each drawn repeat (stats.hierarchical_bootstrap). The ratio, its interval and its
+p-value come from evidence.test: medians of the repeats' log values, a spread shrunk toward the
+spread of all configs of the comparison, and a between-run component (two runs drift apart by more
+than their repeats show). A change is `faster`/`slower` only when
 
 - both sides have at least MIN_REPEATS ok repeats (else `too few repeats`: no guess), and
-- the ratio's interval excludes 1, and
-- the change exceeds the noise floor: the threshold when one is given, else NOISE_FLOOR_FACTOR x
-  the larger between-repeat robust CV of the two runs, never below MIN_NOISE_FLOOR.
+- its p-value, Holm-adjusted over every config of the table (family.adjust; the gate adjusts over
+  all its rules together), is below the level, and
+- the change exceeds the floor: the threshold when one is given, else MIN_NOISE_FLOOR.
+
+Otherwise it is `same` (the equivalence test holds the change within ±x%, x below the floor),
+`undecided` (a change up to y% could hide; N more repeats would settle it) or `two modes` (the
+repeats land in two states: add repeats); the note says which numbers.
 
 Deterministic metrics (FLOPs, parameter/gradient/optimizer bytes, the CUDA allocator's peaks) are
 judged by the threshold alone (default 1% when none is given): they do not vary run to run.
@@ -28,7 +33,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from benchbench.analysis import stats
+from benchbench.analysis import evidence, family, stats
 from benchbench.analysis import summary as tables
 from benchbench.analysis import value as values
 from benchbench.spec.metrics import (  # noqa: F401
@@ -39,10 +44,11 @@ from benchbench.spec.metrics import (  # noqa: F401
     is_deterministic,
 )
 
-VERDICTS = ("faster", "slower", "same within noise", "too few repeats", "only in A", "only in B", "status changed",
+VERDICTS = ("faster", "slower", "same", "undecided", "two modes", "too few repeats", "only in A", "only in B", "status changed",
             "inconclusive: too noisy")
+NO_VERDICT = ("same", "undecided", "two modes")  # both ran ok and no faster/slower was found
 MIN_REPEATS = 3           # ok repeats each side needs before a timing verdict
-NOISE_FLOOR_FACTOR = 3    # x the between-repeat robust CV: a change must stand out of the repeats' own spread
+NOISE_FLOOR_FACTOR = 3    # (history's floor) x the between-repeat robust CV
 # Identical GPT-2 124M sweeps on one H200 differed by up to 0.9% between runs whose repeats agreed within
 # 0.1% (results/examples/verdicts-h200): run-to-run drift the repeats of one run cannot show.
 MIN_NOISE_FLOOR = 0.01
@@ -137,15 +143,6 @@ def summarize(groups: list[np.ndarray], metric: str, level: float = 0.05) -> tup
     return value, lo, hi, len(groups)
 
 
-def noise_floor(sa, sb, metric: str) -> float:
-    """The smallest relative change that counts: NOISE_FLOOR_FACTOR x the larger between-repeat spread
-    (robust CV) of the two runs, and never below MIN_NOISE_FLOOR."""
-    stat = location(metric)
-    cvs = [stats.robust_cv(stats.per_repeat(s, stat)) for s in (sa, sb)]
-    spread = max((c for c in cvs if c == c), default=0.0)
-    return max(MIN_NOISE_FLOOR, NOISE_FLOOR_FACTOR * spread)
-
-
 def labels(df: pd.DataFrame) -> dict[str, str]:
     """config_id -> its varying axes as "axis=value, axis=value" (the model when nothing varies)."""
     if df.empty:
@@ -166,14 +163,18 @@ def config_status(g: pd.DataFrame | None) -> str | None:
 
 
 def compare(a: pd.DataFrame, b: pd.DataFrame, metric: str = "tokens_per_s", *, level: float = 0.05,
-            threshold: float | None = None, higher_better: bool | None = None) -> pd.DataFrame:
+            threshold: float | None = None, higher_better: bool | None = None,
+            between_run_sd: float | None = None, prior: evidence.Prior | None = None) -> pd.DataFrame:
     """One row per config_id in either run: statuses, both values with 95% CIs, ratio b/a, p-value, verdict.
 
     `threshold` is a relative change (0.05 = 5%) a difference must exceed to be a verdict;
     `higher_better` overrides the metric's known direction. Extra columns: `a_n`, `b_n` (sample
     ok repeats), `samples` (steps|repeats), `ratio_ci_low`/`ratio_ci_high`, `floor` (the noise floor or threshold
-    used), `test` (bootstrap|threshold|none), `change` (ratio - 1), `worse` (True when b is worse than a beyond the floor,
-    or a was ok and b is not), `note`."""
+    used), `test` (t|threshold|none), `change` (ratio - 1), `worse` (True when b is worse than a beyond the floor,
+    or a was ok and b is not), `note`, and evidence.test's `log_change`, `se`, `dof`, `p_value`, `p_adjusted`,
+    `spread_sd`, `between_run_sd`, `modes`. `between_run_sd` (log scale, ~relative): how far two runs of one
+    config drift apart beyond their repeats (None: evidence.DEFAULT_BETWEEN_RUN_SD; 0 for configs of one
+    run); `prior`: the comparison's pooled spread, when the caller judges more configs than these rows."""
     if not 0 < level < 1:
         raise CompareError(f"level must be between 0 and 1, got {level}")
     if threshold is not None and threshold < 0:
@@ -189,6 +190,12 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, metric: str = "tokens_per_s", *, l
     ga = dict(tuple(a.groupby("config_id", sort=False))) if not a.empty else {}
     gb = dict(tuple(b.groupby("config_id", sort=False))) if not b.empty else {}
     out = []
+    if prior is None:
+        sides = []
+        for cid in ga.keys() & gb.keys():
+            for g in (ga[cid], gb[cid]):
+                sides.append(evidence.logs(stats.per_repeat(samples(g, metric)[0], location(metric))))
+        prior = evidence.prior(sides, between_run_sd)
     for cid in dict.fromkeys([*ga, *gb]):
         ra, rb = ga.get(cid), gb.get(cid)
         rec = {"config_id": cid, "label": names.get(cid, cid), "metric": metric,
@@ -210,52 +217,47 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, metric: str = "tokens_per_s", *, l
             rec["worse"] = rec["status_a"] == "ok"
             rec["note"] = f"{rec['status_a']} -> {rec['status_b']}"
         elif rec["status_a"] != "ok":
-            rec["verdict"] = "same within noise"
+            rec["verdict"] = "same"
             rec["note"] = f"both {rec['status_a']}: nothing to compare"
         else:
-            rec.update(_judge(sa, sb, rec, metric, level, threshold, up))
+            rec.update(_judge(sa, sb, rec, metric, level, threshold, up, prior))
         out.append(rec)
     cols = ["config_id", "label", "metric", "status_a", "status_b", "a_value", "a_ci_low", "a_ci_high", "a_n",
             "b_value", "b_ci_low", "b_ci_high", "b_n", "ratio", "ratio_ci_low", "ratio_ci_high", "change", "floor", "test",
-            "samples",
-            "verdict", "worse", "note"]
+            "samples", "verdict", "worse", "note", "log_change", "se", "dof", "p_value", "p_adjusted", "spread_sd",
+            "between_run_sd", "modes"]
     table = pd.DataFrame(out, columns=cols)
     for col in ("ratio", "change", "status_a", "status_b"):  # None, not NaN, where a run lacks the config or a value
         table[col] = table[col].astype(object).where(table[col].notna(), None)
-    table.attrs.update(metric=metric, level=level, threshold=threshold, higher_is_better=up)
+    table.attrs.update(metric=metric, level=level, threshold=threshold, higher_is_better=up, prior=prior)
+    family.adjust([table], level)
     return table
 
 
-def _judge(sa, sb, rec, metric, level, threshold, up) -> dict:
+def _judge(sa, sb, rec, metric, level, threshold, up, prior) -> dict:
     a_val, b_val = rec["a_value"], rec["b_value"]
     if math.isnan(a_val) or math.isnan(b_val) or a_val == 0:
-        return {"verdict": "same within noise", "note": f"no {metric} to compare"}
+        return {"verdict": "same", "note": f"no {metric} to compare"}
     ratio = b_val / a_val
     change = ratio - 1
-    better = (change > 0) == up
     res = {"ratio": ratio, "change": change}
     if is_deterministic(metric):
         limit = DETERMINISTIC_DEFAULT_THRESHOLD if threshold is None else threshold
-        res.update(test="threshold", note="deterministic: threshold only", floor=limit)
-        moved = abs(change) > limit
-    else:
-        na, nb = len([g for g in sa if len(g)]), len([g for g in sb if len(g)])
-        if na < MIN_REPEATS or nb < MIN_REPEATS:
-            return {**res, "verdict": "too few repeats", "test": "none",
-                    "note": f"{na} and {nb} ok repeats; a verdict needs {MIN_REPEATS} on each side"}
-        stat = location(metric)
-        _, lo, hi = stats.ratio_interval(stats.per_repeat(sa, stat), stats.per_repeat(sb, stat), 1 - level)
-        floor = noise_floor(sa, sb, metric) if threshold is None else threshold
-        res.update(ratio_ci_low=lo, ratio_ci_high=hi, floor=floor, test="bootstrap")
-        excludes = lo > 1 or hi < 1
-        moved = excludes and abs(change) > floor
-        if excludes and not moved:
-            res["note"] = f"the interval excludes 1 but the change is within the noise floor ({floor:.1%})"
-    if not moved:
-        res["verdict"] = "same within noise"
-    else:
-        res["verdict"] = "faster" if better else "slower"
-        res["worse"] = not better
+        res.update(test="threshold", floor=limit)
+        if abs(change) <= limit:
+            return {**res, "verdict": "same", "note": f"within the ±{limit:.1%} threshold (deterministic: threshold only)"}
+        better = (change > 0) == up
+        return {**res, "verdict": "faster" if better else "slower", "worse": not better,
+                "note": "deterministic: threshold only"}
+    na, nb = len([g for g in sa if len(g)]), len([g for g in sb if len(g)])
+    if na < MIN_REPEATS or nb < MIN_REPEATS:
+        return {**res, "verdict": "too few repeats", "test": "none",
+                "note": f"{na} and {nb} ok repeats; a verdict needs {MIN_REPEATS} on each side "
+                        f"({max(0, MIN_REPEATS - min(na, nb))} more)"}
+    stat = location(metric)
+    ev = evidence.test(stats.per_repeat(sa, stat), stats.per_repeat(sb, stat), prior, level, up)
+    res.update(ev, floor=MIN_NOISE_FLOOR if threshold is None else threshold, test="t", verdict="",
+               ratio=math.exp(ev["log_change"]), change=math.expm1(ev["log_change"]))  # what the test judged
     return res
 
 

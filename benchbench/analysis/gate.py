@@ -4,8 +4,11 @@ A rule is "metric:<sign><percent>%", e.g. "tokens_per_s:-5%" (a drop of more tha
 regression) or "peak_rss_bytes:+3%" (a rise of more than 3%). The sign says which direction is
 bad; it may be left out for metrics whose good direction is known (compare.higher_is_better).
 A config regresses on a rule when compare() calls it worse: the change exceeds the threshold and
-is significant (deterministic metrics: the threshold alone), or it was ok in the baseline and is
-now oom/error/timeout/killed/skipped or missing.
+is significant after Holm's adjustment over every (config, rule) of the gate together
+(family.adjust: the chance that any config fails falsely stays at the level), or (deterministic
+metrics) exceeds the threshold alone, or it was ok in the baseline and is now
+oom/error/timeout/killed/skipped or missing. A machine whose processes land in two modes
+(evidence.Prior.two_modal) makes the gate inconclusive (exit 4) unless something regressed.
 
 Input problems (a rule that does not parse, a metric neither run measured, a baseline from another
 suite or machine) raise GateError: the CLI's exit 2.
@@ -19,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench.analysis import compare
+from benchbench.analysis import compare, family
 from benchbench.spec.rules import RULE_FORMS, GateError, Rule, known_direction, parse_rule  # noqa: F401
 from benchbench.store.baseline import Baseline
 
@@ -145,6 +148,7 @@ class GateResult:
     env_changes: list[str] = field(default_factory=list)   # refused unless allowed; listed in the markdown
     notes: list[str] = field(default_factory=list)
     inconclusive: str | None = None          # why the timing rules were not judged (too noisy), or None
+    family: int = 0                          # tests adjusted together (Holm) across all rules and configs
 
     @property
     def regressions(self) -> pd.DataFrame:
@@ -195,6 +199,7 @@ def check(base: Baseline, run_rows: pd.DataFrame, run: dict, run_env: dict, rule
     t = numerics_table(base.rows, run_rows)
     if t is not None:
         tables["numerics"] = t
+    fam = family.adjust([t for name, t in tables.items() if name != "numerics"], level)
     why = noise_verdict(base.rows, run_rows)
     on_cpu = "device_type" in run_rows and (run_rows["device_type"] == "cpu").any()
     host = host_difference(base.env, run_env) if on_cpu else None
@@ -209,7 +214,11 @@ def check(base: Baseline, run_rows: pd.DataFrame, run: dict, run_env: dict, rule
             t.loc[timed, "note"] = "not judged: " + t.loc[timed, "verdict"] + " on a run too noisy to judge"
             t.loc[timed, "verdict"] = "inconclusive: too noisy"
             t.loc[timed, "worse"] = False
-    return GateResult(rules=rules, tables=tables, env_changes=changes, notes=notes, inconclusive=why)
+    modal = [t.attrs["prior"] for t in tables.values() if getattr(t.attrs.get("prior"), "two_modal", False)]
+    if modal and not why:  # the machine's processes land in two states: single configs' odd repeats are not this
+        why = (f"two modes: {modal[0].split_fraction:.0%} of the configs' repeats split about "
+               f"{modal[0].mode_gap:.1%} apart (add repeats)")
+    return GateResult(rules=rules, tables=tables, env_changes=changes, notes=notes, inconclusive=why, family=fam)
 
 
 def numerics_table(base_rows: pd.DataFrame, run_rows: pd.DataFrame) -> pd.DataFrame | None:
@@ -234,7 +243,7 @@ def numerics_table(base_rows: pd.DataFrame, run_rows: pd.DataFrame) -> pd.DataFr
                     "b_ci_high": math.nan, "b_n": len(g), "ratio": None, "change": None, "ratio_ci_low": math.nan,
                     "ratio_ci_high": math.nan, "floor": math.nan,
                     "test": "tolerance", "samples": "", "worse": worse,
-                    "verdict": "numerics diverged" if vb == "diverged" else "same within noise",
+                    "verdict": "numerics diverged" if vb == "diverged" else "same",
                     "note": (f"{va or 'unchecked'} -> {vb}: " + (why.iloc[0] if len(why) else "")) if va != vb else ""})
     t = pd.DataFrame(out)
     t.attrs.update(metric="numerics_max_rel_loss_dev")

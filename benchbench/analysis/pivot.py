@@ -16,7 +16,7 @@ import pandas as pd
 from benchbench.analysis import compare
 from benchbench.analysis import summary as tables
 
-SHORT = {"same within noise": "~", "faster": "faster", "slower": "slower"}
+SHORT = {"same": "~", "undecided": "?", "two modes": "2 modes", "faster": "faster", "slower": "slower"}
 
 
 class PivotError(ValueError):
@@ -77,7 +77,7 @@ def single_run(df: pd.DataFrame, by: list[str], metric: str, reference_id: str |
             continue
         a = df[df["config_id"] == ref]
         b = df[df["config_id"] == cid].assign(config_id=ref)
-        t = compare.compare(a, b, metric, level=level)
+        t = compare.compare(a, b, metric, level=level, between_run_sd=0.0)  # configs of one run
         cells[cid] = "1.00x (ref)" if cid == ref else cell(t.iloc[0])
     out = layout(per_config, cells, by, axes)
     out.attrs.update(reference={a: ref_by[a] for a in by}, metric=metric)

@@ -4,11 +4,17 @@
   constraint (CONSTRAINTS, in the order they are applied). The memory budget rules a config out by
   its measured peak, or by the memory model's `predicted_peak_bytes` when it has no measured one;
   an unmeasured config is never ranked.
-- Ranking follows the objective (OBJECTIVES), with the project's statistics: walking the configs
-  from best value down, a config that `compare.compare()` cannot separate from the leader of the
-  current rank ("same within noise", or "too few repeats": fewer than compare.MIN_REPEATS ok
-  repeats a side, so no verdict) shares that rank (a tie); otherwise it leads the next rank.
-- The pick is the rank-1 config with the least peak memory (ties are broken by memory, then value).
+- Ranking follows the objective (OBJECTIVES), with the project's statistics, and ranks only what
+  the repeats can separate. Every pair of configs with at least compare.MIN_REPEATS ok repeats gets
+  evidence.test's p-value (spread pooled over the run's configs; configs of one run share its
+  drift, so no between-run component), and Holm adjusts them over all pairs. Walking from the best
+  value down, a config not separated from the leader of the current rank (adjusted p >= level, or a
+  change within the 1% floor, or two modes) shares that rank; otherwise it leads the next rank.
+  Configs with fewer repeats are listed unranked (rank 0) with the repeats that would let them in.
+- The pick comes only from separated configs: the rank-1 config with the least peak memory among
+  those shown `same` as the leader (equivalence at the floor). When a rank-1 config is merely
+  undecided against the leader, or an unranked config measured better than the pick, there is no
+  pick yet (`pick` None, `no_pick` says why and what would settle it).
 - The Pareto front: qualified configs that no other qualified config beats on both the objective
   (by rank: within noise is not better) and peak memory.
 - The explanation compares the pick with the suite's baseline config and, for each setting in
@@ -23,7 +29,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from benchbench.analysis import compare, cost
+from benchbench.analysis import compare, cost, evidence, family, stats
 from benchbench.analysis import summary as tables
 from benchbench.analysis import value as values
 from benchbench.spec.config import FIELDS, NOT_IN_ID
@@ -48,16 +54,18 @@ class Recommendation:
     ranked: pd.DataFrame  # qualified configs: config_id, label, rank, tie, versus_above, value, ci_low/high, n,
     #                       peak_memory_bytes, on_front, cost columns
     excluded: pd.DataFrame  # config_id, label, constraint, detail
-    pick: str
+    pick: str | None  # None: no pick is possible yet (no_pick says why)
     baseline_id: str | None
     explanation: list[dict] = field(default_factory=list)  # setting, baseline_value, pick_value, config_id, verdict, ratio
     constraints: dict = field(default_factory=dict)  # the constraints given: memory_budget_gib, gpus, require_numerics
+    no_pick: str = ""  # why no pick is possible yet, and what would settle it
 
     def to_dict(self) -> dict:
         def recs(df):
             return [{k: _plain(v) for k, v in r.items()} for r in df.to_dict("records")]
         return {"objective": self.objective, "higher_is_better": self.higher_is_better,
-                "memory_column": self.memory_column, "pick": self.pick, "baseline_id": self.baseline_id,
+                "memory_column": self.memory_column, "pick": self.pick, "no_pick": self.no_pick,
+                "baseline_id": self.baseline_id,
                 "ranked": recs(self.ranked), "excluded": recs(self.excluded),
                 "explanation": [{k: _plain(v) for k, v in e.items()} for e in self.explanation],
                 "constraints": self.constraints}
@@ -97,7 +105,7 @@ def _same_id(rows: pd.DataFrame) -> pd.DataFrame:
 
 def verdict(a_rows: pd.DataFrame, b_rows: pd.DataFrame, metric: str) -> tuple[str, float | None]:
     """compare()'s verdict and ratio (b/a) of config b against config a."""
-    t = compare.compare(_same_id(a_rows), _same_id(b_rows), metric)
+    t = compare.compare(_same_id(a_rows), _same_id(b_rows), metric, between_run_sd=_drift(a_rows, b_rows))
     r = t.iloc[0]
     return str(r["verdict"]), (None if r["ratio"] is None else float(r["ratio"]))
 
@@ -145,25 +153,70 @@ def recommend(df: pd.DataFrame, objective: str = "tokens_per_s", *, baseline_id:
                              f"({'; '.join(f'{r.label}: {r.detail}' for r in excl.itertuples() if r.constraint == last_rule)})")
 
     ranked = pd.DataFrame(cands).sort_values("value", ascending=not up, kind="stable").reset_index(drop=True)
-    ranks, versus, leader, rank = [], [], None, 0
-    for cid in ranked["config_id"]:
-        v = verdict(groups[leader], groups[cid], metric)[0] if leader is not None else ""
-        if leader is None or v not in UNSEPARATED:
-            leader, rank = cid, rank + 1
-        ranks.append(rank)
-        versus.append(v)
-    ranked["rank"] = ranks
-    ranked["versus_above"] = versus  # compare()'s verdict against the leader of its rank, or of the rank above
-    ranked["tie"] = ranked.groupby("rank")["rank"].transform("size") > 1
+    ranked, pick, no_pick = rank(ranked, groups, metric, up)
     ranked["on_front"] = _front(ranked)
-    top = ranked[ranked["rank"] == 1].sort_values(["peak_memory_bytes", "value"], ascending=[True, not up],
-                                                  na_position="last", kind="stable")
-    pick = str(top["config_id"].iloc[0])
     base = baseline_id if baseline_id in groups else None
-    expl = explain(df, groups, pick, base, metric) if base else []
+    expl = explain(df, groups, pick, base, metric) if base and pick else []
     given = {"memory_budget_gib": None if memory_budget_bytes is None else memory_budget_bytes / GIB, "gpus": gpus,
              "require_numerics": require_numerics or None}
-    return Recommendation(metric, up, mem, ranked, excl, pick, base, expl, {k: v for k, v in given.items() if v})
+    return Recommendation(metric, up, mem, ranked, excl, pick, base, expl, {k: v for k, v in given.items() if v},
+                          no_pick)
+
+
+def _drift(*frames) -> float | None:
+    """0 for configs of one run (they share its drift), else compare's default between-run component."""
+    ids = set().union(*(set(f["run_id"].dropna()) for f in frames if "run_id" in f))
+    return 0.0 if len(ids) <= 1 else None
+
+
+def rank(ranked: pd.DataFrame, groups: dict, metric: str, up: bool, level: float = 0.05):
+    """(ranked with rank/tie/versus_above, pick or None, why no pick): all-pairs Holm (module docstring)."""
+    stat = compare.location(metric)
+    values = {cid: stats.per_repeat(compare.samples(groups[cid][groups[cid]["status"] == "ok"], metric)[0], stat)
+              for cid in ranked["config_id"]}
+    enough = [c for c in ranked["config_id"] if values[c].size >= compare.MIN_REPEATS]
+    pri = evidence.prior([evidence.logs(values[c]) for c in enough], _drift(*(groups[c] for c in enough)))
+    pairs = {}
+    for i, a in enumerate(enough):
+        for b in enough[i + 1:]:
+            r = evidence.test(values[a], values[b], pri, level, up)
+            pairs[a, b] = {**r, "floor": compare.MIN_NOISE_FLOOR, "a_n": values[a].size, "b_n": values[b].size}
+    adj = dict(zip(pairs, family.holm([r["p_value"] for r in pairs.values()])))
+    ranks, versus, leader, n = {}, {}, None, 0
+    for cid in enough:
+        res = evidence.decide(pairs[leader, cid], adj[leader, cid], level, up, len(pairs)) if leader else None
+        if res is None or res["verdict"] in ("faster", "slower"):
+            leader, n = cid, n + 1
+        ranks[cid] = n
+        versus[cid] = "" if res is None else res["verdict"] + (f" ({res['note']})" if res["note"] else "")
+    for cid in ranked["config_id"]:
+        if cid not in ranks:
+            k = values[cid].size
+            ranks[cid] = 0
+            versus[cid] = (f"unranked: {k} ok repeat{'s' if k != 1 else ''}; "
+                           f"{compare.MIN_REPEATS - k} more would let the repeats separate it")
+    ranked["rank"] = ranked["config_id"].map(ranks)
+    ranked["versus_above"] = ranked["config_id"].map(versus)  # against the leader of its rank, or of the rank above
+    ranked["tie"] = (ranked["rank"] > 0) & (ranked.groupby("rank")["rank"].transform("size") > 1)
+    if len(ranked) == 1:
+        return ranked, str(ranked["config_id"].iloc[0]), ""
+    if not enough:
+        return ranked, None, (f"no pick is possible yet: no config has {compare.MIN_REPEATS} ok repeats "
+                              "(run with more repeats: each config's line says how many)")
+    top = ranked[ranked["rank"] == 1]
+    lead = str(top["config_id"].iloc[0])
+    open_ = [r.label for r in top.itertuples() if r.config_id != lead and not r.versus_above.startswith("same")]
+    if open_:
+        return ranked, None, (f"no pick is possible yet: {', '.join(open_)} cannot be separated from "
+                              f"{top['label'].iloc[0]} (see their lines for the repeats that would settle it)")
+    pick = str(top.sort_values(["peak_memory_bytes", "value"], ascending=[True, not up], na_position="last",
+                               kind="stable")["config_id"].iloc[0])
+    pv = float(ranked.set_index("config_id").at[pick, "value"])
+    better = [r.label for r in ranked.itertuples() if r.rank == 0 and (r.value > pv if up else r.value < pv)]
+    if better:
+        return ranked, None, (f"no pick is possible yet: {', '.join(better)} measured better than the best ranked "
+                              f"config but with too few repeats to rank")
+    return ranked, pick, ""
 
 
 def _excluded_by(g, ok, metric, mem, budget, gpus, require_numerics) -> tuple[str | None, str]:
@@ -192,7 +245,7 @@ def _front(ranked: pd.DataFrame) -> list[bool]:
     """On the Pareto front of (objective, peak memory): no other config at least as good on both and
     better on one. The objective is compared by rank, so a tie is not "better"; a config without a
     memory value is judged on the objective alone."""
-    vals = list(zip(ranked["rank"].astype(float), ranked["peak_memory_bytes"]))
+    vals = list(zip(ranked["rank"].astype(float).replace(0.0, math.inf), ranked["peak_memory_bytes"]))  # 0: unranked
     sign = -1  # rank 1 is best
     out = []
     for i, (v, m) in enumerate(vals):
@@ -205,7 +258,7 @@ def _front(ranked: pd.DataFrame) -> list[bool]:
             if sign * v2 >= sign * v and m_le and (sign * v2 > sign * v or m_lt):
                 dominated = True
                 break
-        out.append(not dominated)
+        out.append(not dominated and v != math.inf)
     return out
 
 

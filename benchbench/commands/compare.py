@@ -12,13 +12,13 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from benchbench.analysis import compare, environment, pivot
+from benchbench.analysis import compare, environment, family, pivot
 from benchbench.analysis import summary as tables
 from benchbench.commands.common import UsageError, console
 from benchbench.present import markdown
 from benchbench.store import results
 
-STYLE = {"faster": "green", "slower": "red", "status changed": "magenta", "only in A": "yellow", "only in B": "yellow"}
+STYLE = {"faster": "green", "slower": "red", "two modes": "yellow", "status changed": "magenta", "only in A": "yellow", "only in B": "yellow"}
 
 
 @contextmanager
@@ -32,9 +32,10 @@ def usage_errors():
 
 def heading(t, a_name: str, b_name: str) -> str:
     thr = t.attrs.get("threshold")
+    fam = family.level_text(t.attrs.get("family", 0), t.attrs.get("level", 0.05))
     return (f"{t.attrs.get('metric', '')}: {b_name} vs {a_name} (median over repeats [95% CI]; repeats: ok repeats "
-            "of each side; a verdict needs 3 on each side, a ratio interval that excludes 1 and a change above the "
-            + (f"threshold {thr:.0%})" if thr is not None else "noise floor)"))
+            f"of each side; a verdict needs 3 on each side, a p-value adjusted over the family ({fam}) and a change "
+            "above the " + (f"threshold {thr:.0%})" if thr is not None else "1% floor)"))
 
 
 def show(out, title: str, table: Table):
@@ -110,8 +111,12 @@ def main(args) -> int:
             show(out, title, render_pivot(p))
             md += [f"**{title}**", "", markdown.pivot_table(p), ""]
         for d, f in zip(args.run_dirs[1:], frames[1:]):
+            drift = getattr(args, "between_run_sd", None)
+            if drift is not None and drift < 0:
+                raise UsageError(f"--between-run-sd is a percentage >= 0, got {drift}")
             t = compare.compare(frames[0], f, args.metric, level=args.level,
-                                threshold=args.threshold / 100 if args.threshold is not None else None)
+                                threshold=args.threshold / 100 if args.threshold is not None else None,
+                                between_run_sd=drift / 100 if drift is not None else None)
             a_name, b_name = args.run_dirs[0], d
             if by:
                 p = pivot.two_runs(t, frames[0], f, by)

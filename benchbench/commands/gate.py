@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from benchbench.analysis import compare, environment, gate
+from benchbench.analysis import compare, environment, family, gate
 from benchbench.commands.common import UsageError, console
 from benchbench.commands.compare import explain_lines, heading, render, show
 from benchbench.present import markdown
@@ -83,6 +83,8 @@ def main_gate(args) -> int:
                          f"{gate.EXIT_INCONCLUSIVE}: re-run on a quieter machine"), highlight=False, soft_wrap=True)
     else:
         err.print(f"gate: PASS ({', '.join(str(r) for r in res.rules)})", highlight=False)
+    if getattr(res, "family", 0):
+        err.print(escape(f"family: {family.level_text(res.family, args.level)}"), highlight=False, soft_wrap=True)
     err.print(escape("repeats (baseline/run): " + ", ".join(
         f"{r['label']} {markdown.repeats_text(r)}" for _, r in next(iter(res.tables.values())).iterrows())),
         highlight=False, soft_wrap=True)

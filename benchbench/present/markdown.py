@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 
+from benchbench.analysis import family
 from benchbench.analysis.gate import GateResult
 
 
@@ -86,14 +87,15 @@ def gate_summary(res: GateResult, baseline: str, run: str, level: float) -> str:
     elif res.inconclusive and res.inconclusive.startswith("nothing judged"):
         head = f"**benchbench gate: INCONCLUSIVE** - {_esc(res.inconclusive)}"
     elif res.outcome == "INCONCLUSIVE":
-        head = f"**benchbench gate: INCONCLUSIVE** - too noisy to judge the timing rules ({_esc(res.inconclusive)})"
+        head = f"**benchbench gate: INCONCLUSIVE** - the timing rules cannot be judged ({_esc(res.inconclusive)})"
     else:
         head = f"**benchbench gate: PASS** - no regression ({n_configs} configs, {len(res.rules)} rules)"
     if res.env_changes:
         head += " - **environment changed, compared anyway (--allow-env-change)**: " + "; ".join(res.env_changes)
     out = [head, "", f"Run `{run}` against baseline `{baseline}`; rules: "
            + ", ".join(f"`{r}`" for r in res.rules)
-           + f". A regression exceeds the rule's threshold and the {1 - level:.0%} interval of its ratio excludes 1, "
+           + f". A regression exceeds the rule's threshold and its p-value, adjusted over every config and rule "
+             f"together ({family.level_text(res.family, level)}), is below {level:g}, "
              "with at least 3 ok repeats on each side (the repeat is the unit; deterministic metrics: threshold "
              "only), or a config that was ok is now failing or missing."]
     for n in res.notes:

@@ -32,11 +32,11 @@ def lines(r: Recommendation) -> tuple[list[str], list[list[str]], list[str]]:
             "vs the rank above", *costs]
     body = []
     for x in r.ranked.itertuples():
-        body.append([f"{x.rank}{'=' if x.tie else ''}", x.label + (" *" if x.config_id == r.pick else ""),
+        body.append([f"{x.rank}{'=' if x.tie else ''}" if x.rank else "-", x.label + (" *" if x.config_id == r.pick else ""),
                      fmt(x.value, r.objective), f"{fmt(x.ci_low, r.objective)} .. {fmt(x.ci_high, r.objective)}",
                      str(x.n), fmt(x.peak_memory_bytes, "peak_bytes"), "yes" if x.on_front else "", x.versus_above,
                      *(fmt(getattr(x, c), c) for c in costs)])
-    why = []
+    why = [r.no_pick] if r.pick is None and r.no_pick else []
     for e in r.explanation:
         ratio = "" if e["ratio"] is None else f" (x{e['ratio']:.3f})"
         if e["setting"] == "all":
@@ -44,7 +44,9 @@ def lines(r: Recommendation) -> tuple[list[str], list[list[str]], list[str]]:
         else:
             alone = "" if e["config_id"] is None else f" [{e['config_id']}]"
             why.append(f"{e['setting']}: {e['baseline_value']} -> {e['pick_value']}: {e['verdict']}{ratio}{alone}")
-    if r.baseline_id is None:
+    if r.pick is None:
+        pass
+    elif r.baseline_id is None:
         why.append("no baseline config in the rows: nothing to explain against")
     elif r.pick == r.baseline_id:
         why.append("the pick is the baseline config")
@@ -63,7 +65,7 @@ def heading(r: Recommendation) -> str:
 def render(r: Recommendation) -> Group:
     head, body, why = lines(r)
     t = Table(title=escape(f"recommend: {r.objective}{heading(r)} ({'higher' if r.higher_is_better else 'lower'} is better); "
-                           "= tie (not separable by the repeats), * the pick"), title_justify="left")
+                           "= tie (not separable by the repeats), - unranked (too few repeats), * the pick"), title_justify="left")
     for h in head:
         t.add_column(escape(h))
     for b in body:
@@ -76,6 +78,7 @@ def markdown(r: Recommendation) -> str:
     out = [f"### Recommendation: {md_cell(f'{r.objective}{heading(r)}')}", "", "| " + " | ".join(map(md_cell, head)) + " |",
            "|" + "---|" * len(head)]
     out += ["| " + " | ".join(md_cell(s) for s in b) + " |" for b in body]
-    out += ["", "`=` a tie (the repeats do not separate the configs), `*` the pick (the leanest of rank 1).", ""]
+    out += ["", "`=` a tie (the repeats do not separate the configs), `-` unranked (too few repeats), `*` the pick "
+            "(the leanest of rank 1 among those equivalent to its leader).", ""]
     out += [f"- {md_cell(line)}" for line in why]
     return "\n".join(out) + "\n"

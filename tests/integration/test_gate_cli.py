@@ -80,18 +80,23 @@ def test_compare_same_run_and_a_slower_copy(runs):
     same = variant(root, a, "same")
     p = cli_run("compare", a, same, "--markdown", root / "c.md", cwd=root)
     assert p.returncode == 0, p.stderr
-    assert "same within noise: 2" in p.stdout and "1.000x" in p.stdout
+    assert "same: 2" in p.stdout and "1.000x" in p.stdout
     assert "| attention=eager |" in (root / "c.md").read_text()
     slow = variant(root, a, "slow", slower(5.0))
     p = cli_run("compare", a, slow, "--metric", "step_time_s", cwd=root)
     assert p.returncode == 0 and "slower: 2" in p.stdout and "5.000x" in p.stdout
+    assert "Holm over 2 tests" in p.stdout
+    p = cli_run("compare", a, same, "--between-run-sd", "-1", cwd=root)
+    assert p.returncode == 2 and "--between-run-sd is a percentage >= 0" in p.stderr and "Traceback" not in p.stderr
+    p = cli_run("compare", a, same, "--between-run-sd", "0.5", cwd=root)
+    assert p.returncode == 0, p.stderr
 
 
 def test_compare_three_runs_each_against_the_first(runs):
     root, a = runs
     p = cli_run("compare", a, variant(root, a, "same"), variant(root, a, "slow", slower(5.0)), cwd=root)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.count(f"vs {a} (median") == 2 and "same within noise: 2" in p.stdout and "slower: 2" in p.stdout
+    assert p.stdout.count(f"vs {a} (median") == 2 and "same: 2" in p.stdout and "slower: 2" in p.stdout
 
 
 def test_compare_by_axis_in_one_run(runs):

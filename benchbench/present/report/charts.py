@@ -197,7 +197,7 @@ def runs_side_by_side(runs: list[Run], verdicts: dict[str, dict[str, str]]) -> d
     order = list(dict.fromkeys(x for r in runs for x in r.configs["config_id"]))
     n = len(order)
     if n > MAX_BARS:  # the configs with a verdict first (faster, slower, changed), then in suite order
-        changed = {c for v in verdicts.values() for c, x in v.items() if x != "same within noise"}
+        changed = {c for v in verdicts.values() for c, x in v.items() if x not in ("same", "undecided")}
         order = sorted(order, key=lambda c: c not in changed)[:MAX_BARS]
     label = {cid: lab for r in runs for cid, lab in zip(r.configs["config_id"], r.configs["label"])}
     fig = go.Figure()

@@ -89,13 +89,44 @@ def test_unknown_objective():
         rec.recommend(_rows(), objective="speed")
 
 
-def test_too_few_repeats_is_a_tie_not_a_ranking():
-    # 2x apart, but 2 repeats a side: compare() gives no verdict, so neither is ranked above the other
+def test_too_few_repeats_is_unranked_and_no_pick():
+    # 2x apart, but 2 repeats a side: the repeats cannot separate them, so neither is ranked nor picked
     rows = runs.frame(*runs.config("a", 0.1, repeats=2, seed=1, rss=2 * GIB),
                       *runs.config("b", 0.2, repeats=2, seed=2, attention="sdpa", rss=1 * GIB))
     r = rec.recommend(rows, baseline_id="a")
-    assert list(r.ranked["rank"]) == [1, 1] and r.ranked["tie"].all()
-    assert list(r.ranked["versus_above"]) == ["", "too few repeats"]
-    assert r.pick == "b"  # the leaner of the tie
-    assert {e["setting"]: e["verdict"] for e in r.explanation} == {"all": "too few repeats",
-                                                                   "attention": "too few repeats"}
+    assert list(r.ranked["rank"]) == [0, 0] and not r.ranked["tie"].any() and not any(r.ranked["on_front"])
+    assert all("1 more would let the repeats separate it" in v for v in r.ranked["versus_above"])
+    assert r.pick is None and r.no_pick.startswith("no pick is possible yet") and r.explanation == []
+
+
+def test_an_unranked_config_measured_better_blocks_the_pick():
+    rows = runs.frame(*runs.config("a", 0.10, repeats=3, seed=1), *runs.config("b", 0.12, repeats=3, seed=2, attention="sdpa"),
+                      *runs.config("c", 0.08, repeats=1, seed=3, precision="bf16"))
+    r = rec.recommend(rows)
+    assert r.pick is None and "precision=bf16" in r.no_pick and "too few repeats" in r.no_pick
+    ranks = dict(zip(r.ranked["config_id"], r.ranked["rank"]))
+    assert ranks == {"c": 0, "a": 1, "b": 2}
+
+
+def test_undecided_at_the_top_is_no_pick_and_a_clear_leader_is_picked():
+    noisy = runs.frame(*runs.config("a", 0.100, repeats=3, seed=1, repeat_spread=0.04, rss=2 * GIB),
+                       *runs.config("b", 0.103, repeats=3, seed=2, repeat_spread=0.04, attention="sdpa", rss=1 * GIB))
+    r = rec.recommend(noisy)
+    assert r.pick is None and "cannot be separated" in r.no_pick
+    clear = runs.frame(*runs.config("a", 0.100, repeats=3, seed=1, rss=2 * GIB),
+                       *runs.config("b", 0.115, repeats=3, seed=2, attention="sdpa", rss=1 * GIB))
+    assert rec.recommend(clear).pick == "a"  # 15% faster beats 1 GiB less memory
+
+
+def test_reference_rows_without_the_compiled_config_never_pick_a_slower_one():
+    from pathlib import Path
+
+    from benchbench.store import results
+    d = Path(__file__).resolve().parents[3] / "results" / "examples" / "reference-h200" / "run"
+    if not (d / "rows.jsonl").exists():
+        pytest.skip("reference rows not in this checkout")
+    df = results.load(d)
+    df = df[df["compile"] != "default"]
+    r = rec.recommend(df)
+    fastest = df.groupby("config_id")["tokens_per_s"].median().idxmax()
+    assert r.pick in (None, fastest) and (r.pick or r.no_pick.startswith("no pick is possible yet"))

@@ -22,7 +22,8 @@ def load(*parts):
 @pytest.mark.parametrize("metric", ["tokens_per_s", "step_time_s"])
 def test_identical_sweeps_get_no_verdict(metric):
     t = compare.compare(load("verdicts-h200", "a"), load("verdicts-h200", "b"), metric)
-    assert len(t) == 4 and set(t["verdict"]) == {"same within noise"}
+    assert len(t) == 4 and set(t["verdict"]) <= set(compare.NO_VERDICT)
+    assert t["note"].str.contains("within ±|could hide").all()  # every non-verdict says how much
 
 
 def test_planted_kernels_are_slower_on_every_config():

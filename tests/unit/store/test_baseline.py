@@ -33,7 +33,7 @@ def test_save_and_load_round_trip(run_dir, tmp_path):
     assert b.rules == ["tokens_per_s:-5%"] and b.env == CPU_ENV
     # the stored rows compare exactly like the run's own
     t1 = compare.compare(results.load(run_dir), b.rows)
-    assert set(t1["verdict"]) == {"same within noise"} and list(t1["ratio"][:2]) == [1.0, 1.0]
+    assert set(t1["verdict"]) == {"same"} and list(t1["ratio"][:2]) == [1.0, 1.0]
 
 
 def test_save_refuses_bad_names_overwrites_and_unfinished_runs(run_dir, tmp_path):
