@@ -87,9 +87,13 @@ def test_bisect_names_the_commit_and_history_lists_it(project):
     assert history_repo.git(repo, "rev-parse", "HEAD") == commits[-1]
     assert history_repo.git(repo, "status", "--porcelain") == ""
     assert len(history_repo.git(repo, "worktree", "list").splitlines()) == 1
+    # every probe is in the history; the probes are too sparse for a change point there (a step needs
+    # changepoints.MIN_SEGMENT commits on each side), so regressions flags none rather than a guess
+    r = bb("history", "show", "--history-db", db, "--config", cid, "--format", "csv", cwd=root)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert all(c in r.stdout for c in (commits[0], commits[k - 1], commits[k])), r.stdout
     r = bb("history", "regressions", "--history-db", db, "--format", "csv", cwd=root)
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert [line.split(",")[0] for line in r.stdout.strip().splitlines()[1:]] == [commits[k]]
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_bisect_smoke_is_refused_with_the_reason(project):
