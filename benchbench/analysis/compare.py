@@ -36,6 +36,7 @@ import pandas as pd
 from benchbench.analysis import evidence, family, stats
 from benchbench.analysis import summary as tables
 from benchbench.analysis import value as values
+from benchbench.analysis.value import PER_STEP, STEP_STATS, location, samples  # noqa: F401  (compare.samples)
 from benchbench.spec.metrics import (  # noqa: F401
     DETERMINISTIC,
     DETERMINISTIC_DEFAULT_THRESHOLD,
@@ -53,19 +54,6 @@ NOISE_FLOOR_FACTOR = 3    # (history's floor) x the between-repeat robust CV
 # 0.1% (results/examples/verdicts-h200): run-to-run drift the repeats of one run cannot show.
 MIN_NOISE_FLOOR = 0.01
 
-# metric -> (numerator column per step, scale): the metric's per-step sample is numerator / step time
-PER_STEP = {
-    "tokens_per_s": ("tokens_per_step", 1.0),
-    "samples_per_s": ("samples_per_step", 1.0),
-    "model_tflops_per_s": ("model_flops_per_step", 1e-12),
-    "hardware_tflops_per_s": ("hardware_flops_per_step", 1e-12),
-}
-# step_time_s_<stat>: that statistic of all ok steps (step_time_s alone: the median). _p05 is "the fast
-# steps", which other jobs on a shared machine disturb least. Other step_time_s_* columns (std, cv,
-# iqr, ...) are compared as per-repeat values.
-STEP_STATS = {"min": np.min, "max": np.max, "mean": np.mean, "median": np.median,
-              "p05": lambda x, axis=None: np.quantile(x, 0.05, axis=axis),
-              "p95": lambda x, axis=None: np.quantile(x, 0.95, axis=axis)}
 class CompareError(ValueError):
     """Bad input to a comparison (unknown metric, empty run): the message says what to do."""
 
@@ -92,38 +80,6 @@ def check_metric(df: pd.DataFrame, metric: str, name: str = "run"):
         hint = " (a CPU run measures peak_rss_bytes, not the CUDA allocator's peaks)" if metric.startswith("peak_") else ""
         raise CompareError(f"{name}: metric {metric!r} has no value in any ok row{hint}; "
                            f"metrics with values: {', '.join(avail)}")
-
-
-def samples(rows: pd.DataFrame, metric: str) -> tuple[list[np.ndarray], str]:
-    """The metric's samples in the ok rows of one config, grouped by repeat: (groups, kind)."""
-    ok = rows[rows["status"] == "ok"]
-    base = STEP_TIME if metric == STEP_TIME or metric.removeprefix(STEP_TIME + "_") in STEP_STATS else metric
-    if (base == STEP_TIME or base in PER_STEP) and "step_times_s" in ok:
-        groups = []
-        for _, r in ok.iterrows():
-            t = np.asarray(r["step_times_s"] if isinstance(r["step_times_s"], (list, np.ndarray)) else [], dtype=float)
-            t = t[np.isfinite(t) & (t > 0)]
-            if base == STEP_TIME:
-                groups.append(t)
-            else:
-                num, scale = PER_STEP[base]
-                n = r.get(num)
-                if n is None or pd.isna(n):
-                    groups = []
-                    break
-                groups.append(float(n) * scale / t)
-        if groups and any(g.size for g in groups):
-            return groups, "steps"
-    if metric not in ok:
-        return [], "repeats"
-    values = pd.to_numeric(ok[metric], errors="coerce").dropna().to_numpy(dtype=float)
-    return [values[i:i + 1] for i in range(values.size)], "repeats"
-
-
-def location(metric: str):
-    """The statistic a metric's value is: np.median, or step_time_s_<stat>'s (STEP_STATS)."""
-    stat = metric.removeprefix(STEP_TIME + "_") if metric.startswith(STEP_TIME + "_") else ""
-    return STEP_STATS.get(stat, np.median)
 
 
 def summarize(groups: list[np.ndarray], metric: str, level: float = 0.05) -> tuple[float, float, float, int]:

@@ -15,16 +15,56 @@ import numpy as np
 import pandas as pd
 
 from benchbench.analysis import stats
+from benchbench.spec.metrics import STEP_TIME
 
 # Columns proportional to throughput within one repeat (the same step time divides the same work):
 # their value is the config's throughput value times the repeat's ratio column / throughput.
 PROPORTIONAL = ("mfu", "hfu", "mfu_fp8", "model_tflops_per_s", "hardware_tflops_per_s")
 
 
-def _compare():
-    # compare builds on summary, which builds on this module: import it when a value is asked for
-    from benchbench.analysis import compare
-    return compare
+# metric -> (numerator column per step, scale): the metric's per-step sample is numerator / step time
+PER_STEP = {
+    "tokens_per_s": ("tokens_per_step", 1.0),
+    "samples_per_s": ("samples_per_step", 1.0),
+    "model_tflops_per_s": ("model_flops_per_step", 1e-12),
+    "hardware_tflops_per_s": ("hardware_flops_per_step", 1e-12),
+}
+# step_time_s_<stat>: that statistic of all ok steps (step_time_s alone: the median). _p05 is "the fast
+# steps", which other jobs on a shared machine disturb least. Other step_time_s_* columns (std, cv,
+# iqr, ...) are compared as per-repeat values.
+STEP_STATS = {"min": np.min, "max": np.max, "mean": np.mean, "median": np.median,
+              "p05": lambda x, axis=None: np.quantile(x, 0.05, axis=axis),
+              "p95": lambda x, axis=None: np.quantile(x, 0.95, axis=axis)}
+def samples(rows: pd.DataFrame, metric: str) -> tuple[list[np.ndarray], str]:
+    """The metric's samples in the ok rows of one config, grouped by repeat: (groups, kind)."""
+    ok = rows[rows["status"] == "ok"]
+    base = STEP_TIME if metric == STEP_TIME or metric.removeprefix(STEP_TIME + "_") in STEP_STATS else metric
+    if (base == STEP_TIME or base in PER_STEP) and "step_times_s" in ok:
+        groups = []
+        for _, r in ok.iterrows():
+            t = np.asarray(r["step_times_s"] if isinstance(r["step_times_s"], (list, np.ndarray)) else [], dtype=float)
+            t = t[np.isfinite(t) & (t > 0)]
+            if base == STEP_TIME:
+                groups.append(t)
+            else:
+                num, scale = PER_STEP[base]
+                n = r.get(num)
+                if n is None or pd.isna(n):
+                    groups = []
+                    break
+                groups.append(float(n) * scale / t)
+        if groups and any(g.size for g in groups):
+            return groups, "steps"
+    if metric not in ok:
+        return [], "repeats"
+    values = pd.to_numeric(ok[metric], errors="coerce").dropna().to_numpy(dtype=float)
+    return [values[i:i + 1] for i in range(values.size)], "repeats"
+
+
+def location(metric: str):
+    """The statistic a metric's value is: np.median, or step_time_s_<stat>'s (STEP_STATS)."""
+    stat = metric.removeprefix(STEP_TIME + "_") if metric.startswith(STEP_TIME + "_") else ""
+    return STEP_STATS.get(stat, np.median)
 
 
 def of_groups(groups, metric: str) -> float:
@@ -38,14 +78,14 @@ def of_groups(groups, metric: str) -> float:
     if is_deterministic(metric):
         flat = np.concatenate(groups)
         return float(np.max(flat)) if metric.startswith("peak_") else float(np.median(flat))
-    return float(np.median(stats.per_repeat(groups, _compare().location(metric))))
+    return float(np.median(stats.per_repeat(groups, location(metric))))
 
 
 def config_value(rows: pd.DataFrame, metric: str) -> float:
     """The value of one config's rows (any statuses; only ok repeats count); NaN without one."""
     if rows is None or rows.empty or "status" not in rows:
         return math.nan
-    groups, _ = _compare().samples(rows, metric)
+    groups, _ = samples(rows, metric)
     return of_groups(groups, metric)
 
 
@@ -53,11 +93,10 @@ def repeat_values(rows: pd.DataFrame, metric: str) -> pd.Series:
     """Each row's own statistic of `metric` (the repeat's median per-step throughput; NaN for rows that
     are not ok or lack it), indexed like `rows`: what a per-row derived column (cost) is computed from."""
     out = pd.Series(math.nan, index=rows.index, dtype=float)
-    comp = _compare()
     for idx in rows.index[rows["status"] == "ok"] if "status" in rows else []:
-        groups, _ = comp.samples(rows.loc[[idx]], metric)
+        groups, _ = samples(rows.loc[[idx]], metric)
         if groups and len(groups[0]):
-            out[idx] = float(comp.location(metric)(np.asarray(groups[0], dtype=float)))
+            out[idx] = float(location(metric)(np.asarray(groups[0], dtype=float)))
     return out
 
 
