@@ -219,6 +219,17 @@ def _history_parsers(sub):
                                                          "(default: results/bisect/<UTC time>-<id>)")
     b.add_argument("--history-db", metavar="PATH",
                    help="the history the probes go into; " + HISTORY_DB)
+    ab = sub.add_parser("ab", help="A's and B's repeats alternately on this machine (two revisions or two suites), "
+                                   "then compare them: the way to compare on a noisy machine")
+    ab.add_argument("suites", nargs="+", metavar="SUITE", help="SUITE (with --a-rev/--b-rev) or SUITE_A SUITE_B")
+    ab.add_argument("--a-rev", metavar="REV", help="A: this commit of the repository (a temporary worktree)")
+    ab.add_argument("--b-rev", metavar="REV", help="B: this commit of the repository")
+    ab.add_argument("--repo", metavar="PATH", help="the project's git repository (default: the working directory's)")
+    ab.add_argument("--config", action="append", metavar="ID", help="only this config id (repeatable)")
+    ab.add_argument("--repeats", type=number(1, True, whole=True), metavar="N", help="repeats a side (default: the suite's; at least 3)")
+    ab.add_argument("--metric", help="the compared row column (default: tokens_per_s, samples_per_s where no tokens are counted)")
+    ab.add_argument("--smoke", action="store_true", help="every config at tiny scale")
+    ab.add_argument("--output", "-o", metavar="DIR", help="DIR/a and DIR/b (default: results/ab/<UTC time>-<id>)")
 
 
 # command -> (module in benchbench.commands, function): only the command's own module is imported
@@ -226,7 +237,7 @@ HANDLERS = {"run": ("run", "main"), "list": ("listing", "main_list"), "table": (
             "compare": ("compare", "main"), "gate": ("gate", "main_gate"), "baseline": ("gate", "main_baseline"),
             "export": ("export", "main"), "report": ("report", "main"), "maxbatch": ("maxbatch", "main"),
             "estimate": ("estimate", "main"), "recommend": ("recommend", "main"), "history": ("history", "main"),
-            "bisect": ("bisect", "main"), "explain": ("explain", "main")}
+            "bisect": ("bisect", "main"), "explain": ("explain", "main"), "ab": ("ab", "main")}
 
 
 def main(argv=None) -> int:
