@@ -226,7 +226,7 @@ def _history_parsers(sub):
     ab.add_argument("--b-rev", metavar="REV", help="B: this commit of the repository")
     ab.add_argument("--repo", metavar="PATH", help="the project's git repository (default: the working directory's)")
     ab.add_argument("--config", action="append", metavar="ID", help="only this config id (repeatable)")
-    ab.add_argument("--repeats", type=number(1, True, whole=True), metavar="N", help="repeats a side (default: the suite's; at least 3)")
+    ab.add_argument("--repeats", type=number(0, True, whole=True), metavar="N", help="repeats a side (default: the suite's; at least 3)")
     ab.add_argument("--metric", help="the compared row column (default: tokens_per_s, samples_per_s where no tokens are counted)")
     ab.add_argument("--smoke", action="store_true", help="every config at tiny scale")
     ab.add_argument("--output", "-o", metavar="DIR", help="DIR/a and DIR/b (default: results/ab/<UTC time>-<id>)")
