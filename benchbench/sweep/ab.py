@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -79,11 +80,13 @@ def start(side: Side, ids: list[str], smoke: bool, repeats: int):
     shutil.copyfile(side.suite, d / "suite.yaml")
     suite = suites.load(side.suite)
     overrides = {"repeats": repeats}
-    run = {"run_id": f"{d.parent.name}-{side.name}", "suite": suite.name, "suite_path": str(side.suite),
+    now = dt.datetime.now(dt.timezone.utc)
+    # unique like run directories' names: the history keys runs on run_id, and every ab writes an `a` and a `b`
+    run = {"run_id": f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}-{side.name}", "suite": suite.name, "suite_path": str(side.suite),
            "suite_sha256": suite.sha256, "smoke": bool(smoke), "overrides": overrides,
            "baseline_config_id": suite.baseline_id(smoke=bool(smoke), overrides=overrides), "config_ids": ids,
            "only": ids, "interleaved": {"side": side.name, "with": str(d.parent / ("b" if side.name == "a" else "a"))},
-           "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "command": sys.argv}
+           "started_at": now.isoformat(timespec="seconds"), "command": sys.argv}
     results.write_json(d / "run.json", run)
     captured = env.capture()
     captured.update(env.project_state(side.cwd))  # the side's commit, not the checkout's

@@ -73,6 +73,7 @@ def test_start_writes_an_ordinary_run_and_run_repeat_asks_for_one_more(tmp_path,
     ab.start(side, ids, False, 3)
     run = results.read_json(side.run_dir / "run.json")
     assert run["config_ids"] == ids and run["overrides"] == {"repeats": 3} and run["suite"] == "s"
+    assert run["run_id"].endswith("-b") and run["run_id"] != side.run_dir.parent.name + "-b"
     assert (side.run_dir / "suite.yaml").read_text() == side.suite.read_text()
     assert results.read_json(side.run_dir / "env.json")["git_commit"] == commits[-1]
     seen = []
