@@ -3,11 +3,14 @@ repeat in DIR/a and DIR/b, run in the order A,B / B,A / A,B (ab.json and the sid
 compare table with no between-run variance. Two revisions of a small git repository
 (tests/fixtures/history_repo.py: the model is 4x wider from commit 6 on): each side's rows come from its own
 commit's code (the model's parameter count, not a timing), the worktrees are gone afterwards and the
-checkout is untouched. Bad input: exit 2 with one line, nothing run."""
+checkout is untouched; SIGTERM mid-run ends the child and removes the worktrees (exit 143). Bad input: exit 2
+with one line, nothing run."""
 
 import json
 import os
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -102,3 +105,24 @@ def test_bad_input_exits_2_before_any_run(project, args, message):
     assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr, p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_sigterm_ends_the_child_and_removes_the_worktrees(project):
+    root, repo, commits, suite = project
+    out = root / "term"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    p = subprocess.Popen([*BENCHBENCH, "ab", str(suite), "--a-rev", commits[0], "--b-rev", commits[-1], "--repeats", "3",
+                          "-o", str(out)], cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 600   # a bound on a hang, not a timing the test depends on
+        while not ((out / "a.log").exists() and "$ " in (out / "a.log").read_text()) and p.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=300)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 143 and "terminated (SIGTERM)" in err and "Traceback" not in err, err
+    wts = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True).stdout
+    assert len(wts.strip().splitlines()) == 1, wts
