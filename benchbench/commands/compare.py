@@ -112,8 +112,6 @@ def main(args) -> int:
             md += [f"**{title}**", "", markdown.pivot_table(p), ""]
         for d, f in zip(args.run_dirs[1:], frames[1:]):
             drift = getattr(args, "between_run_sd", None)
-            if drift is not None and drift < 0:
-                raise UsageError(f"--between-run-sd is a percentage >= 0, got {drift}")
             t = compare.compare(frames[0], f, args.metric, level=args.level,
                                 threshold=args.threshold / 100 if args.threshold is not None else None,
                                 between_run_sd=drift / 100 if drift is not None else None)

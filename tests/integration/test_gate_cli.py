@@ -87,7 +87,7 @@ def test_compare_same_run_and_a_slower_copy(runs):
     assert p.returncode == 0 and "slower: 2" in p.stdout and "5.000x" in p.stdout
     assert "Holm over 2 tests" in p.stdout
     p = cli_run("compare", a, same, "--between-run-sd", "-1", cwd=root)
-    assert p.returncode == 2 and "--between-run-sd is a percentage >= 0" in p.stderr and "Traceback" not in p.stderr
+    assert p.returncode == 2 and "--between-run-sd: '-1': must be a finite number at least 0" in p.stderr and "Traceback" not in p.stderr
     p = cli_run("compare", a, same, "--between-run-sd", "0.5", cwd=root)
     assert p.returncode == 0, p.stderr
 
