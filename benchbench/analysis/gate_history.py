@@ -100,7 +100,7 @@ def _table(run_rec: dict, hist: pd.DataFrame, rule: Rule, window: int, level: fl
                "b_value": mine.get("value", math.nan), "b_ci_low": mine.get("ci_low", math.nan),
                "b_ci_high": mine.get("ci_high", math.nan), "b_n": mine.get("repeats", 0), "ratio": None, "change": None,
                "ratio_ci_low": math.nan, "ratio_ci_high": math.nan, "floor": math.nan, "test": "", "samples": "runs",
-               "verdict": "same within noise", "worse": False, "note": ""}
+               "verdict": "not judged", "worse": False, "note": ""}
         if last is None:
             rec["verdict"], rec["note"] = "only in B", "new: no run of this config in the history"
         elif rec["status_a"] == "ok" and c["status"] != "ok":
@@ -142,4 +142,9 @@ def _judge(hist_values: np.ndarray, run_values: np.ndarray, rule: Rule, level: f
     out.update(ratio=ratio, change=ratio - 1, ratio_ci_low=lo, ratio_ci_high=hi, floor=floor, test="history")
     if moved:
         out.update(verdict="faster" if better else "slower", worse=not better)
+    elif (hide := max(abs(lo - 1), abs(hi - 1))) <= floor:  # compare's words: same within the floor, or undecided
+        out.update(verdict="same", note=f"within ±{floor:.1%}")
+    else:
+        out.update(verdict="undecided", note=f"a change up to {hide:.1%} could hide here; more runs in the history or "
+                                             f"more repeats would settle it")
     return out

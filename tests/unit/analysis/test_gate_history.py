@@ -36,7 +36,7 @@ def verdict(res):
 
 
 def test_a_run_like_its_history_passes_and_a_slower_one_fails():
-    assert verdict(gate_history.check(run([1001, 999, 1000]), frame(HIST))) == ("same within noise", False)
+    assert verdict(gate_history.check(run([1001, 999, 1000]), frame(HIST))) == ("same", False)
     res = gate_history.check(run([950, 948, 952]), frame(HIST))
     assert verdict(res) == ("slower", True) and res.exit_code == 1
     assert verdict(gate_history.check(run([1060, 1058, 1062]), frame(HIST))) == ("faster", False)
