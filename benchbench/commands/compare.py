@@ -101,35 +101,41 @@ def main(args) -> int:
                 "measure nothing about the real configs")
         out.print(escape(line), style="yellow", highlight=False, soft_wrap=True)
         md += [f"**{line}**", ""]
+    metrics = [m.strip() for m in args.metric.split(",") if m.strip()]
+    if len(metrics) != 1 and (by or len(frames) == 1):
+        raise UsageError(f"--metric {args.metric}: --by takes one metric; several (a,b) compare two or more runs")
     with usage_errors():
         if len(frames) == 1:
             run_json = Path(args.run_dirs[0]) / "run.json"
             ref = results.read_json(run_json).get("baseline_config_id") if run_json.exists() else None
-            p = pivot.single_run(frames[0], by, args.metric, ref, level=args.level)
+            p = pivot.single_run(frames[0], by, metrics[0], ref, level=args.level)
             ref_text = ", ".join(f"{k}={v}" for k, v in p.attrs["reference"].items())
-            title = f"{args.metric} relative to {ref_text} ({args.run_dirs[0]})"
+            title = f"{metrics[0]} relative to {ref_text} ({args.run_dirs[0]})"
             show(out, title, render_pivot(p))
             md += [f"**{title}**", "", markdown.pivot_table(p), ""]
-        for d, f in zip(args.run_dirs[1:], frames[1:]):
-            drift = getattr(args, "between_run_sd", None)
-            t = compare.compare(frames[0], f, args.metric, level=args.level,
-                                threshold=args.threshold / 100 if args.threshold is not None else None,
-                                between_run_sd=drift / 100 if drift is not None else None)
+        drift = getattr(args, "between_run_sd", None)
+        judged = [(d, f, m, compare.compare(frames[0], f, m, level=args.level,
+                                            threshold=args.threshold / 100 if args.threshold is not None else None,
+                                            between_run_sd=drift / 100 if drift is not None else None))
+                  for d, f in zip(args.run_dirs[1:], frames[1:]) for m in metrics]
+        if len(judged) > 1:  # every run and metric is one family: the chance of any false verdict stays at the level
+            family.adjust([t for *_, t in judged], args.level)
+        for d, f, metric, t in judged:
             a_name, b_name = args.run_dirs[0], d
             if by:
                 p = pivot.two_runs(t, frames[0], f, by)
-                title = f"{args.metric}: {b_name} / {a_name}"
+                title = f"{metric}: {b_name} / {a_name}"
                 show(out, title, render_pivot(p))
                 md += [f"**{title}**", "", markdown.pivot_table(p), ""]
             else:
                 show(out, heading(t, a_name, b_name), render(t, a_name, b_name))
-                md += [f"**{args.metric}: `{b_name}` vs `{a_name}`**", "", markdown.compare_table(t, "A", "B"), ""]
-            for line in explain_lines(frames[0], f, t, args.run_dirs[0], d):
+                md += [f"**{metric}: `{b_name}` vs `{a_name}`**", "", markdown.compare_table(t, "A", "B"), ""]
+            for line in explain_lines(frames[0], f, t, args.run_dirs[0], d) if metric == metrics[0] else []:
                 out.print(escape(line), highlight=False, soft_wrap=True)
                 md.append(f"- {line}")
             counts = t["verdict"].value_counts().to_dict()
             out.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
-            diffs = environment.differences(frames[0], _env(args.run_dirs[0]), f, _env(d))
+            diffs = environment.differences(frames[0], _env(args.run_dirs[0]), f, _env(d)) if metric == metrics[0] else []
             for line in diffs:  # beside the verdict: what else changed the numbers
                 out.print(escape(f"environment differs: {line}"), style="yellow", highlight=False, soft_wrap=True)
             md += [f"- environment differs: {x.replace('<', '&lt;')}" for x in diffs] + ([""] if diffs else [])

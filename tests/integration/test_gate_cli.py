@@ -90,6 +90,12 @@ def test_compare_same_run_and_a_slower_copy(runs):
     assert p.returncode == 2 and "--between-run-sd: '-1': must be a finite number at least 0" in p.stderr and "Traceback" not in p.stderr
     p = cli_run("compare", a, same, "--between-run-sd", "0.5", cwd=root)
     assert p.returncode == 0, p.stderr
+    # several metrics are one family: Holm over every config and metric (2 configs x 2 metrics)
+    p = cli_run("compare", a, slow, "--metric", "step_time_s,tokens_per_s", cwd=root)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.count("Holm over 4 tests") == 2 and p.stdout.count("slower: 2") == 2, p.stdout
+    p = cli_run("compare", a, "--by", "attention", "--metric", "step_time_s,tokens_per_s", cwd=root)
+    assert p.returncode == 2 and "--by takes one metric" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_compare_three_runs_each_against_the_first(runs):
