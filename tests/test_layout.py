@@ -18,26 +18,28 @@ TOP_LEVEL = {"__init__.py", "__main__.py", "cli.py"}
 # a stage drives the next (sweep starts workers and appends rows) and run against it where a stage reads
 # the one before (analysis reads the store). plan/ predicts without a run for sweep, worker and commands.
 #   plugins     the entry-point loader (benchbench.<kind> groups): imports nothing, every layer may ask it
+#   basics      statistics primitives, device/NVML access, units, the user-error family: every layer may import it
 #   models .. collectors   the plug-ins: no pipeline stage; techniques see models, engines see both
 #   spec        validation asks the plug-in registries which names exist
 #   worker      never writes rows (store), never starts workers (sweep), never formats (present)
 #   store       the row contract only; analysis reads it, never the other way
 LAYERS = """
-             plugins models techniques engines collectors spec plan worker store sweep analysis present commands cli
-plugins      -       .      .          .       .          .    .    .      .     .     .        .       .        .
-models       x       -      .          .       .          .    .    .      .     .     .        .       .        .
-techniques   x       x      -          .       .          .    .    .      .     .     .        .       .        .
-engines      x       x      x          -       .          .    .    .      .     .     .        .       .        .
-collectors   x       .      .          .       -          .    .    .      .     .     .        .       .        .
-spec         x       x      x          x       x          -    .    .      .     .     .        .       .        .
-plan         x       x      x          x       x          x    -    .      .     .     .        .       .        .
-worker       x       x      x          x       x          x    x    -      .     .     .        .       .        .
-store        .       .      .          .       .          x    .    .      -     .     .        .       .        .
-sweep        x       x      x          x       x          x    x    x      x     -     .        .       .        .
-analysis     x       .      .          .       .          x    .    .      x     .     -        .       .        .
-present      x       .      .          .       .          x    .    .      x     .     x        -       .        .
-commands     x       x      x          x       x          x    x    x      x     x     x        x       -        .
-cli          x       .      .          .       .          x    .    .      x     x     .        .       x        -
+             plugins basics models techniques engines collectors spec plan worker store sweep analysis present commands cli
+plugins      -       .      .      .          .       .          .    .    .      .     .     .        .       .        .
+basics       x       -      .      .          .       .          .    .    .      .     .     .        .       .        .
+models       x       x      -      .          .       .          .    .    .      .     .     .        .       .        .
+techniques   x       x      x      -          .       .          .    .    .      .     .     .        .       .        .
+engines      x       x      x      x          -       .          .    .    .      .     .     .        .       .        .
+collectors   x       x      .      .          .       -          .    .    .      .     .     .        .       .        .
+spec         x       x      x      x          x       x          -    .    .      .     .     .        .       .        .
+plan         x       x      x      x          x       x          x    -    .      .     .     .        .       .        .
+worker       x       x      x      x          x       x          x    x    -      .     .     .        .       .        .
+store        .       x      .      .          .       .          x    .    .      -     .     .        .       .        .
+sweep        x       x      x      x          x       x          x    x    x      x     -     .        .       .        .
+analysis     x       x      .      .          .       .          x    .    .      x     .     -        .       .        .
+present      x       x      .      .          .       .          x    .    .      x     .     x        -       .        .
+commands     x       x      x      x          x       x          x    x    x      x     x     x        x       -        .
+cli          x       x      .      .          .       .          x    .    .      x     x     .        .       x        -
 """
 # Imports that break LAYERS today, module by module: statistics primitives and the stopping rule the
 # worker and the sweep need, to move to a shared basics layer below both; bisect judges its probes with
