@@ -45,14 +45,8 @@ cli          x       x      .      .          .       .          x    .    .    
 # worker and the sweep need, to move to a shared basics layer below both; bisect judges its probes with
 # the change-point analysis, to move above analysis. A new one fails the test.
 KNOWN_EXCEPTIONS = {
-    ("benchbench.worker.measure", "benchbench.analysis.stats"),
-    ("benchbench.worker.measure", "benchbench.analysis.stopping"),
-    ("benchbench.sweep.runner", "benchbench.analysis.stopping"),
-    ("benchbench.sweep.ranks", "benchbench.analysis.stats"),
     ("benchbench.sweep.bisect", "benchbench.analysis.changepoints"),
     ("benchbench.sweep.bisect", "benchbench.analysis.series"),
-    ("benchbench.sweep.auto_repeats", "benchbench.analysis.sequential"),
-    ("benchbench.sweep.auto_repeats", "benchbench.analysis.stopping"),
     # device peaks (bandwidth) and the profiler trace's reader: device facts and a stored artifact's format,
     # to move to the same basics layer
     ("benchbench.present.report.explain_panel", "benchbench.worker.peaks"),

@@ -52,7 +52,7 @@ def child(cfg_path: str, t_spawn: float, fast_exit: bool) -> None:
     mark("import torch")
     sys.path.insert(0, str(ROOT))
     from benchbench import collectors, engines, models, techniques
-    from benchbench.analysis import stats
+    from benchbench.basics import stats
     from benchbench.spec.config import RunConfig
     from benchbench.techniques import optimizer
     from benchbench.worker import device as devices

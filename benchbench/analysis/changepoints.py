@@ -15,7 +15,7 @@ A series is a list of points in commit order, each the per-repeat values measure
    candidate stays only when that interval excludes 1 AND the step (the slower side over the
    faster, minus 1: a 4x slowdown is +300% in throughput as in time) exceeds the series' own
    noise floor: NOISE_FLOOR_FACTOR x the larger robust CV of the two segments' repeats, never below
-   compare.MIN_NOISE_FLOOR (1%). Failing candidates are dropped one at a time, weakest first, and the
+   stats.MIN_NOISE_FLOOR (1%). Failing candidates are dropped one at a time, weakest first, and the
    rest re-judged against the merged segments, until every one stands.
 
 So one odd run (an outlier) is no change point: a segment holding it is too spread to pass its floor,
@@ -32,8 +32,10 @@ import numpy as np
 from scipy import stats as sps
 
 from benchbench.analysis import drift as drift_test
-from benchbench.analysis import series_modes, stats
-from benchbench.analysis.compare import MIN_NOISE_FLOOR, NOISE_FLOOR_FACTOR
+from benchbench.analysis import series_modes
+from benchbench.analysis.compare import NOISE_FLOOR_FACTOR
+from benchbench.basics import stats
+from benchbench.basics.stats import MIN_NOISE_FLOOR
 
 MIN_SEGMENT = 3        # commits on each side of a change point: two odd runs side by side are no step
 PENALTY_FACTOR = 3.0   # x sigma^2 x ln(n): lenient (stage 2 decides), but fewer candidates are fewer chances to err
@@ -41,7 +43,7 @@ SIGMA_FLOOR = 0.002    # 0.2% in log units: a series of identical values still h
 CONFIDENCE = 0.99     # per candidate: PELT proposes several in 30 commits; a false one must stay rare
 RUN_FLOOR_FACTOR = 3.0  # x the run-to-run robust spread about the segments' medians, as compare's floor
 ODD_HALF_WINDOW = 3     # an odd run: off its neighbours' median (3 either side) by more than
-ODD_SIGMAS = 5.0        # ... 5 x the series' noise and more than 2 x compare.MIN_NOISE_FLOOR
+ODD_SIGMAS = 5.0        # ... 5 x the series' noise and more than 2 x stats.MIN_NOISE_FLOOR
 
 
 def odd_runs(y: np.ndarray) -> np.ndarray:

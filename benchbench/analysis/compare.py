@@ -33,10 +33,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from benchbench.analysis import evidence, family, stats
+from benchbench.analysis import evidence, family
 from benchbench.analysis import summary as tables
 from benchbench.analysis import value as values
 from benchbench.analysis.value import PER_STEP, STEP_STATS, location, samples  # noqa: F401  (compare.samples)
+from benchbench.basics import stats
+from benchbench.basics.stats import MIN_NOISE_FLOOR
 from benchbench.spec.metrics import (  # noqa: F401
     DETERMINISTIC,
     DETERMINISTIC_DEFAULT_THRESHOLD,
@@ -50,9 +52,7 @@ VERDICTS = ("faster", "slower", "same", "undecided", "two modes", "too few repea
 NO_VERDICT = ("same", "undecided", "two modes")  # both ran ok and no faster/slower was found
 MIN_REPEATS = 3           # ok repeats each side needs before a timing verdict
 NOISE_FLOOR_FACTOR = 3    # (history's floor) x the between-repeat robust CV
-# Identical GPT-2 124M sweeps on one H200 differed by up to 0.9% between runs whose repeats agreed within
-# 0.1% (results/examples/verdicts-h200): run-to-run drift the repeats of one run cannot show.
-MIN_NOISE_FLOOR = 0.01
+
 
 class CompareError(ValueError):
     """Bad input to a comparison (unknown metric, empty run): the message says what to do."""

@@ -9,7 +9,7 @@ point's median:
   pairwise slopes (again robust to one odd run);
 - the **floor**, from the repeat-level variance: the change over the window must exceed
   NOISE_FLOOR_FACTOR x the median within-commit robust CV of the repeats, never below
-  compare.MIN_NOISE_FLOOR (1%): a trend smaller than what one commit's repeats already scatter is
+  stats.MIN_NOISE_FLOOR (1%): a trend smaller than what one commit's repeats already scatter is
   nobody's business.
 
 A drift stands when Mann-Kendall's p is below ALPHA, the Theil-Sen interval excludes 0 and the change
@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-from benchbench.analysis import stats
-from benchbench.analysis.compare import MIN_NOISE_FLOOR, NOISE_FLOOR_FACTOR
+from benchbench.analysis.compare import NOISE_FLOOR_FACTOR
+from benchbench.basics import stats
+from benchbench.basics.stats import MIN_NOISE_FLOOR
 
 WINDOW = 30        # newest points tested
 MIN_POINTS = 8     # fewer: no drift test

@@ -26,7 +26,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from benchbench.analysis import compare, series_modes, stats
+from benchbench.analysis import compare, series_modes
+from benchbench.basics import stats
 from benchbench.analysis.gate import GateError, GateResult
 from benchbench.spec.rules import Rule
 
@@ -131,7 +132,7 @@ def _judge(hist_values: np.ndarray, run_values: np.ndarray, rule: Rule, level: f
                                                              f"{compare.MIN_REPEATS}"}
     ratio = float(np.median(run_values)) / a_value if a_value else math.nan
     cv = stats.robust_cv(hist_values)
-    floor = max(compare.MIN_NOISE_FLOOR, compare.NOISE_FLOOR_FACTOR * (cv if cv == cv else 0.0), rule.threshold or 0.0)
+    floor = max(stats.MIN_NOISE_FLOOR, compare.NOISE_FLOOR_FACTOR * (cv if cv == cv else 0.0), rule.threshold or 0.0)
     if compare.is_deterministic(rule.metric):
         lo = hi = ratio
         moved = abs(ratio - 1) > floor

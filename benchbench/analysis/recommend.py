@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from benchbench.analysis import compare, cost, evidence, family, stats
+from benchbench.analysis import compare, cost, evidence, family
+from benchbench.basics import stats
 from benchbench.analysis import summary as tables
 from benchbench.analysis import value as values
 from benchbench.spec.config import FIELDS, NOT_IN_ID
@@ -180,7 +181,7 @@ def rank(ranked: pd.DataFrame, groups: dict, metric: str, up: bool, level: float
     for i, a in enumerate(enough):
         for b in enough[i + 1:]:
             r = evidence.test(values[a], values[b], pri, level, up)
-            pairs[a, b] = {**r, "floor": compare.MIN_NOISE_FLOOR, "a_n": values[a].size, "b_n": values[b].size}
+            pairs[a, b] = {**r, "floor": stats.MIN_NOISE_FLOOR, "a_n": values[a].size, "b_n": values[b].size}
     adj = dict(zip(pairs, family.holm([r["p_value"] for r in pairs.values()])))
     ranks, versus, leader, n = {}, {}, None, 0
     for cid in enough:

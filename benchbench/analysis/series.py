@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchbench.analysis import compare, stats
+from benchbench.analysis import compare
+from benchbench.basics import stats
 from benchbench.spec.config import FIELDS
 from benchbench.store import baseline, results
 

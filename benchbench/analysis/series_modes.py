@@ -9,7 +9,7 @@ On the log of each point's median (the per-repeat values at one commit):
    and at least MIN_GROUP points;
 2. the groups are **separated**: their means differ by at least SEPARATION x the within-group standard
    deviation (Ashman's D; the best 2-means split of 30 normal values reaches about 3, two levels 3%
-   apart with 0.3% noise about 9) and by at least compare.MIN_NOISE_FLOOR (1%);
+   apart with 0.3% noise about 9) and by at least stats.MIN_NOISE_FLOOR (1%);
 3. the groups **alternate in time**: a Wald-Wolfowitz runs test of the group labels along the commits
    does not find them clustered (z >= MIN_RUNS_Z), and they change group at least MIN_SWITCHES times.
    A step is two separated groups too, but in two long runs; a temporary regression, three.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchbench.analysis.compare import MIN_NOISE_FLOOR
+from benchbench.basics.stats import MIN_NOISE_FLOOR
 
 MIN_POINTS = 8
 MIN_GROUP = 3

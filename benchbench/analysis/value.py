@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from benchbench.analysis import stats
+from benchbench.basics import stats
 from benchbench.spec.metrics import STEP_TIME
 
 # Columns proportional to throughput within one repeat (the same step time divides the same work):

@@ -1,5 +1,5 @@
 """How many repeats each config wants now: its `repeats`, or for `repeats: auto` the next step of the
-sequential test (analysis/sequential.py) against its reference:
+sequential test (basics/sequential.py) against its reference:
 
 - `run --against RUN`: the same config's repeats in that finished run;
 - else the suite's baseline config in this run (run.json `baseline_config_id`); the baseline config,
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench.analysis import sequential, stopping
+from benchbench.basics import sequential, stopping
 from benchbench.store import results
 
 VALUE = "step_time_s_median"

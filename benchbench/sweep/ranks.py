@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import statistics
 
-from benchbench.analysis import stats
+from benchbench.basics import stats
 from benchbench.worker import throughput
 
 PER_RANK = ("peak_allocated_bytes", "peak_reserved_bytes", "steady_allocated_bytes", "peak_rss_bytes", "params_bytes",

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from benchbench import collectors, engines, models, techniques
-from benchbench.analysis import stats, stopping
+from benchbench.basics import stats, stopping
 from benchbench.collectors import Context
 from benchbench.plan import feasibility
 from benchbench.spec.config import RunConfig

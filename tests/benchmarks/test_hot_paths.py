@@ -20,7 +20,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from benchbench.analysis import stats
+from benchbench.basics import stats
 from benchbench.spec import suite as suites
 from benchbench.spec.config import RunConfig
 from benchbench.store import results

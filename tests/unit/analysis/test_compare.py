@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from benchbench.analysis import compare
+from benchbench.basics import stats
 from tests.fixtures.runs import config, frame, row, steps
 
 C = compare.compare
@@ -85,7 +86,7 @@ def test_within_the_threshold_or_the_noise_floor_is_same_within_noise():
     a = frame(*config("c1", 0.100, repeat_spread=0.0005))
     b = frame(*config("c1", 0.103, seed=1, repeat_spread=0.0005))     # 3% slower, very consistent repeats
     r = one(C(a, b))
-    assert r["verdict"] == "slower" and r["floor"] == pytest.approx(compare.MIN_NOISE_FLOOR)
+    assert r["verdict"] == "slower" and r["floor"] == pytest.approx(stats.MIN_NOISE_FLOOR)
     r = one(C(a, b, threshold=0.05))
     assert r["verdict"] == "same" and r["ratio_ci_high"] < 1 and "inside the ±5.0% floor" in r["note"]
     assert one(C(a, b, threshold=0.02))["verdict"] == "slower"
@@ -99,7 +100,7 @@ def test_noisy_repeats_are_undecided_and_say_what_could_hide():
     a = frame(*config("c1", 0.100, repeat_spread=0.05, repeats=5))
     b = frame(*config("c1", 0.100, seed=1, repeat_spread=0.05, repeats=5))
     r = one(C(a, b))
-    assert r["verdict"] == "undecided" and r["floor"] == compare.MIN_NOISE_FLOOR
+    assert r["verdict"] == "undecided" and r["floor"] == stats.MIN_NOISE_FLOOR
     hide = float(r["note"].split("up to ")[1].split("%")[0]) / 100
     assert hide > 0.02 and "settle it" in r["note"]
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-from benchbench.analysis.compare import MIN_NOISE_FLOOR
+from benchbench.basics.stats import MIN_NOISE_FLOOR
 
 ALPHA = 0.05
 MIN_REPEATS = 3

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from benchbench.analysis import stopping
+from benchbench.basics import stopping
 
 
 def test_median_interval_is_the_order_statistic_interval_and_covers_the_median():

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from benchbench.analysis.stats import bootstrap_ci, summarize
+from benchbench.basics.stats import bootstrap_ci, summarize
 
 KEYS = {"n", "median", "mean", "std", "min", "max", "p05", "p95", "iqr", "cv", "ci_low", "ci_high"}
 
@@ -76,7 +76,7 @@ def test_cv_of_zero_mean_is_nan():
 
 import numpy as np  # noqa: E402
 
-from benchbench.analysis.stats import (  # noqa: E402
+from benchbench.basics.stats import (  # noqa: E402
     hierarchical_bootstrap,
     interval,
     per_repeat,

@@ -23,6 +23,10 @@ from scipy import stats as sps
 
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
+# The smallest change any verdict calls a change (compare, the gate, history, repeats: auto's margin):
+# identical GPT-2 124M sweeps on one H200 differed by up to 0.9% between runs whose repeats agreed within
+# 0.1% (results/examples/verdicts-h200): run-to-run drift the repeats of one run cannot show.
+MIN_NOISE_FLOOR = 0.01
 NAN_AWARE = {np.median: np.nanmedian, np.mean: np.nanmean, np.min: np.nanmin, np.max: np.nanmax}
 
 

@@ -1,4 +1,4 @@
-"""repeats: auto's sequential test (analysis/sequential.py) with a fake measurement function (seeded
+"""repeats: auto's sequential test (basics/sequential.py) with a fake measurement function (seeded
 values, no timing): the looks' shares add up to ALPHA, a clear change stops early as `differs`, equal
 configs stop as `same` or run to the cap, and the chance of a false `differs` over every look stays
 below ALPHA (which looking again without spending would not keep)."""
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from benchbench.analysis import sequential as seq
+from benchbench.basics import sequential as seq
 
 
 def test_the_looks_spend_alpha_once():
