@@ -41,15 +41,12 @@ present      x       x      .      .          .       .          x    .    .    
 commands     x       x      x      x          x       x          x    x    x      x     x     x        x       -        .
 cli          x       x      .      .          .       .          x    .    .      x     x     .        .       x        -
 """
-# Imports that break LAYERS today, module by module: statistics primitives and the stopping rule the
-# worker and the sweep need, to move to a shared basics layer below both; bisect judges its probes with
-# the change-point analysis, to move above analysis. A new one fails the test.
+# Imports that break LAYERS today, module by module: bisect judges its probes with the change-point
+# analysis, to move above analysis; the profiler trace's reader, a stored artifact's format, to move to
+# the basics layer. A new one fails the test.
 KNOWN_EXCEPTIONS = {
     ("benchbench.sweep.bisect", "benchbench.analysis.changepoints"),
     ("benchbench.sweep.bisect", "benchbench.analysis.series"),
-    # device peaks (bandwidth) and the profiler trace's reader: device facts and a stored artifact's format,
-    # to move to the same basics layer
-    ("benchbench.present.report.explain_panel", "benchbench.worker.peaks"),
     ("benchbench.analysis.explain_trace", "benchbench.collectors.trace_summary"),
 }
 
@@ -162,3 +159,11 @@ def test_no_module_uses_another_modules_private_names():
 def test_files_stay_small():
     big = {str(p.relative_to(PKG)): n for p in PKG.rglob("*.py") if (n := len(p.read_text().splitlines())) > 450}
     assert not big, f"split these: {big}"
+
+
+def test_mfu_is_computed_in_one_place():
+    """MFU, HFU and mfu_fp8 are basics.device.utilization(): no other module divides FLOPs by a peak."""
+    bad = [f"{mod}:{node.lineno}: {ast.unparse(node)}" for mod, tree in modules().items() if mod != "benchbench.basics.device"
+           for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
+           and "flops" in ast.unparse(node).lower() and "peak" in ast.unparse(node.right).lower()]
+    assert not bad, "use basics.device.utilization:\n" + "\n".join(bad)

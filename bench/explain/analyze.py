@@ -14,10 +14,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import EXAMPLES, cell, markdown, provenance  # noqa: E402
 
 from benchbench.analysis import bound, explain  # noqa: E402
+from benchbench.basics.device import peak_gb_per_s  # noqa: E402
 from benchbench.models import gpt, llama  # noqa: E402
 from benchbench.present import explain as present  # noqa: E402
 from benchbench.store import results  # noqa: E402
-from benchbench.worker.peaks import peak_gb_per_s  # noqa: E402
 
 found = sorted(EXAMPLES.glob("explain-*"))
 root = EXAMPLES / sys.argv[1] if len(sys.argv) > 1 else (found[-1] if found else None)

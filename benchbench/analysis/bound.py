@@ -44,7 +44,7 @@ def bytes_per_step(rows: pd.DataFrame) -> float | None:
 
 def config_bound(rows: pd.DataFrame, bandwidth=None) -> dict:
     """The roofline point and bound class of one config from its rows (ok repeats only). The memory roof is
-    the rows' `peak_gb_per_s`, else `bandwidth(device_name)` (worker/peaks.peak_gb_per_s: rows written
+    the rows' `peak_gb_per_s`, else `bandwidth(device_name)` (basics/device.peak_gb_per_s: rows written
     before the column existed)."""
     ok = rows[rows["status"] == "ok"] if "status" in rows else rows
     out = {"bound": None, "bound_basis": None, "achieved_tflops_per_s": None, "achieved_gb_per_s": None,

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from benchbench.analysis import compare, series_modes
-from benchbench.basics import stats
 from benchbench.analysis.gate import GateError, GateResult
+from benchbench.basics import stats
 from benchbench.spec.rules import Rule
 
 DEFAULT_WINDOW = 10

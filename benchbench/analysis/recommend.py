@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from benchbench.analysis import compare, cost, evidence, family
-from benchbench.basics import stats
 from benchbench.analysis import summary as tables
 from benchbench.analysis import value as values
+from benchbench.basics import stats
 from benchbench.spec.config import FIELDS, NOT_IN_ID
 
 # objective -> its fallback for models without tokens

@@ -7,10 +7,10 @@ import pandas as pd
 from rich.markup import escape
 
 from benchbench.analysis import bound, compare, explain
+from benchbench.basics.device import peak_gb_per_s
 from benchbench.commands.common import UsageError, console
 from benchbench.present import explain as present
 from benchbench.store import results
-from benchbench.worker.peaks import peak_gb_per_s
 
 
 def _verdicts(a: pd.DataFrame, b: pd.DataFrame) -> dict:

@@ -70,15 +70,15 @@ def main_list(args) -> int:
 def main_table(args) -> int:
     from benchbench.analysis import bound
     from benchbench.analysis import summary as tables
+    from benchbench.basics.device import peak_gb_per_s
     from benchbench.present import terminal
     from benchbench.store import results
-    from benchbench.worker import peaks
 
     for d in args.run_dirs:
         run = results.read_json(Path(d) / "run.json") if (Path(d) / "run.json").exists() else {}
         df = results.load(d)
         table = bound.with_bound(tables.summary(df, run.get("baseline_config_id"), smoke=bool(run.get("smoke"))), df,
-                                 peaks.peak_gb_per_s)
+                                 peak_gb_per_s)
         console().print(terminal.render(table, title=escape(f"{run.get('suite', '')} ({d})")))
         note = results.completeness(d)
         if note:

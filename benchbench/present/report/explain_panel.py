@@ -9,9 +9,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from benchbench.analysis import bound, explain
+from benchbench.basics.device import peak_gb_per_s
 from benchbench.present.report.charts import AXIS, CATEGORY_COLORS, LAYOUT, esc
 from benchbench.present.report.data import PROFILE_CATEGORIES
-from benchbench.worker.peaks import peak_gb_per_s
 
 BOUND_COLORS = {"compute": "#4C78A8", "memory bandwidth": "#54A24B", "host/launch": "#E45756",
                 "communication": "#B279A2", None: "#9D755D"}

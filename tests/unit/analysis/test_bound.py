@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from benchbench.analysis import bound
+from benchbench.basics.device import peak_gb_per_s
 from benchbench.store import results
-from benchbench.worker.peaks import peak_gb_per_s
 
 ENGINES = Path(__file__).parents[3] / "results/examples/llama-fp8-h200/engines"
 FSDP_EAGER_16 = "39a067513950"  # engine fsdp, world_size 1, 16 x 1024, eager, profiled

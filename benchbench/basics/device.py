@@ -1,9 +1,12 @@
-"""Dense peak TFLOP/s per GPU and precision, the denominator of MFU.
+"""Device facts by GPU name: dense peak TFLOP/s per compute dtype (the denominator of MFU), peak DRAM
+bandwidth (the roofline's memory roof), and `utilization()`, the one definition of MFU, HFU and mfu_fp8.
 
-Dense figures (NVIDIA quotes "with sparsity" numbers at twice these). A precision maps to the
-math the run's matmuls use: fp32 -> plain FP32 (no tensor cores), tf32 -> TF32 tensor cores,
-fp16 -> fp16 tensor cores, bf16 / bf16-pure -> bf16 tensor cores. fp8 rows get `mfu` against the bf16
-peak (comparable with bf16 rows) and `mfu_fp8` against the dense fp8 peak (what the fp8 matmuls could do).
+Dense figures (NVIDIA quotes "with sparsity" numbers at twice these). A peak is looked up by the
+compute dtype of the run's matmuls: fp32 -> plain FP32 (no tensor cores), tf32 -> TF32 tensor cores,
+fp16 / bf16 / fp8 -> those tensor cores. MATH maps a config's precision to that dtype (bf16-pure -> bf16;
+fp8 -> bf16, so fp8 rows get `mfu` against the bf16 peak, comparable with bf16 rows, and `mfu_fp8`
+against the dense fp8 peak, what the fp8 matmuls could do). A name matches a table row
+case-insensitively: every substring of the row's first tuple, none of its second; specific rows first.
 
 Sources (NVIDIA datasheets):
   H100 SXM / PCIe / NVL   "NVIDIA H100 Tensor Core GPU" datasheet (2023): SXM 989 bf16/fp16,
@@ -21,10 +24,9 @@ Sources (NVIDIA datasheets):
 
 from __future__ import annotations
 
-# (name test, {math: dense TFLOP/s}); the first whose test passes wins, so specific names come first.
+# (all of these substrings, none of these, {compute dtype: dense TFLOP/s})
 _H100_SXM = {"bf16": 989.0, "fp16": 989.0, "tf32": 494.5, "fp32": 67.0, "fp8": 1979.0}
 TABLE: list[tuple[tuple[str, ...], tuple[str, ...], dict[str, float]]] = [
-    # (all of these substrings, none of these, peaks)
     (("H100", "PCIe"), (), {"bf16": 756.0, "fp16": 756.0, "tf32": 378.0, "fp32": 51.0}),
     (("H100", "NVL"), (), {"bf16": 835.0, "fp16": 835.0, "tf32": 418.0, "fp32": 60.0}),
     (("H100",), (), _H100_SXM),
@@ -39,34 +41,47 @@ TABLE: list[tuple[tuple[str, ...], tuple[str, ...], dict[str, float]]] = [
 MATH = {"fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "bf16": "bf16", "bf16-pure": "bf16", "fp8": "bf16"}
 
 
-def peak_tflops(device_name: str, precision: str, math: str | None = None) -> tuple[float | None, str | None]:
-    """(dense peak TFLOP/s, None) or (None, why there is none); `math` names the tensor-core math
-    directly (fp8) instead of through the precision."""
-    math = math or MATH.get(precision)
-    for need, avoid, peaks in TABLE:
-        if all(s in device_name for s in need) and not any(s in device_name for s in avoid):
-            if math in peaks:
-                return peaks[math], None
-            return None, f"{device_name} has no {math if precision == 'fp8' else precision} peak in benchbench's table"
-    return None, f"no peak FLOP/s known for device {device_name!r} (set peak_tflops in the suite)"
+def _lookup(device_name: str, table):
+    """The value of the first row of `table` whose name test `device_name` passes, else None."""
+    up = device_name.upper()
+    for need, avoid, value in table:
+        if all(s.upper() in up for s in need) and not any(s.upper() in up for s in avoid):
+            return value
+    return None
 
 
-def mfu_fields(model_tflops_per_s: float, device_type: str, device_name: str, precision: str,
-               override: float | None = None) -> dict:
-    """mfu, peak_tflops (on a GPU also peak_gb_per_s) and, when MFU cannot be given, mfu_reason; for fp8 also peak_fp8_tflops and
-    mfu_fp8 (peak_tflops set in the suite is the bf16 peak: it does not stand for the fp8 one)."""
+def peak_tflops(device_name: str, dtype: str) -> tuple[float | None, str | None]:
+    """(dense peak TFLOP/s of `dtype` math on this GPU, None) or (None, why there is none). `dtype` is the
+    compute dtype (fp32, tf32, fp16, bf16, fp8), not a precision: MATH maps one to the other."""
+    peaks = _lookup(device_name, TABLE)
+    if peaks is None:
+        return None, f"no peak FLOP/s known for device {device_name!r} (set peak_tflops in the suite)"
+    if dtype not in peaks:
+        return None, f"{device_name} has no {dtype} peak in benchbench's table"
+    return peaks[dtype], None
+
+
+def utilization(achieved_tflops_per_s: float, peak_tflops: float | None) -> float | None:
+    """Achieved over peak TFLOP/s of one GPU: MFU (model FLOPs), HFU (counted FLOPs) and mfu_fp8 (against
+    the fp8 peak) are all this; None without a peak."""
+    return achieved_tflops_per_s / peak_tflops if peak_tflops else None
+
+
+def peak_fields(device_type: str, device_name: str, precision: str, override: float | None = None) -> dict:
+    """The row's peaks: peak_tflops of the precision's compute dtype (MATH) and, when there is none,
+    mfu_reason; on a GPU also peak_gb_per_s; for fp8 also peak_fp8_tflops (peak_tflops set in the suite
+    is the bf16 peak: it does not stand for the fp8 one)."""
     if override:
         peak, why = override, None
     elif device_type != "cuda":
         peak, why = None, f"no peak FLOP/s for device type {device_type}"
     else:
-        peak, why = peak_tflops(device_name, precision)
-    out = {"peak_tflops": peak, "mfu": model_tflops_per_s / peak if peak else None, "mfu_reason": why}
+        peak, why = peak_tflops(device_name, MATH.get(precision, precision))
+    out = {"peak_tflops": peak, "mfu_reason": why}
     if device_type == "cuda":  # the roofline's memory roof (analysis/bound.py)
         out["peak_gb_per_s"] = peak_gb_per_s(device_name)
     if precision == "fp8":
-        fp8 = peak_tflops(device_name, precision, "fp8")[0] if device_type == "cuda" else None
-        out.update(peak_fp8_tflops=fp8, mfu_fp8=model_tflops_per_s / fp8 if fp8 else None)
+        out["peak_fp8_tflops"] = peak_tflops(device_name, "fp8")[0] if device_type == "cuda" else None
     return out
 
 
@@ -92,8 +107,4 @@ BANDWIDTH: list[tuple[tuple[str, ...], tuple[str, ...], float]] = [
 
 def peak_gb_per_s(device_name: str) -> float | None:
     """Peak DRAM bandwidth in GB/s of a GPU by name, None when benchbench does not know it."""
-    up = device_name.upper()
-    for need, avoid, bw in BANDWIDTH:
-        if all(s.upper() in up for s in need) and not any(s.upper() in up for s in avoid):
-            return bw
-    return None
+    return _lookup(device_name, BANDWIDTH)
