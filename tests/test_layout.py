@@ -167,3 +167,11 @@ def test_mfu_is_computed_in_one_place():
            for node in ast.walk(tree) if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
            and "flops" in ast.unparse(node).lower() and "peak" in ast.unparse(node.right).lower()]
     assert not bad, "use basics.device.utilization:\n" + "\n".join(bad)
+
+
+def test_nvml_is_opened_in_one_module():
+    """Only basics/nvml.py imports pynvml: every other module asks it (load, opened, gpus)."""
+    found = {mod for mod, tree in modules().items() for node in ast.walk(tree)
+             if (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "pynvml" for a in node.names))
+             or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "pynvml")}
+    assert found == {"benchbench.basics.nvml"}, found

@@ -29,14 +29,14 @@ from benchbench.worker import measure as worker
 def _poll(index: int, stop, counter):
     import time
 
-    import pynvml
+    from benchbench.basics import nvml
 
-    pynvml.nvmlInit()
-    h = pynvml.nvmlDeviceGetHandleByIndex(index)
+    nv = nvml.load()
+    h = nv.nvmlDeviceGetHandleByIndex(index)
     while not stop.is_set():
-        pynvml.nvmlDeviceGetUtilizationRates(h), pynvml.nvmlDeviceGetPowerUsage(h)
-        pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_SM), pynvml.nvmlDeviceGetTemperature(h, 0)
-        pynvml.nvmlDeviceGetComputeRunningProcesses(h), pynvml.nvmlDeviceGetMemoryInfo(h)
+        nv.nvmlDeviceGetUtilizationRates(h), nv.nvmlDeviceGetPowerUsage(h)
+        nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_SM), nv.nvmlDeviceGetTemperature(h, 0)
+        nv.nvmlDeviceGetComputeRunningProcesses(h), nv.nvmlDeviceGetMemoryInfo(h)
         counter.value += 1
         time.sleep(INTERVAL_S)
 

@@ -1,6 +1,6 @@
 """NVML: utilization, power, clocks, temperature, throttling and energy over the timed window.
 
-A daemon thread polls every `interval_s` (pynvml's calls are ctypes calls, which release the
+A daemon thread polls every `interval_s` (NVML's calls are ctypes calls, which release the
 GIL, so the training thread is not held up; the overhead is measured in docs/performance.md).
 Energy is the difference of nvmlDeviceGetTotalEnergyConsumption (mJ, Volta and newer) across
 exactly the window; where that counter is unsupported, the power samples are integrated
@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from benchbench.basics import nvml
 from benchbench.collectors.base import Collector
 
 INTERVAL_S = 0.05
@@ -25,7 +26,7 @@ THROTTLE_BITS = {0x4: "power", 0x8: "hw_slowdown", 0x20: "thermal", 0x40: "hw_th
                  0x10: "sync_boost"}
 
 
-def _handle(pynvml, dev):
+def _handle(nv, dev):
     """The NVML handle of torch device `dev` (matched by UUID: CUDA_VISIBLE_DEVICES renumbers)."""
     import torch
 
@@ -33,10 +34,10 @@ def _handle(pynvml, dev):
     uuid = getattr(props, "uuid", None)
     if uuid is not None:
         try:
-            return pynvml.nvmlDeviceGetHandleByUUID(f"GPU-{uuid}")
-        except pynvml.NVMLError:
+            return nv.nvmlDeviceGetHandleByUUID(f"GPU-{uuid}")
+        except nv.NVMLError:
             pass
-    return pynvml.nvmlDeviceGetHandleByIndex(dev.index or 0)
+    return nv.nvmlDeviceGetHandleByIndex(dev.index or 0)
 
 
 class NVML(Collector):
@@ -52,15 +53,12 @@ class NVML(Collector):
             self.reason = f"device is {ctx.dev.type}, not an NVIDIA GPU"
             return
         try:
-            import pynvml
-
-            pynvml.nvmlInit()
-            self.nv = pynvml
-            self.h = _handle(pynvml, ctx.dev)
-        except ImportError:
-            self.reason = "nvidia-ml-py (pynvml) not installed"
+            self.nv = nvml.load()
+            self.h = _handle(self.nv, ctx.dev)
+        except nvml.Unavailable as e:
+            self.reason = str(e)
         except Exception as e:
-            self.reason = f"no NVIDIA driver ({type(e).__name__}: {e})"
+            self.reason = f"no NVML handle for {ctx.dev} ({type(e).__name__}: {e})"
 
     def _energy_mj(self):
         try:

@@ -11,6 +11,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from benchbench.basics import nvml
+
 
 def _version(dist: str) -> str | None:
     try:
@@ -40,30 +42,10 @@ def _cpu_model() -> str:
 
 
 def _gpus() -> tuple[list[dict], str | None, str | None]:
-    """GPUs through NVML (no CUDA context in this process): (gpus, driver, why none)."""
-    try:
-        import pynvml
-    except ImportError:
-        return [], None, "nvidia-ml-py not installed"
-    try:
-        pynvml.nvmlInit()
-    except Exception as e:
-        return [], None, f"no NVIDIA driver ({type(e).__name__})"
-    try:
-        driver = pynvml.nvmlSystemGetDriverVersion()
-        gpus = []
-        for i in range(pynvml.nvmlDeviceGetCount()):
-            h = pynvml.nvmlDeviceGetHandleByIndex(i)
-            name = pynvml.nvmlDeviceGetName(h)
-            gpus.append({
-                "index": i,
-                "name": name.decode() if isinstance(name, bytes) else name,
-                "memory_bytes": pynvml.nvmlDeviceGetMemoryInfo(h).total,
-                "compute_capability": ".".join(map(str, pynvml.nvmlDeviceGetCudaComputeCapability(h))),
-            })
-        return gpus, driver.decode() if isinstance(driver, bytes) else driver, None
-    finally:
-        pynvml.nvmlShutdown()
+    """GPUs through NVML (no CUDA context in this process): (gpus, driver, why none); env.json writes the
+    compute capability as "9.0"."""
+    gpus, driver, why = nvml.gpus()
+    return [{**g, "compute_capability": ".".join(map(str, g["compute_capability"]))} for g in gpus], driver, why
 
 
 def usable_cpu_ids() -> set[int]:
@@ -88,22 +70,15 @@ def gpu_local_cpus(gpu_ids: list[str]) -> dict[str, set[int]]:
     if not all(g.isdigit() for g in gpu_ids):
         return {}
     try:
-        import pynvml
-
-        pynvml.nvmlInit()
-    except Exception:
+        with nvml.opened() as nv:
+            words = (os.cpu_count() or 64) // 64 + 1
+            out = {}
+            for g in gpu_ids:
+                mask = nv.nvmlDeviceGetCpuAffinity(nv.nvmlDeviceGetHandleByIndex(int(g)), words)
+                out[g] = {w * 64 + b for w, word in enumerate(mask) for b in range(64) if int(word) >> b & 1}
+            return out
+    except Exception:  # Unavailable, or a GPU NVML does not know: the pool does without
         return {}
-    try:
-        words = (os.cpu_count() or 64) // 64 + 1
-        out = {}
-        for g in gpu_ids:
-            mask = pynvml.nvmlDeviceGetCpuAffinity(pynvml.nvmlDeviceGetHandleByIndex(int(g)), words)
-            out[g] = {w * 64 + b for w, word in enumerate(mask) for b in range(64) if int(word) >> b & 1}
-        return out
-    except Exception:
-        return {}
-    finally:
-        pynvml.nvmlShutdown()
 
 
 def load_avg_1m() -> float | None:
@@ -139,31 +114,26 @@ def gpu_clocks() -> list[dict]:
     """Per GPU: SM and memory clocks now, their maxima, and the clock-throttle reasons NVML reports now
     (a card already held back by power or heat before the run starts). [] without NVML."""
     try:
-        import pynvml
-
-        pynvml.nvmlInit()
-    except Exception:
-        return []
-    try:
-        out = []
-        for i in range(pynvml.nvmlDeviceGetCount()):
-            h = pynvml.nvmlDeviceGetHandleByIndex(i)
-            rec = {"index": i}
-            for key, fn, arg in (("sm_clock_mhz", pynvml.nvmlDeviceGetClockInfo, pynvml.NVML_CLOCK_SM),
-                                 ("mem_clock_mhz", pynvml.nvmlDeviceGetClockInfo, pynvml.NVML_CLOCK_MEM),
-                                 ("sm_clock_max_mhz", pynvml.nvmlDeviceGetMaxClockInfo, pynvml.NVML_CLOCK_SM)):
+        with nvml.opened() as nv:
+            out = []
+            for i in range(nv.nvmlDeviceGetCount()):
+                h = nv.nvmlDeviceGetHandleByIndex(i)
+                rec = {"index": i}
+                for key, fn, arg in (("sm_clock_mhz", nv.nvmlDeviceGetClockInfo, nv.NVML_CLOCK_SM),
+                                     ("mem_clock_mhz", nv.nvmlDeviceGetClockInfo, nv.NVML_CLOCK_MEM),
+                                     ("sm_clock_max_mhz", nv.nvmlDeviceGetMaxClockInfo, nv.NVML_CLOCK_SM)):
+                    try:
+                        rec[key] = fn(h, arg)
+                    except Exception:
+                        rec[key] = None
                 try:
-                    rec[key] = fn(h, arg)
+                    rec["throttle_reasons_bitmask"] = int(nv.nvmlDeviceGetCurrentClocksEventReasons(h))
                 except Exception:
-                    rec[key] = None
-            try:
-                rec["throttle_reasons_bitmask"] = int(pynvml.nvmlDeviceGetCurrentClocksEventReasons(h))
-            except Exception:
-                rec["throttle_reasons_bitmask"] = None
-            out.append(rec)
-        return out
-    finally:
-        pynvml.nvmlShutdown()
+                    rec["throttle_reasons_bitmask"] = None
+                out.append(rec)
+            return out
+    except nvml.Unavailable:
+        return []
 
 
 def cpu_reference_s() -> float | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from benchbench.basics import nvml
+
 
 @dataclass(frozen=True)
 class DeviceInfo:
@@ -14,41 +16,10 @@ class DeviceInfo:
     count: int = 0  # GPUs visible
 
 
-def _nvml_gpus() -> list[tuple[str, tuple[int, int]]]:
-    try:
-        import pynvml
-    except ImportError:
-        return []
-    try:
-        pynvml.nvmlInit()
-    except Exception:
-        return []
-    try:
-        out = []
-        for i in range(pynvml.nvmlDeviceGetCount()):
-            h = pynvml.nvmlDeviceGetHandleByIndex(i)
-            name = pynvml.nvmlDeviceGetName(h)
-            name = name.decode() if isinstance(name, bytes) else name
-            out.append((name, tuple(pynvml.nvmlDeviceGetCudaComputeCapability(h))))
-        return out
-    finally:
-        pynvml.nvmlShutdown()
-
-
 def gpu_memory_bytes(index: int = 0) -> float | None:
     """Total memory of one GPU from NVML (no CUDA context in this process); None without one."""
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-    except Exception:
-        return None
-    try:
-        return float(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(index)).total)
-    except Exception:
-        return None
-    finally:
-        pynvml.nvmlShutdown()
+    gpus = nvml.gpus()[0]
+    return float(gpus[index]["memory_bytes"]) if index < len(gpus) else None
 
 
 def cuda_available() -> bool:
@@ -63,9 +34,9 @@ def probe(requested: str) -> DeviceInfo:
 
     if requested == "cpu" or (requested == "auto" and not cuda_available()):
         return DeviceInfo("cpu", platform.processor() or platform.machine())
-    gpus = _nvml_gpus()
+    gpus = nvml.gpus()[0]
     if gpus:
-        return DeviceInfo("cuda", gpus[0][0], gpus[0][1], len(gpus))
+        return DeviceInfo("cuda", gpus[0]["name"], gpus[0]["compute_capability"], len(gpus))
     if cuda_available():  # no NVML (e.g. a non-NVIDIA CUDA-like backend): ask torch
         import torch
 
@@ -88,5 +59,5 @@ def from_torch(dev) -> DeviceInfo:
 def gpu_count() -> int:
     """NVIDIA GPUs this process may use, from NVML without a CUDA context (CUDA_VISIBLE_DEVICES counts)."""
     visible = [g for g in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if g.strip()]
-    n = len(_nvml_gpus())
+    n = len(nvml.gpus()[0])
     return min(n, len(visible)) if "CUDA_VISIBLE_DEVICES" in os.environ else n
