@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import EXAMPLES, provenance  # noqa: E402
 
 from benchbench.analysis import recommend as rec  # noqa: E402
+from benchbench.basics.units import GIB  # noqa: E402
 from benchbench.present import recommend as show  # noqa: E402
 from benchbench.store import baseline  # noqa: E402
 
@@ -25,7 +26,7 @@ for budget in (None, 80, 40):
     print(f"\n#### {'No memory budget' if budget is None else f'Memory budget {budget} GiB'}\n")
     try:
         r = rec.recommend(df, "tokens_per_s", baseline_id=run.get("baseline_config_id"),
-                          memory_budget_bytes=None if budget is None else budget * rec.GIB)
+                          memory_budget_bytes=None if budget is None else budget * GIB)
         print(show.markdown(r).split("\n", 2)[2].rstrip("\n"))  # without its own heading
     except rec.RecommendError as e:
         print(f"Nothing qualifies: {e}")

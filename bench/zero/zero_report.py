@@ -8,9 +8,9 @@ import sys
 
 import pandas as pd
 
+from benchbench.basics.units import GIB
 from benchbench.store import results
 
-GIB = 2**30
 VARIANT = ("reduce_bucket_size", "allgather_bucket_size", "stage3_prefetch_bucket_size", "stage3_max_live_parameters",
            "grad_accum_dtype", "offload_optimizer", "offload_param")
 

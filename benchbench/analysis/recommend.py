@@ -33,6 +33,7 @@ from benchbench.analysis import compare, cost, evidence, family
 from benchbench.analysis import summary as tables
 from benchbench.analysis import value as values
 from benchbench.basics import stats
+from benchbench.basics.units import GIB
 from benchbench.spec.config import FIELDS, NOT_IN_ID
 
 # objective -> its fallback for models without tokens
@@ -40,7 +41,6 @@ OBJECTIVES = {"tokens_per_s": "samples_per_s", "tokens_per_j": "samples_per_j", 
 CONSTRAINTS = ("status ok", "gpus", "numerics", "memory budget", "objective measured")
 # verdicts that do not separate two configs: they share a rank (a tie), neither is ranked above the other
 UNSEPARATED = ("same within noise", "too few repeats")
-GIB = 1 << 30
 
 
 class RecommendError(ValueError):

@@ -7,13 +7,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from benchbench.analysis import compare
+from benchbench.basics.units import GIB
 from benchbench.commands.common import UsageError, console
 from benchbench.commands.maxbatch import results_frame
 from benchbench.plan import maxbatch, memory_model
 from benchbench.spec import suite as suites
 from benchbench.worker import device
-
-GIB = 2**30
 
 
 def main(args) -> int:

@@ -8,6 +8,7 @@ import json
 import pandas as pd
 
 from benchbench.analysis import recommend as rec
+from benchbench.basics.units import GIB
 from benchbench.commands.common import UsageError, console
 from benchbench.present import recommend as show
 from benchbench.store import baseline
@@ -22,7 +23,7 @@ def main(args) -> int:
     df = pd.concat(frames, ignore_index=True)
     if df.empty:
         raise UsageError(f"{', '.join(map(str, args.run_dirs))}: no rows to recommend from (an empty or unfinished run)")
-    budget = None if args.memory_budget is None else args.memory_budget * rec.GIB
+    budget = None if args.memory_budget is None else args.memory_budget * GIB
     try:
         r = rec.recommend(df, args.objective, baseline_id=base_id, memory_budget_bytes=budget, gpus=args.gpus,
                           require_numerics=args.require_numerics, price_per_gpu_hour=args.price,

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import math
 
-from benchbench.present.terminal import human_bytes
+from benchbench.basics.units import human_bytes
 
 TOP_KERNELS = 5
 

@@ -10,16 +10,14 @@ import pandas as pd
 
 from benchbench.analysis import family
 from benchbench.analysis.gate import GateResult
+from benchbench.basics.units import human_bytes
 
 
 def fmt(x, metric: str = "") -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     if metric.endswith("_bytes"):
-        for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-            if abs(x) < 1024 or unit == "TiB":
-                return f"{x:.0f} {unit}" if unit == "B" else f"{x:.1f} {unit}"
-            x /= 1024
+        return human_bytes(x)
     if metric.startswith("step_time_s"):
         return f"{x * 1e3:.2f} ms"
     if abs(x) >= 1e7:  # FLOPs per step and the like

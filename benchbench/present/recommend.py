@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from benchbench.analysis import cost
-from benchbench.analysis.recommend import GIB, Recommendation
+from benchbench.analysis.recommend import Recommendation
+from benchbench.basics.units import GIB
 from benchbench.present.markdown import md_cell
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from benchbench.basics.units import human_bytes
+
 # Shown when any config has them: (row column, header, format)
 OPTIONAL = {"mfu": ("MFU", "{:.1%}"), "energy_j_per_step": ("J/step", "{:.1f}"),
             "scaling_efficiency": ("scaling eff.", "{:.0%}"),
@@ -15,16 +17,6 @@ OPTIONAL = {"mfu": ("MFU", "{:.1%}"), "energy_j_per_step": ("J/step", "{:.1f}"),
 # repeats agree within 0.3% (results/examples/verdicts-h200), so 5% is a machine that is not quiet.
 NOISY_CV = 0.05
 STYLE = {"ok": "green", "oom": "magenta", "skipped": "dim", "error": "red", "killed": "red", "timeout": "yellow"}
-
-
-def human_bytes(n) -> str:
-    if pd.isna(n):
-        return "-"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
 
 
 def _num(x, fmt="{:,.0f}") -> str:

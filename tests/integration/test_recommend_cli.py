@@ -1,9 +1,8 @@
 import json
 
 from benchbench import cli
+from benchbench.basics.units import GIB
 from tests.fixtures import runs
-
-GIB = 1 << 30
 
 
 def _run(tmp_path):

@@ -14,9 +14,9 @@ import math
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from benchbench.basics.units import GIB
 from benchbench.present.report.data import PROFILE_CATEGORIES, Run, pareto
 
-GIB = 1024**3
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#BAB0AC",
            "#FF9DA6"]
 CATEGORY_COLORS = {"matmul": "#4C78A8", "attention": "#F58518", "norm_elementwise": "#54A24B",

@@ -1,9 +1,8 @@
 import pytest
 
 from benchbench.analysis import recommend as rec
+from benchbench.basics.units import GIB
 from tests.fixtures import runs
-
-GIB = 1 << 30
 
 
 def _rows():

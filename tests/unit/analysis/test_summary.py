@@ -127,10 +127,6 @@ def test_render_marks_the_baseline_and_shows_reasons_verbatim():
     assert "error shape '[2, 3]' is invalid for [/bold] input" in text  # not read as markup
 
 
-def test_human_bytes():
-    assert [terminal.human_bytes(n) for n in (512, 1536, 5 * 2**30, float("nan"))] == ["512 B", "1.5 KiB", "5.0 GiB", "-"]
-
-
 def test_table_of_a_run_whose_only_row_is_torn(tmp_path):
     (tmp_path / results.ROWS).write_text('{"schema_version": 1, "config_id": "ab')
     df = results.load(tmp_path)
