@@ -53,10 +53,8 @@ KNOWN_EXCEPTIONS = {
     ("benchbench.sweep.bisect", "benchbench.analysis.series"),
     ("benchbench.sweep.auto_repeats", "benchbench.analysis.sequential"),
     ("benchbench.sweep.auto_repeats", "benchbench.analysis.stopping"),
-    # device peaks (bandwidth) and the profiler trace's reader: device facts and a stored artifact's format,
-    # to move to the same basics layer
+    # device peaks (bandwidth): device facts, to move to the same basics layer
     ("benchbench.present.report.explain_panel", "benchbench.worker.peaks"),
-    ("benchbench.analysis.explain_trace", "benchbench.collectors.trace_summary"),
 }
 
 
