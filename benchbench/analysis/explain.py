@@ -208,9 +208,10 @@ def _lead(e: Explanation) -> str:
         what = f"GPU idle between kernels (host, {e.host.get('class_b')})"
     elif best.name.startswith("device: "):
         what = f"{CATEGORY_WORDS.get(what, what)} device time"
-        movers = [k for k in e.kernels.get("moved", []) if k["category"] == best.name[8:]][:2]
+        # two distinct names: kernels folded apart (a copy's dtypes) may share one label
+        movers = list(dict.fromkeys(k["label"] for k in e.kernels.get("moved", []) if k["category"] == best.name[8:]))[:2]
         if movers:
-            what += " (" + ", ".join(k["label"] for k in movers) + ")"
+            what += " (" + ", ".join(movers) + ")"
     line = f"{head}: {what} {best.delta_s * 1e3:+.2f} ms/step explains {best.share:.0%}"
     offset = sum(p.delta_s for p in e.parts if p.name.startswith("device: ") and p.delta_s * e.delta_s < 0)
     if best.share > 1.2 and offset:  # more than the change: something else went the other way
@@ -238,7 +239,7 @@ def _kernel_lead(e: Explanation) -> str | None:
     cats = {CATEGORY_WORDS.get(k["category"], k["category"]) for k, _ in chosen}
     n = len(chosen)
     what = f"{_count(n)} {' and '.join(sorted(cats))} kernel{'s' if n > 1 else ''}"
-    desc = ", ".join(f"{k['label']} {how}" for k, how in chosen)
+    desc = ", ".join(dict.fromkeys(f"{k['label']} {how}" for k, how in chosen))  # "x new in B" once
     return f"{what} ({desc}) explain{'s' if n == 1 else ''} {total / e.delta_s:.0%}"
 
 
