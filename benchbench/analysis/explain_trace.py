@@ -65,7 +65,8 @@ def repeat_profile(row, run_dir=None, trace: dict | None = None) -> dict | None:
     step_s, device_s, cats {category: s}, idle_s, busy_frac, kernels {normalized: s}, labels,
     kernel_floor_s (a kernel below it may be missing from a top-N list), comm_s, comm_exposed_s, hook_s (host
     time inside an engine's hooks; trace only), host_cpu_s (the loop thread's time in operators and CUDA
-    calls; trace only), counts {normalized: launches per step}."""
+    calls; trace only), counts {normalized: launches per step}, comm_ranks [(exposed_s, overlapped_s) per rank]
+    (None without several ranks' collectives)."""
     if not has_profile(row):
         return None
     steps = float(row["profile_steps"])
@@ -95,9 +96,21 @@ def repeat_profile(row, run_dir=None, trace: dict | None = None) -> dict | None:
         exposed = row.get("profile_communication_exposed_us")
         if exposed is not None and exposed == exposed:
             p["comm_s"], p["comm_exposed_s"] = p["cats"]["communication"], float(exposed) / steps / 1e6
+    p["comm_ranks"] = _per_rank(row, steps)
     tot = kernels.totals(ks)
     p["kernels"] = {k: v["time_us"] / steps / 1e6 for k, v in tot.items()}
     p["counts"] = {k: v["count"] / steps for k, v in tot.items()}
     p["labels"] = {k: kernels.label(sorted(v["names"])[0]) for k, v in tot.items()}
     p["categories_of"] = {k: trace_format.category(sorted(v["names"])[0]) for k, v in tot.items()}
     return p
+
+
+def _per_rank(row, steps: float) -> list[tuple[float, float]] | None:
+    """Every rank's collective time per step, exposed and overlapped by compute (each rank's own profile)."""
+    ex, ov = row.get("profile_communication_exposed_us_per_rank"), row.get("profile_communication_overlapped_us_per_rank")
+    if ex is None or ov is None or isinstance(ex, (str, float)) or isinstance(ov, (str, float)):
+        return None
+    try:
+        return [(float(x) / steps / 1e6, float(o) / steps / 1e6) for x, o in zip(ex, ov)] or None
+    except (TypeError, ValueError):
+        return None
