@@ -111,3 +111,27 @@ def test_every_ranks_exposed_and_overlapped_collective_time():
     assert ("collectives per rank (ms/step exposed / overlapped by compute): A r0 0.10 / 0.30, r1 0.20 / 0.20; "
             "B r0 0.50 / 0.00, r1 0.60 / 0.00") in present.text(e)
     assert explain.explain_config(ra.drop(columns=list(per_a)), rb.drop(columns=list(per_b))).ranks == {}
+
+
+def test_collectives_of_a_cpu_trace_against_every_threads_operators():
+    """gloo: the collective runs on its own thread; the main thread's c10d op and what it nests are its own
+    work, not compute that hides it."""
+    from benchbench.basics import trace as trace_format
+
+    op = lambda name, ts, dur, tid, cat="cpu_op": {"ph": "X", "cat": cat, "name": name, "ts": ts, "dur": dur,  # noqa: E731
+                                                  "pid": 1, "tid": tid}
+    trace = {"traceEvents": [
+        op("ProfilerStep#1", 0, 1000, 1, "user_annotation"),
+        op("aten::mm", 0, 300, 1),
+        op("c10d::allreduce_", 300, 50, 1), op("aten::empty", 310, 10, 1),       # nested in the collective
+        op("gloo:all_reduce", 320, 400, 2, "user_annotation"),                     # 320..720 on gloo's thread
+        op("aten::addmm", 350, 150, 1),                                            # overlaps 350..500
+    ]}
+    c = trace_format.communication(trace)
+    assert c["comm_us"] == pytest.approx(420.0)           # 300..720
+    assert c["overlapped_us"] == pytest.approx(150.0)     # only addmm hides it
+    assert c["exposed_us"] == pytest.approx(270.0)
+    s = trace_summary.summarize(trace)
+    assert s["profile_communication_exposed_us"] == pytest.approx(270.0)
+    assert s["profile_communication_overlapped_us"] == pytest.approx(150.0)
+    assert trace_format.communication({"traceEvents": [op("aten::mm", 0, 10, 1)]}) is None
