@@ -14,7 +14,17 @@ import json
 from collections import defaultdict
 
 # the trace's format and categories live in basics/trace.py; re-exported for the collector's readers
-from benchbench.basics.trace import CATEGORIES, CATEGORY_NAMES, DEVICE_CATS, TOP, category, communication, load, self_times, union_us  # noqa: F401
+from benchbench.basics.trace import (  # noqa: F401
+    CATEGORIES,
+    CATEGORY_NAMES,
+    DEVICE_CATS,
+    TOP,
+    category,
+    communication,
+    load,
+    self_times,
+    union_us,
+)
 
 
 def _optimizer_ranges(events: list[dict]) -> dict:
