@@ -35,6 +35,7 @@ def _rerun(args, a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     try:
         oa, ob = rerun.origin(args.run_a), rerun.origin(args.run_b)
         rerun.check(oa, ob)
+        rerun.revisions(oa, ob, args.repo or ".")  # a commit the repository lacks: said before anything runs
     except rerun.RerunError as e:
         raise UsageError(str(e)) from None
     verdicts = _verdicts(a, b)

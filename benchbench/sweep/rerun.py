@@ -51,9 +51,22 @@ def check(a: Origin, b: Origin):
         raise RerunError("one run is a --smoke run and the other is not: their configs are not the same runs")
 
 
+def revisions(a: Origin, b: Origin, repo=".") -> tuple[Path | None, dict]:
+    """(the repository, {side: full commit}) when the runs record different commits, else (None, {});
+    RerunError when the repository lacks one."""
+    if not (a.commit and b.commit and a.commit != b.commit):
+        return None, {}
+    try:
+        top = gitrepo.toplevel(repo)
+        return top, {s: gitrepo.resolve(top, o.commit) for s, o in (("a", a), ("b", b))}
+    except gitrepo.GitError as e:
+        raise RerunError(f"{e} (the runs record different commits; --repo names the repository holding both)") from None
+
+
 def rerun(a: Origin, b: Origin, ids: list[str], out: Path, repo=".", log=print) -> tuple[Path, Path]:
     """Profiled reruns of `ids` on both sides into OUT/a and OUT/b (every side's code; see the module)."""
     check(a, b)
+    top, commits = revisions(a, b, repo)
     if (out / "a").exists() or (out / "b").exists():
         raise RerunError(f"{out} already holds reruns; give an empty folder")
     repeats = int(b.overrides.get("repeats") or ab.default_repeats(b.run_dir / "suite.yaml", b.smoke))
@@ -61,10 +74,9 @@ def rerun(a: Origin, b: Origin, ids: list[str], out: Path, repo=".", log=print) 
              for s, o in (("a", a), ("b", b))}
     try:
         with contextlib.ExitStack() as stack:
-            if a.commit and b.commit and a.commit != b.commit:
-                top = gitrepo.toplevel(repo)
+            if commits:
                 for s, o in (("a", a), ("b", b)):
-                    commit = gitrepo.resolve(top, o.commit)
+                    commit = commits[s]
                     wt = stack.enter_context(gitrepo.worktree(top, commit))
                     sides[s].cwd, sides[s].env, sides[s].commit = wt, ab.revision_env(top, wt), commit
                     if o.dirty:

@@ -73,11 +73,19 @@ def test_same_code_reruns_only_the_changed_config_with_a_profile(quick):
 @pytest.mark.parametrize("case, message", [
     ("same", "changed (compare gives no faster or slower step-time verdict): nothing to rerun"),
     ("suite", "the runs are of different suites ('quickstart' and 'other')"),
+    ("commit", f"revision '{'0' * 40}' does not exist in"),  # before anything runs
 ])
 def test_bad_input_exits_2_with_one_line(quick, tmp_path, case, message):
     root, a, b, ids = quick
     if case == "same":
         other = unprofiled(tmp_path / "same", QUICKSTART, {c: 0.010 for c in ids}, smoke=True)
+    elif case == "commit":  # commits this checkout does not hold
+        a = tmp_path / "a"
+        shutil.copytree(root / "a", a)
+        other = tmp_path / "b"
+        shutil.copytree(b, other)
+        for d, commit in ((a, "0" * 40), (other, "1" * 40)):
+            (d / "env.json").write_text(json.dumps({**CPU_ENV, "git_commit": commit}))
     else:
         other = tmp_path / "other"
         shutil.copytree(b, other)
