@@ -118,6 +118,9 @@ def _explain_parser(sub):
     x.add_argument("run_b", metavar="RUN_B")
     x.add_argument("--config", metavar="ID", help="only this config id")
     x.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    x.add_argument("--rerun", action="store_true", help="profile the changed configs again on both sides (each at its "
+                                                         "commit) into new run folders, and explain from those")
+    x.add_argument("--repo", metavar="PATH", help="--rerun: the project's git repository (default: the working directory's)")
 
 
 def _compare_parsers(sub):

@@ -42,12 +42,10 @@ commands     x       x      x      x          x       x          x    x    x    
 cli          x       x      .      .          .       .          x    .    .      x     x     .        .       x        -
 """
 # Imports that break LAYERS today, module by module: bisect judges its probes with the change-point
-# analysis, to move above analysis; the profiler trace's reader, a stored artifact's format, to move to
-# the basics layer. A new one fails the test.
+# analysis, to move above analysis. A new one fails the test.
 KNOWN_EXCEPTIONS = {
     ("benchbench.sweep.bisect", "benchbench.analysis.changepoints"),
     ("benchbench.sweep.bisect", "benchbench.analysis.series"),
-    ("benchbench.analysis.explain_trace", "benchbench.collectors.trace_summary"),
 }
 
 

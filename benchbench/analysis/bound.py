@@ -10,9 +10,11 @@
 - Roofline: attainable TFLOP/s = min(peak TFLOP/s, intensity x peak bandwidth); `roofline_frac` is
   achieved / attainable.
 - Bound class, first that applies: `communication` (collectives take COMM_SHARE of device time),
-  `host/launch` (GPU busy below HOST_BOUND_BUSY of the profiled steps: the host sets the pace),
-  `compute` (matmul + attention take at least half the device time) else `memory bandwidth`; without a
-  profile, from the roofline alone (intensity against the ridge point), said in `bound_basis`.
+  `host/launch` (GPU busy below HOST_BOUND_BUSY of the profiled steps: the host sets the pace), then
+  `compute` or `memory bandwidth` by the arithmetic intensity against the ridge point (peak FLOP/s over
+  peak bandwidth); where FLOPs, bytes or a peak are unknown, by the profile (`compute` when matmul +
+  attention take DENSE_SHARE of the device time), the reason in `bound_basis`. Without a profile the
+  class is the roofline's alone, and `bound_basis` says so (it cannot see the host).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pandas as pd
 from benchbench.analysis.explain import HOST_BOUND_BUSY
 
 COMM_SHARE = 0.3
+DENSE_SHARE = 0.5  # without a ridge: compute when matmul + attention take this share of device time
 BYTES_METHOD = ("analytic lower bound: 2 x activations + 3 x params + 2 x grads + 2 x optimizer state bytes per step")
 BOUNDS = ("compute", "memory bandwidth", "host/launch", "communication")
 
@@ -81,16 +84,28 @@ def _classify(ok: pd.DataFrame, point: dict, peak, bw) -> tuple[str | None, str 
             return "communication", f"collectives {comm:.0%} of device time"
         if busy < HOST_BOUND_BUSY:
             return "host/launch", f"GPU busy {busy:.0%} of the profiled steps"
+    ridge = _ridge(point, peak, bw)
+    if ridge:
+        kind, said = ridge
+        return kind, said if busy is not None else f"roofline only (no profile): {said}"
+    if busy is not None:  # no FLOP or byte count, or no peaks: the profile's shares decide
         dense = sum(_med(ok, f"profile_share_{c}") or 0.0 for c in ("matmul", "attention"))
-        if dense >= 0.5:
-            return "compute", f"matmul + attention {dense:.0%} of device time"
-        return "memory bandwidth", f"matmul + attention only {dense:.0%} of device time"
-    ai = point.get("intensity_flop_per_byte")
-    if ai and peak and bw:
-        ridge = peak * 1e3 / bw
-        kind = "compute" if ai >= ridge else "memory bandwidth"
-        return kind, f"roofline only (no profile): {ai:.0f} FLOP/byte against the ridge at {ridge:.0f}"
+        why = "no FLOPs, bytes or device peaks for the ridge"
+        if dense >= DENSE_SHARE:
+            return "compute", f"matmul + attention {dense:.0%} of device time ({why})"
+        return "memory bandwidth", f"matmul + attention only {dense:.0%} of device time ({why})"
     return None, None
+
+
+def _ridge(point: dict, peak, bw) -> tuple[str, str] | None:
+    """compute or memory bandwidth by arithmetic intensity against the ridge point (peak FLOP/s over peak
+    bytes/s; at the ridge or above: compute), None when the intensity or a peak is unknown."""
+    ai = point.get("intensity_flop_per_byte")
+    if not (ai and peak and bw):
+        return None
+    ridge = peak * 1e3 / bw
+    kind = "compute" if ai >= ridge else "memory bandwidth"
+    return kind, f"{ai:.0f} FLOP/byte against the ridge at {ridge:.0f}"
 
 
 def per_config(df: pd.DataFrame, bandwidth=None) -> pd.DataFrame:

@@ -10,7 +10,10 @@ decomposed into parts, each in seconds per step and as a share of the change:
   device time), classed launch-bound
   (no host syncs in a step) or sync-bound (`host_syncs_per_step` > 0);
 - communication: collective time hidden behind compute (the trace's collectives overlapped by
-  compute kernels; rank 0's trace) counts against the step;
+  compute kernels; rank 0's trace) counts against the step; beside it, every rank's exposed and
+  overlapped collective time (each rank's own profile, the rows' *_per_rank columns);
+- the host's Python functions whose py-spy time per step moved most, where `--pyspy` ran
+  (analysis/explain_pyspy.py), beside the parts;
 - `unexplained`: the rest, never hidden (the profiled window runs after the timed one, and
   concurrent kernels overlap: the parts need not add up exactly).
 
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from benchbench.analysis import explain_pyspy
 from benchbench.analysis import kernels as kmatch
 from benchbench.analysis.explain_trace import CATEGORIES, has_profile, repeat_profile
 
@@ -63,6 +67,8 @@ class Explanation:
     categories: dict = field(default_factory=dict)   # category -> (a_s, b_s) per step
     host: dict = field(default_factory=dict)
     communication: dict = field(default_factory=dict)
+    ranks: dict = field(default_factory=dict)        # side -> [(exposed_s, overlapped_s) per rank]
+    python: dict = field(default_factory=dict)       # py-spy: the functions that moved most (explain_pyspy)
     memory: dict = field(default_factory=dict)
     lead: str = ""
     notes: list[str] = field(default_factory=list)
@@ -179,6 +185,13 @@ def host_class(busy_frac, host_syncs_per_step) -> str:
     return "sync-bound" if host_syncs_per_step else "launch-bound"
 
 
+def _ranks(ps: list[dict]) -> list[tuple[float, float]]:
+    """Each rank's (exposed, overlapped) collective seconds per step: the median over the repeats."""
+    per = [p["comm_ranks"] for p in ps if p["comm_ranks"]]
+    return [(_med(r[i][0] for r in per if i < len(r)), _med(r[i][1] for r in per if i < len(r)))
+            for i in range(max(len(r) for r in per))]
+
+
 def _memory(ra: pd.DataFrame, rb: pd.DataFrame) -> dict:
     out = {}
     for col in ("peak_allocated_bytes", *MEMORY_PARTS):
@@ -208,9 +221,10 @@ def _lead(e: Explanation) -> str:
         what = f"GPU idle between kernels (host, {e.host.get('class_b')})"
     elif best.name.startswith("device: "):
         what = f"{CATEGORY_WORDS.get(what, what)} device time"
-        movers = [k for k in e.kernels.get("moved", []) if k["category"] == best.name[8:]][:2]
+        # two distinct names: kernels folded apart (a copy's dtypes) may share one label
+        movers = list(dict.fromkeys(k["label"] for k in e.kernels.get("moved", []) if k["category"] == best.name[8:]))[:2]
         if movers:
-            what += " (" + ", ".join(k["label"] for k in movers) + ")"
+            what += " (" + ", ".join(movers) + ")"
     line = f"{head}: {what} {best.delta_s * 1e3:+.2f} ms/step explains {best.share:.0%}"
     offset = sum(p.delta_s for p in e.parts if p.name.startswith("device: ") and p.delta_s * e.delta_s < 0)
     if best.share > 1.2 and offset:  # more than the change: something else went the other way
@@ -238,7 +252,7 @@ def _kernel_lead(e: Explanation) -> str | None:
     cats = {CATEGORY_WORDS.get(k["category"], k["category"]) for k, _ in chosen}
     n = len(chosen)
     what = f"{_count(n)} {' and '.join(sorted(cats))} kernel{'s' if n > 1 else ''}"
-    desc = ", ".join(f"{k['label']} {how}" for k, how in chosen)
+    desc = ", ".join(dict.fromkeys(f"{k['label']} {how}" for k, how in chosen))  # "x new in B" once
     return f"{what} ({desc}) explain{'s' if n == 1 else ''} {total / e.delta_s:.0%}"
 
 
@@ -267,6 +281,11 @@ def explain_config(ra: pd.DataFrame, rb: pd.DataFrame, run_a=None, run_b=None, t
     e.host = _host(ra, rb, pa, pb)
     e.communication = {s: (_med(p["comm_s"] for p in ps), _med(p["comm_exposed_s"] for p in ps))
                        for s, ps in (("a", pa), ("b", pb))}
+    e.ranks = {s: _ranks(ps) for s, ps in (("a", pa), ("b", pb)) if any(p["comm_ranks"] for p in ps)}
+    fa, fb = ([f for f in (explain_pyspy.repeat_functions(r, d) for r in rows.to_dict("records")) if f]
+              for rows, d in ((ra, run_a), (rb, run_b)))
+    if fa and fb:
+        e.python = explain_pyspy.movers(fa, fb, e.delta_s)
     e.memory = _memory(ra, rb)
     sources = set(e.kernels["kernels_from"])
     if sources == {"row"}:

@@ -12,9 +12,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchbench.analysis import kernels
-from benchbench.collectors import trace_summary
+from benchbench.basics import trace as trace_format
 
-CATEGORIES = trace_summary.CATEGORY_NAMES
+CATEGORIES = trace_format.CATEGORY_NAMES
 # Host-side annotations of an engine's hooks (FSDP2 labels its pre/post forward/backward hooks "FSDP::...")
 HOOK_PREFIXES = ("FSDP::",)
 
@@ -26,15 +26,14 @@ def has_profile(row) -> bool:
 
 def _trace_kernels(trace: dict) -> tuple[list[dict], dict]:
     """Every device kernel (name, time_us, count) and the collectives' exposed/total time (us)."""
-    events = [e for e in trace.get("traceEvents", []) if e.get("ph") == "X" and "dur" in e
-              and e.get("cat") in trace_summary.DEVICE_CATS]
+    events = [e for e in trace.get("traceEvents", []) if e.get("ph") == "X" and "dur" in e]
+    device = [(e["name"], float(e["dur"])) for e in events if e.get("cat") in trace_format.DEVICE_CATS]
+    if not device:  # a CPU trace: its operators' self time (they nest), as the row's summary counts them
+        device = [(n, t) for n, t, _, _ in trace_format.self_times([e for e in events if e.get("cat") == "cpu_op"])]
     per = defaultdict(lambda: [0.0, 0])
-    comm, compute = [], []
-    for e in events:
-        per[e["name"]][0] += float(e["dur"])
-        per[e["name"]][1] += 1
-        iv = (e["ts"], e["ts"] + e["dur"])
-        (comm if trace_summary.category(e["name"], e.get("cat", "")) == "communication" else compute).append(iv)
+    for name, dur in device:
+        per[name][0] += dur
+        per[name][1] += 1
     ks = [{"name": n, "time_us": t, "count": c} for n, (t, c) in per.items()]
     hooks = [(e["ts"], e["ts"] + e["dur"]) for e in trace.get("traceEvents", []) if e.get("ph") == "X"
              and e.get("cat") == "user_annotation" and str(e.get("name", "")).startswith(HOOK_PREFIXES)]
@@ -43,11 +42,9 @@ def _trace_kernels(trace: dict) -> tuple[list[dict], dict]:
     main = {e.get("tid") for e in trace.get("traceEvents", []) if str(e.get("name", "")).startswith("ProfilerStep#")}
     cpu = [(e["ts"], e["ts"] + e["dur"]) for e in trace.get("traceEvents", []) if e.get("ph") == "X"
            and e.get("cat") in ("cpu_op", "cuda_runtime") and e.get("tid") in main]
-    comm_total = trace_summary.union_us(comm)
-    # exposed = collective time during which no compute kernel runs
-    exposed = trace_summary.union_us(comm + compute) - trace_summary.union_us(compute)
-    return ks, {"comm_us": comm_total, "comm_exposed_us": exposed, "hook_us": trace_summary.union_us(hooks),
-                "host_cpu_us": trace_summary.union_us(cpu) if main else None}
+    comm = trace_format.communication(trace) or {"comm_us": 0.0, "exposed_us": 0.0}
+    return ks, {"comm_us": comm["comm_us"], "comm_exposed_us": comm["exposed_us"], "hook_us": trace_format.union_us(hooks),
+                "host_cpu_us": trace_format.union_us(cpu) if main else None}
 
 
 def _load_trace(row, run_dir) -> dict | None:
@@ -58,7 +55,7 @@ def _load_trace(row, run_dir) -> dict | None:
     if not path.is_file():
         return None
     try:
-        return trace_summary.load(path)
+        return trace_format.load(path)
     except (OSError, ValueError, EOFError):
         return None  # an unreadable trace: the row's top kernels still explain
 
@@ -68,7 +65,8 @@ def repeat_profile(row, run_dir=None, trace: dict | None = None) -> dict | None:
     step_s, device_s, cats {category: s}, idle_s, busy_frac, kernels {normalized: s}, labels,
     kernel_floor_s (a kernel below it may be missing from a top-N list), comm_s, comm_exposed_s, hook_s (host
     time inside an engine's hooks; trace only), host_cpu_s (the loop thread's time in operators and CUDA
-    calls; trace only), counts {normalized: launches per step}."""
+    calls; trace only), counts {normalized: launches per step}, comm_ranks [(exposed_s, overlapped_s) per rank]
+    (None without several ranks' collectives)."""
     if not has_profile(row):
         return None
     steps = float(row["profile_steps"])
@@ -92,15 +90,27 @@ def repeat_profile(row, run_dir=None, trace: dict | None = None) -> dict | None:
             p["comm_s"], p["comm_exposed_s"] = comm["comm_us"] / steps / 1e6, comm["comm_exposed_us"] / steps / 1e6
     else:
         ks = json.loads(row.get("profile_top_kernels") or "[]")
-        full = len(ks) < trace_summary.TOP
+        full = len(ks) < trace_format.TOP
         p["kernel_floor_s"] = 0.0 if full or not ks else min(k["time_us"] for k in ks) / steps / 1e6
         p["kernels_from"] = "row"
         exposed = row.get("profile_communication_exposed_us")
         if exposed is not None and exposed == exposed:
             p["comm_s"], p["comm_exposed_s"] = p["cats"]["communication"], float(exposed) / steps / 1e6
+    p["comm_ranks"] = _per_rank(row, steps)
     tot = kernels.totals(ks)
     p["kernels"] = {k: v["time_us"] / steps / 1e6 for k, v in tot.items()}
     p["counts"] = {k: v["count"] / steps for k, v in tot.items()}
     p["labels"] = {k: kernels.label(sorted(v["names"])[0]) for k, v in tot.items()}
-    p["categories_of"] = {k: trace_summary.category(sorted(v["names"])[0]) for k, v in tot.items()}
+    p["categories_of"] = {k: trace_format.category(sorted(v["names"])[0]) for k, v in tot.items()}
     return p
+
+
+def _per_rank(row, steps: float) -> list[tuple[float, float]] | None:
+    """Every rank's collective time per step, exposed and overlapped by compute (each rank's own profile)."""
+    ex, ov = row.get("profile_communication_exposed_us_per_rank"), row.get("profile_communication_overlapped_us_per_rank")
+    if ex is None or ov is None or isinstance(ex, (str, float)) or isinstance(ov, (str, float)):
+        return None
+    try:
+        return [(float(x) / steps / 1e6, float(o) / steps / 1e6) for x, o in zip(ex, ov)] or None
+    except (TypeError, ValueError):
+        return None

@@ -67,6 +67,25 @@ def _comm_line(e) -> str | None:
     return "collectives (rank 0's trace): " + "; ".join(side)
 
 
+def _ranks_line(e) -> str | None:
+    if not e.ranks:
+        return None
+    side = [f"{s.upper()} " + ", ".join(f"r{i} {_ms(x)} / {_ms(o)}" for i, (x, o) in enumerate(r)) for s, r in e.ranks.items()]
+    return "collectives per rank (ms/step exposed / overlapped by compute): " + "; ".join(side)
+
+
+def python_rows(e) -> list[tuple[str, str, str, str]]:
+    """(function, A ms/step, B ms/step, change) of the py-spy functions that moved most."""
+    return [(r["function"], _ms(r["a_s"]), _ms(r["b_s"]), f"{r['delta_s'] * 1e3:+.3f} ms ({_pct(r['share'])})")
+            for r in (e.python or {}).get("functions", [])]
+
+
+def _python_head(e) -> str:
+    p = e.python
+    return (f"python functions (py-spy self time, ms/step A -> B; sampled {_ms(p['sampled_a_s'])} -> "
+            f"{_ms(p['sampled_b_s'])} ms/step; share of the step time's change):")
+
+
 def _memory_line(e) -> str | None:
     m = e.memory
     if "peak_allocated_bytes" not in m:
@@ -90,7 +109,10 @@ def text(e) -> str:
         out.append("  kernels (ms/step A -> B):")
         out += [f"    {k:<32} {c:<17} {a:>8} -> {b:<8} {d}" for k, c, a, b, d in ks]
     out.append("  host: " + _host_line(e))
-    for extra in (_comm_line(e), _memory_line(e)):
+    if e.python:
+        out.append("  " + _python_head(e))
+        out += [f"    {f:<48} {a:>8} -> {b:<8} {d}" for f, a, b, d in python_rows(e)]
+    for extra in (_comm_line(e), _ranks_line(e), _memory_line(e)):
         if extra:
             out.append("  " + extra)
     out += [f"  note: {n}" for n in e.notes]
@@ -107,7 +129,10 @@ def markdown(e) -> str:
         out += ["", "| kernel | category | A ms/step | B ms/step | change |", "|---|---|---:|---:|---|"]
         out += [f"| `{k}` | {c} | {a} | {b} | {d} |" for k, c, a, b, d in ks]
     out += ["", "- host: " + _host_line(e)]
-    out += [f"- {x}" for x in (_comm_line(e), _memory_line(e)) if x]
+    if e.python:
+        out += [f"- {_python_head(e)}", "", "| function | A ms/step | B ms/step | change |", "|---|---:|---:|---|"]
+        out += [f"| `{f}` | {a} | {b} | {d} |" for f, a, b, d in python_rows(e)] + [""]
+    out += [f"- {x}" for x in (_comm_line(e), _ranks_line(e), _memory_line(e)) if x]
     out += [f"- note: {n}" for n in e.notes]
     return "\n".join(out) + "\n"
 

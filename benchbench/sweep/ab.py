@@ -70,16 +70,17 @@ def default_repeats(suite: Path, smoke: bool) -> int:
     return max((int(r) for r in counts if r != "auto"), default=5)
 
 
-def start(side: Side, ids: list[str], smoke: bool, repeats: int):
-    """The side's run directory: its suite, run.json (the configs and the repeats) and env.json (of the
-    machine and of the side's code: its commit)."""
+def start(side: Side, ids: list[str], smoke: bool, repeats: int, overrides: dict | None = None):
+    """The side's run directory: its suite, run.json (the configs, the repeats and any other `overrides`
+    of the suite's settings, e.g. profile: true) and env.json (of the machine and of the side's code: its
+    commit)."""
     d = side.run_dir
     if (d / results.ROWS).exists():
         raise AbError(f"{d} already holds a run; give ab an empty -o directory")
     d.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(side.suite, d / "suite.yaml")
     suite = suites.load(side.suite)
-    overrides = {"repeats": repeats}
+    overrides = {**(overrides or {}), "repeats": repeats}
     now = dt.datetime.now(dt.timezone.utc)
     # unique like run directories' names: the history keys runs on run_id, and every ab writes an `a` and a `b`
     run = {"run_id": f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}-{side.name}", "suite": suite.name, "suite_path": str(side.suite),

@@ -24,6 +24,8 @@ PER_RANK = ("peak_allocated_bytes", "peak_reserved_bytes", "steady_allocated_byt
             "zero_model_states_bytes", "zero_offloaded_bytes", "allocated_after_backward_bytes",
             "unattributed_after_backward_bytes", "fwd_bwd_transient_bytes", "optimizer_step_transient_bytes",
             "step_time_s_median",
+            # the collectives' time no compute overlaps, and the rest, from each rank's own profile
+            "profile_communication_exposed_us", "profile_communication_overlapped_us",
             # NVML, each rank sampling its own GPU: the row's value is the hottest GPU; _per_rank has each
             "gpu_util_pct_mean", "mem_util_pct_mean", "power_w_mean", "power_w_max", "sm_clock_mhz_mean",
             "sm_clock_mhz_min", "temperature_c_max", "device_memory_used_peak_bytes")

@@ -58,13 +58,30 @@ def test_roofline_arithmetic():
     assert b["bound"] == "memory bandwidth" and "ridge" in b["bound_basis"]
 
 
-def test_profile_shares_decide_and_communication_comes_first():
+def test_profile_shares_decide_without_a_ridge_and_communication_comes_first():
     prof = {"profile_busy_frac": 0.95, "profile_share_matmul": 0.6, "profile_share_attention": 0.1,
             "profile_share_communication": 0.0}
-    assert bound.config_bound(pd.DataFrame([row(**prof)]))["bound"] == "compute"
-    assert bound.config_bound(pd.DataFrame([row(**{**prof, "profile_share_matmul": 0.2})]))["bound"] == "memory bandwidth"
+    no_bytes = {"activations_workspace_bytes": None}  # no byte count: no intensity, no ridge
+    b = bound.config_bound(pd.DataFrame([row(**prof, **no_bytes)]))
+    assert b["bound"] == "compute" and "no FLOPs, bytes or device peaks for the ridge" in b["bound_basis"]
+    assert bound.config_bound(pd.DataFrame([row(**{**prof, **no_bytes, "profile_share_matmul": 0.2})]))["bound"] == "memory bandwidth"
     assert bound.config_bound(pd.DataFrame([row(**{**prof, "profile_share_communication": 0.4})]))["bound"] == "communication"
     assert bound.config_bound(pd.DataFrame([row(**{**prof, "profile_busy_frac": 0.5})]))["bound"] == "host/launch"
+
+
+def test_the_ridge_decides_where_flops_and_bytes_are_known():
+    """Intensity against peak FLOP/s / peak bandwidth (989 TFLOP/s / 3350 GB/s: 295 FLOP/byte), whatever the
+    profile's shares; at the ridge exactly: compute."""
+    prof = {"profile_busy_frac": 0.95, "profile_share_matmul": 0.1, "profile_share_communication": 0.0}
+    ridge = 989.0 * 1e3 / 3350.0
+    nbytes = 2 * 100e9 + 3 * 10e9 + 2 * 10e9 + 2 * 20e9
+    at = bound.config_bound(pd.DataFrame([row(**prof, model_flops_per_step=ridge * nbytes)]))
+    assert at["intensity_flop_per_byte"] == pytest.approx(ridge)
+    assert at["bound"] == "compute" and at["bound_basis"] == "295 FLOP/byte against the ridge at 295"
+    below = bound.config_bound(pd.DataFrame([row(**prof, model_flops_per_step=ridge * nbytes * 0.999)]))
+    assert below["bound"] == "memory bandwidth" and not below["bound_basis"].startswith("roofline only")
+    dense = {**prof, "profile_share_matmul": 0.9}  # 90% matmul, yet below the ridge: memory bandwidth
+    assert bound.config_bound(pd.DataFrame([row(**dense, model_flops_per_step=ridge * nbytes * 0.5)]))["bound"] == "memory bandwidth"
 
 
 def test_the_memory_roof_is_the_rows_else_the_lookup():

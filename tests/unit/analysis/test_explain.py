@@ -185,3 +185,16 @@ def test_exposed_collective_time_from_the_rows_alone():
     e = explain.explain_config(ra, rb)  # no traces
     assert e.communication["b"] == pytest.approx((300e-6, 200e-6))
     assert sum(p.delta_s for p in e.parts if p.name != "unexplained") == pytest.approx(200e-6, rel=0.1)
+
+
+ADD_U = ("void at::native::unrolled_elementwise_kernel<at::native::CUDAFunctor_add<float>, std::array<char*, 3ul>, 4>"
+         "(int, at::native::CUDAFunctor_add<float>, std::array<char*, 3ul>)")
+
+
+def test_a_lead_names_each_kernel_once():
+    """Two kernels folded apart (vectorized and unrolled add) share the label `add`: the lead says it once."""
+    ta = T.synthetic([(GEMM, 600.0), (T.ADD, 100.0), (ADD_U, 100.0)])
+    tb = T.synthetic([(GEMM, 600.0), (T.ADD, 130.0), (ADD_U, 130.0)])
+    e = explained(side(ta, 800e-6), side(tb, 950e-6))  # the kernels explain 40%: the category leads
+    assert [k["label"] for k in e.kernels["moved"][:2]] == ["add", "add"]
+    assert "elementwise device time (add) +0.06 ms/step" in e.lead
