@@ -189,8 +189,9 @@ PATTERNS = (
                                                description="a category's share of the GPU's busy time")),
     (re.compile(r"ds_\w+"), Metric(**_L, collector="deepspeed engine", description="a DeepSpeed setting in effect")),
 )
-# Numeric columns that are bookkeeping, not measurements
+# Numeric columns that are bookkeeping, not measurements, and the per-step series the metrics come from
 NOT_METRICS = ("schema_version", "repeat", "exit_code", "failed_rank", "ranks")
+SERIES = ("step_times_s", "numerics_losses", "numerics_reference_losses")
 PER_RANK_SUFFIXES = ("_per_rank", "_rank_mean")  # written by the merge next to a column declared per_rank
 
 
