@@ -48,6 +48,7 @@ def test_a_run_measures_the_plugins_in_its_workers(tmp_path):
                                                                             "memory,toy_counter")
         assert r["toy_scale_applied"] is True and r["toy_engine_steps_n"] == 4  # warmup 1 + measured 3
         assert r["toy_forward_calls_n"] == 3  # the collector saw the technique's count in the timed window
+    assert "forward calls" in out.stdout, out.stdout  # a column of the summary table, as the metric declares
     compare = cli("compare", tmp_path / "run", tmp_path / "run", "--metric", "toy_forward_calls_n")
     assert compare.returncode == 0, compare.stdout + compare.stderr
     # deterministic, as the plug-in metric declares: one repeat a side is enough for a verdict (not "too few repeats")
