@@ -219,7 +219,8 @@ def _as_metric(name: str, obj) -> Metric:
         bad = [g for g in got if g not in allowed]
         if bad:
             raise plugins.PluginError(f"plug-in metric {name!r}: {what} {bad[0]!r} is not one of "
-                                      f"{', '.join(map(repr, allowed))} (docs/plugins.md)")
+                                      f"{', '.join(map(repr, allowed))} ({plugins.origin('metrics', name)}; "
+                                      "docs/plugins.md)")
     return m
 
 

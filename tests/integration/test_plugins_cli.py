@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests.fixtures import runs as fx
+
 REPO = Path(__file__).resolve().parents[2]
 TOY = REPO / "tests" / "fixtures" / "plugins"
 _script = Path(sys.executable).with_name("benchbench")
@@ -81,6 +83,17 @@ def test_a_broken_plugin_is_one_line_and_exit_2(tmp_path):
     assert "toy.yaml:8: defaults.engine: 'fast': plug-in 'fast' cannot be imported: ModuleNotFoundError" in line
     assert "entry point fast = brokenbench_plugin:Fast (group benchbench.engines) of distribution brokenbench 0.1" in line
     assert not (tmp_path / "run" / "rows.jsonl").exists()
+
+
+def test_a_metric_declaration_with_an_unknown_merge_is_one_line_and_exit_2(tmp_path):
+    bad = install(tmp_path / "pkg", "badmetric", "[benchbench.metrics]\nhits_pct = badmetric_plugin:HITS\n",
+                  "from benchbench.spec.metrics import Metric\nHITS = Metric(higher_is_better=True, merge='p99')\n")
+    run = fx.write_run(tmp_path / "run", fx.config("c0", 0.1, hits_pct=90.0))
+    out = cli("table", run, path=(bad,))
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stdout + out.stderr
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith("error: plug-in metric 'hits_pct': merge 'p99' is not one of 'rank0', 'max', 'min', 'sum', "
+                           "'mean', 'median' (entry point hits_pct = badmetric_plugin:HITS"), line
 
 
 def test_a_plugin_that_takes_a_builtin_name_is_one_line_and_exit_2(tmp_path):
