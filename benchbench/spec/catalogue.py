@@ -214,14 +214,24 @@ def _as_metric(name: str, obj) -> Metric:
     else:
         fields = {f: getattr(obj, f) for f in Metric.__dataclass_fields__ if f != "name" and hasattr(obj, f)}
         m = Metric(**{**fields, "higher_is_better": bool(obj.higher_is_better)}, name=name)
+    where = f"({plugins.origin('metrics', name)}; docs/plugins.md)"
     for what, got, allowed in (("merge", [m.merge], PLUGIN_MERGES), ("per_rank", [m.per_rank], ("", "list", "list+mean")),
-                               ("views", list(m.views), VIEWS), ("export", list(m.export), EXPORTS)):
+                               ("views", _names(m.views), VIEWS), ("export", _names(m.export), EXPORTS)):
         bad = [g for g in got if g not in allowed]
         if bad:
             raise plugins.PluginError(f"plug-in metric {name!r}: {what} {bad[0]!r} is not one of "
-                                      f"{', '.join(map(repr, allowed))} ({plugins.origin('metrics', name)}; "
-                                      "docs/plugins.md)")
-    return m
+                                      f"{', '.join(map(repr, allowed))} {where}")
+    try:  # every view formats a value with it
+        m.format.format(1.5)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError):
+        raise plugins.PluginError(f"plug-in metric {name!r}: format {m.format!r} cannot format a number "
+                                  f"(a str.format spec such as '{{:.1f}}') {where}") from None
+    return replace(m, views=tuple(_names(m.views)), export=tuple(_names(m.export)))
+
+
+def _names(value) -> list:
+    """A tuple of names, a lone name standing for itself ("table" is ("table",), not its letters)."""
+    return [value] if isinstance(value, str) else list(value)
 
 
 def lookup(name: str) -> Metric | None:

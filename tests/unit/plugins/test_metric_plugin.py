@@ -5,6 +5,7 @@ compare and the gate's rules in its declared direction."""
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -117,8 +118,20 @@ def test_compare_judges_it_in_its_declared_direction(toycache, tmp_path):
     assert set(compare.compare(b, a, "toy_cache_hits_pct")["verdict"]) == {"faster"}
 
 
-def test_a_declaration_with_an_unknown_merge_is_one_clear_error(package):
-    package("badmerge", "[benchbench.metrics]\nbad_pct = badmerge:BAD\n",
-            {"badmerge": "from benchbench.spec.metrics import Metric\nBAD = Metric(higher_is_better=True, merge='p99')\n"})
-    with pytest.raises(PluginError, match="plug-in metric 'bad_pct': merge 'p99' is not one of 'rank0', 'max'"):
+@pytest.mark.parametrize("fields, says", [
+    ("merge='p99'", "merge 'p99' is not one of 'rank0', 'max'"),
+    ("views=('table', 'sidebar')", "views 'sidebar' is not one of 'table', 'report', 'chart', 'baseline'"),
+    ("format='{:.1q}'", "format '{:.1q}' cannot format a number"),
+])
+def test_a_declaration_outside_the_allowed_values_is_one_clear_error(package, fields, says):
+    package("badmetric", "[benchbench.metrics]\nbad_pct = badmetric:BAD\n",
+            {"badmetric": f"from benchbench.spec.metrics import Metric\nBAD = Metric(higher_is_better=True, {fields})\n"})
+    with pytest.raises(PluginError, match=f"plug-in metric 'bad_pct': {re.escape(says)}.* \\(entry point bad_pct"):
         catalogue.lookup("bad_pct")
+
+
+def test_a_plain_object_declares_a_metric_too(package):
+    package("plainmetric", "[benchbench.metrics]\nplain_pct = plainmetric\n",
+            {"plainmetric": "higher_is_better = True\nmerge = 'max'\nviews = 'table'\nlabel = 'plain'\n"})
+    m = catalogue.lookup("plain_pct")
+    assert (m.merge, m.views, m.label, m.higher_is_better) == ("max", ("table",), "plain", True)
