@@ -124,7 +124,11 @@ _text = md_cell
 
 def report(rep) -> str:
     """The report (present/report.Report) as markdown: tables only, for a terminal or a pull-request comment."""
-    from benchbench.present.report.html import extra_columns, shown_columns, table_rows  # the HTML table's rows
+    from benchbench.present.report.html import (  # the HTML table's rows
+        extra_columns,
+        shown_columns,
+        table_rows,
+    )
 
     out = [f"# {_text(rep.title)}", ""]
     for h in rep.headers:

@@ -22,7 +22,6 @@ from benchbench.spec import catalogue
 from benchbench.store import results
 
 
-
 def bmf(df: pd.DataFrame, run: dict) -> dict:
     suite = run.get("suite", "run")
     out = {}
