@@ -39,6 +39,7 @@ from benchbench.analysis import value as values
 from benchbench.analysis.value import PER_STEP, STEP_STATS, location, samples  # noqa: F401  (compare.samples)
 from benchbench.basics import stats
 from benchbench.basics.stats import MIN_NOISE_FLOOR
+from benchbench.spec import catalogue
 from benchbench.spec.metrics import (  # noqa: F401
     DETERMINISTIC,
     DETERMINISTIC_DEFAULT_THRESHOLD,
@@ -217,8 +218,6 @@ def _judge(sa, sb, rec, metric, level, threshold, up, prior) -> dict:
     return res
 
 
-SUMMARY_METRICS = ("tokens_per_s", "samples_per_s", "step_time_s", "peak_allocated_bytes", "peak_rss_bytes",
-                   "hardware_flops_per_step")
 
 
 def config_summary(df: pd.DataFrame) -> list[dict]:
@@ -228,7 +227,7 @@ def config_summary(df: pd.DataFrame) -> list[dict]:
     for cid, g in df.groupby("config_id", sort=False):
         rec = {"config_id": cid, "label": names[cid], "status": config_status(g),
                "repeats_ok": int((g["status"] == "ok").sum()), "repeats": len(g)}
-        for m in SUMMARY_METRICS:
+        for m in (m.name for m in catalogue.shown_in("baseline")):
             groups, kind = samples(g, m)
             if groups and sum(len(x) for x in groups):
                 v, lo, hi, n = summarize(groups, m)

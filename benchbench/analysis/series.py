@@ -20,10 +20,10 @@ import pandas as pd
 
 from benchbench.analysis import compare
 from benchbench.basics import stats
+from benchbench.spec import catalogue
 from benchbench.spec.config import FIELDS
 from benchbench.store import baseline, results
 
-METRICS = ("tokens_per_s", "samples_per_s", "step_time_s", "mfu", "peak_allocated_bytes", "peak_rss_bytes")
 FINGERPRINT = ("gpu_name", "gpu_count", "driver_major", "torch_version", "cuda_version", "host")
 
 
@@ -76,7 +76,7 @@ def run_record(run_dir) -> dict:
         configs.append({"config_id": cid, "label": names.get(cid, cid), "status": compare.config_status(g),
                         "repeats": len(g), "repeats_ok": int((g["status"] == "ok").sum()),
                         "settings": json.dumps(settings, default=str, sort_keys=True)})
-        for m in METRICS:
+        for m in catalogue.history_names():  # the metrics the catalogue stores per commit
             if m not in g and m != compare.STEP_TIME:
                 continue
             groups, kind = compare.samples(g, m)

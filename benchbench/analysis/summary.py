@@ -7,10 +7,14 @@ import pandas as pd
 
 from benchbench.analysis import cost
 from benchbench.analysis import value as values
+from benchbench.spec import catalogue
 from benchbench.spec.config import FIELDS, NOT_IN_ID
 
-# Per-config medians included when any config measured them (GPU collectors, several ranks)
-OPTIONAL = ("mfu", "energy_j_per_step", "scaling_efficiency", *cost.COST_COLUMNS)
+
+def optional() -> tuple[str, ...]:
+    """Per-config medians included when any config measured them (GPU collectors, several ranks, a plug-in's
+    column): the metrics the catalogue shows in the table."""
+    return tuple(m.name for m in catalogue.shown_in("table"))
 # The worst status of a config's repeats names the config
 STATUS_ORDER = ("error", "killed", "timeout", "oom", "skipped", "ok")
 
@@ -80,7 +84,7 @@ def summary(df: pd.DataFrame, baseline_id: str | None = None, smoke: bool = Fals
             ok["step_time_s_median"].median() if "step_time_s_median" in ok and len(ok) else float("nan"))
         rec["peak_memory_bytes"] = ok[mem].max() if mem in ok and len(ok) else float("nan")
         rec["peak_memory_kind"] = "allocator" if mem == "peak_allocated_bytes" else "host RSS"
-        for col in OPTIONAL:  # present only where a collector could measure them (GPU)
+        for col in optional():  # present only where a collector could measure them (GPU)
             rec[col] = ok[col].median() if col in ok and ok[col].notna().any() else float("nan")
         if "mfu" in ok and ok["mfu"].notna().any():  # MFU and cost follow from the throughput shown
             rec["mfu"] = values.proportional(ok, "mfu", thr_col, rec[thr_col])

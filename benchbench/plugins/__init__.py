@@ -53,6 +53,11 @@ def _entry_points(kind: str) -> dict:
     return out
 
 
+def origin(kind: str, name: str) -> str:
+    """Where the plug-in `name` of `kind` comes from, for its errors (describe())."""
+    return describe(_entry_points(kind)[name])
+
+
 def names(kind: str, builtins=()) -> tuple[str, ...]:
     """The plug-ins' names of `kind` (nothing imported); PluginError if one takes a built-in's name."""
     eps = _entry_points(kind)

@@ -11,12 +11,15 @@ import pandas as pd
 from benchbench.analysis import family
 from benchbench.analysis.gate import GateResult
 from benchbench.basics.units import human_bytes
+from benchbench.spec import catalogue
 
 
 def fmt(x, metric: str = "") -> str:
+    """One value of `metric` in a compare cell: bytes in binary units, step times in ms (the catalogue's unit)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
-    if metric.endswith("_bytes"):
+    declared = catalogue.lookup(metric) if metric else None
+    if (declared is not None and declared.unit == "bytes") or metric.endswith("_bytes"):
         return human_bytes(x)
     if metric.startswith("step_time_s"):
         return f"{x * 1e3:.2f} ms"
@@ -118,7 +121,11 @@ _text = md_cell
 
 def report(rep) -> str:
     """The report (present/report.Report) as markdown: tables only, for a terminal or a pull-request comment."""
-    from benchbench.present.report.html import table_rows  # the rows the HTML table shows
+    from benchbench.present.report.html import (  # the HTML table's rows
+        extra_columns,
+        shown_columns,
+        table_rows,
+    )
 
     out = [f"# {_text(rep.title)}", ""]
     for h in rep.headers:
@@ -145,17 +152,19 @@ def report(rep) -> str:
     axes, rows = table_rows(rep, rep.runs[0].path)
     thr = rep.runs[0].configs.attrs.get("throughput", "tokens_per_s")
     multi = len(rep.runs) > 1
-    head = (["run"] if multi else []) + axes + ["status", thr, "speedup", "step ms", "peak GiB", "MFU %", "mJ/token",
-                                               "repeats", "reason"]
+    shown = shown_columns(rows)
+    extra = [m for m in extra_columns() if m.name in shown]  # the catalogue's report columns with a value
+    numbers = [thr, "speedup", "step ms", "peak GiB", "MFU %", "mJ/token", *(m.label or m.name for m in extra)]
+    head = (["run"] if multi else []) + axes + ["status", *numbers, "repeats", "reason"]
     out += ["", "## Configs", "", "| " + " | ".join(map(_esc, head)) + " |",
-            "|" + "|".join("---:" if h in (thr, "speedup", "step ms", "peak GiB", "MFU %", "mJ/token") else "---"
-                           for h in head) + "|"]
+            "|" + "|".join("---:" if h in numbers else "---" for h in head) + "|"]
     for r in rows:
         cells = {c[0]: c[1] for c in r["cells"]}
         status = r["status"] + (" ★" if r["pareto"] else "") + (" (base)" if r["base"] else "") \
             + (f", numerics {r['numerics']}" if r["numerics"] in ("diverged", "error") else "")
         vals = ([r["run"]] if multi else []) + r["axes"] + [status, cells["throughput"], cells["speedup"], cells["step"],
-                                                           cells["memory"], cells["mfu"], cells["energy"], r["repeats_ok"],
+                                                           cells["memory"], cells["mfu"], cells["energy"],
+                                                           *(cells[m.name] for m in extra), r["repeats_ok"],
                                                            r["reason"][:120]]
         out.append("| " + " | ".join(_text(v) for v in vals) + " |")
     out.append("\n★ on the throughput/memory Pareto front.")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pandas as pd
 
 from benchbench.basics.units import human_bytes
+from benchbench.spec import catalogue
 
-# Shown when any config has them: (row column, header, format)
-OPTIONAL = {"mfu": ("MFU", "{:.1%}"), "energy_j_per_step": ("J/step", "{:.1f}"),
-            "scaling_efficiency": ("scaling eff.", "{:.0%}"),
-            "usd_per_mtoken": ("$/M tokens", "{:.4g}"), "usd_per_msample": ("$/M samples", "{:.4g}"),
-            "energy_usd_per_mtoken": ("energy $/M tokens", "{:.4g}"),
-            "energy_usd_per_msample": ("energy $/M samples", "{:.4g}"),
-            "bound": ("bound", "{}")}  # analysis/bound.py: compute, memory bandwidth, host/launch, communication
+
+def optional() -> dict[str, tuple[str, str]]:
+    """Shown when any config has them: {row column: (header, format)}, the catalogue's table metrics, then what
+    bounds the config (analysis/bound.py: compute, memory bandwidth, host/launch, communication)."""
+    return {**{m.name: (m.label or m.name, m.format) for m in catalogue.shown_in("table")}, "bound": ("bound", "{}")}
+
+
 # A config whose repeats' throughput varies more than this (std/mean) is marked noisy: identical GPU
 # repeats agree within 0.3% (results/examples/verdicts-h200), so 5% is a machine that is not quiet.
 NOISY_CV = 0.05
@@ -36,9 +37,10 @@ def render(table: pd.DataFrame, title: str = ""):
     for a in axes:
         t.add_column(a)
     kind = table["peak_memory_kind"].iloc[0] if len(table) else ""
-    extra = [c for c in OPTIONAL if c in table and table[c].notna().any()]
-    for col in (thr, "± run-to-run", "speedup", "step ms (median)", f"peak memory ({kind})",
-                *(OPTIONAL[c][0] for c in extra), "status"):
+    shown = optional()
+    extra = [c for c in shown if c in table and table[c].notna().any()]
+    for col in (thr, "± run-to-run", "speedup", catalogue.label("step_time_s_median"), f"peak memory ({kind})",
+                *(shown[c][0] for c in extra), "status"):
         t.add_column(col, justify="right" if col != "status" else "left")
     for _, r in table.iterrows():
         base = " (base)" if r["config_id"] == table.attrs.get("baseline_id") else ""
@@ -53,5 +55,5 @@ def render(table: pd.DataFrame, title: str = ""):
             status += f" [yellow]noisy: repeats differ by {cv:.0%}[/]"
         t.add_row(*[escape(str(r[a])) for a in axes], _num(r[thr]), _num(cv, "{:.1%}"), _num(r["speedup"], "{:.2f}x") + base,
                   _num(r["step_time_s_median"] * 1e3, "{:.2f}"), human_bytes(r["peak_memory_bytes"]),
-                  *(_num(r[c], OPTIONAL[c][1]) for c in extra), status)
+                  *(_num(r[c], shown[c][1]) for c in extra), status)
     return t

@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests.fixtures import runs as fx
+
 REPO = Path(__file__).resolve().parents[2]
 TOY = REPO / "tests" / "fixtures" / "plugins"
 _script = Path(sys.executable).with_name("benchbench")
@@ -48,6 +50,7 @@ def test_a_run_measures_the_plugins_in_its_workers(tmp_path):
                                                                             "memory,toy_counter")
         assert r["toy_scale_applied"] is True and r["toy_engine_steps_n"] == 4  # warmup 1 + measured 3
         assert r["toy_forward_calls_n"] == 3  # the collector saw the technique's count in the timed window
+    assert "forward calls" in out.stdout, out.stdout  # a column of the summary table, as the metric declares
     compare = cli("compare", tmp_path / "run", tmp_path / "run", "--metric", "toy_forward_calls_n")
     assert compare.returncode == 0, compare.stdout + compare.stderr
     # deterministic, as the plug-in metric declares: one repeat a side is enough for a verdict (not "too few repeats")
@@ -80,6 +83,17 @@ def test_a_broken_plugin_is_one_line_and_exit_2(tmp_path):
     assert "toy.yaml:8: defaults.engine: 'fast': plug-in 'fast' cannot be imported: ModuleNotFoundError" in line
     assert "entry point fast = brokenbench_plugin:Fast (group benchbench.engines) of distribution brokenbench 0.1" in line
     assert not (tmp_path / "run" / "rows.jsonl").exists()
+
+
+def test_a_metric_declaration_with_an_unknown_merge_is_one_line_and_exit_2(tmp_path):
+    bad = install(tmp_path / "pkg", "badmetric", "[benchbench.metrics]\nhits_pct = badmetric_plugin:HITS\n",
+                  "from benchbench.spec.metrics import Metric\nHITS = Metric(higher_is_better=True, merge='p99')\n")
+    run = fx.write_run(tmp_path / "run", fx.config("c0", 0.1, hits_pct=90.0))
+    out = cli("table", run, path=(bad,))
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stdout + out.stderr
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith("error: plug-in metric 'hits_pct': merge 'p99' is not one of 'rank0', 'max', 'min', 'sum', "
+                           "'mean', 'median' (entry point hits_pct = badmetric_plugin:HITS"), line
 
 
 def test_a_plugin_that_takes_a_builtin_name_is_one_line_and_exit_2(tmp_path):

@@ -3,8 +3,9 @@
     {benchmark_name: {measure_name: {"value": v, "lower_value": lo, "upper_value": hi}}}
 
 One benchmark per config that ran ok ("<suite>[<varying settings>]"); one measure per metric with a
-value, named as benchbench names it (units in the name). The value is compare.summarize()'s (the
-median) and the bounds its 95% confidence interval (deterministic metrics: min..max).
+value that the metric catalogue exports to Bencher (spec/catalogue.py: export=("bencher", ...)), named as
+benchbench names it (units in the name). The value is compare.summarize()'s (the median) and the bounds
+its 95% confidence interval (deterministic metrics: min..max).
 """
 
 from __future__ import annotations
@@ -17,11 +18,8 @@ import pandas as pd
 
 from benchbench.analysis import compare, cost
 from benchbench.present.export.common import ExportError, Format, configs
+from benchbench.spec import catalogue
 from benchbench.store import results
-
-MEASURES = ("tokens_per_s", "samples_per_s", "step_time_s", "tokens_per_j", "samples_per_j", "mfu",
-            "peak_allocated_bytes", "peak_rss_bytes", "energy_j_per_step", "usd_per_mtoken", "usd_per_msample",
-            "energy_usd_per_mtoken", "energy_usd_per_msample")
 
 
 def bmf(df: pd.DataFrame, run: dict) -> dict:
@@ -34,7 +32,7 @@ def bmf(df: pd.DataFrame, run: dict) -> dict:
         if ok.empty:  # Bencher has no "failed" value: a config that did not run is left out
             continue
         measures = {}
-        for m in MEASURES:
+        for m in catalogue.exported_by("bencher"):  # the catalogue's Bencher measures
             if m != compare.STEP_TIME and (m not in ok or not ok[m].notna().any()):
                 continue
             samples, _ = compare.samples(ok, m)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from benchbench.analysis import compare
 from benchbench.present.export.common import ExportError, Format
+from benchbench.spec import catalogue
 from benchbench.store import results
 
 
@@ -40,7 +41,7 @@ def pytest_benchmark(df: pd.DataFrame, run: dict, env: dict) -> dict:
         benches.append({
             "group": suite, "name": f"{suite}[{label}]", "fullname": f"benchbench/{suite}::{suite}[{label}]",
             "params": {"config_id": cid}, "param": cid,
-            "extra_info": {k: _plain(g[k].median()) for k in ("tokens_per_s", "samples_per_s") if k in g and g[k].notna().any()}
+            "extra_info": {k: _plain(g[k].median()) for k in catalogue.exported_by("pytest-benchmark") if k in g and g[k].notna().any()}
             | {"config_id": cid, "label": labels[cid], "repeats_ok": int((g["status"] == "ok").sum())},
             "options": {"timer": "perf_counter", "min_rounds": len(data), "max_time": None, "min_time": None,
                         "warmup": bool(g["warmup_steps"].iloc[0]) if "warmup_steps" in g else False},

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from benchbench.basics.units import GIB
 from benchbench.present.report.data import PROFILE_CATEGORIES, Run, pareto
+from benchbench.spec import catalogue
 
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#BAB0AC",
            "#FF9DA6"]
@@ -134,7 +135,9 @@ def per_axis(run: Run) -> list[dict]:
     if not axes or len(t) < 2:
         return []
     out = []
-    for col, title, scale, fmt in PER_AXIS:
+    declared = tuple((m.name, f"{m.label or m.name} ({m.unit})" if m.unit else m.label or m.name, 1, ".4~g")
+                     for m in catalogue.shown_in("chart"))  # the catalogue's own panels (a plug-in's metric)
+    for col, title, scale, fmt in PER_AXIS + declared:
         if col not in t or not t[col].notna().any():
             continue
         cols = min(len(axes), 4)

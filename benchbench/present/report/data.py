@@ -16,6 +16,7 @@ import pandas as pd
 
 from benchbench.analysis import compare
 from benchbench.analysis import summary as tables
+from benchbench.spec import catalogue
 from benchbench.spec.yaml_loader import data_or_none
 from benchbench.store import results
 
@@ -103,12 +104,20 @@ def per_config(run: Run) -> pd.DataFrame:
             share = _median(ok[f"profile_share_{c}"]) if f"profile_share_{c}" in ok else math.nan
             rec[f"gpu_time_{c}"] = share * busy if not math.isnan(busy) else share
         rec["gpu_time_idle"] = 1 - busy if not math.isnan(busy) else math.nan
+        for m in report_metrics():  # the catalogue's report and chart columns the summary lacks: their medians
+            if m.name not in t.columns:
+                rec[m.name] = _median(ok[m.name]) if m.name in ok else math.nan
         rec["artifacts"] = artifacts(run.path, cid, g)
         extra.append(rec)
     out = pd.concat([t.reset_index(drop=True), pd.DataFrame(extra)], axis=1)
     out["pareto"] = pareto(out, thr)
     out.attrs.update(t.attrs)
     return out
+
+
+def report_metrics() -> list:
+    """The catalogue's metrics with a column (report) or a per-axis panel (chart) of their own in the report."""
+    return [m for m in catalogue.every() if {"report", "chart"} & set(m.views)]
 
 
 def artifacts(run_dir: Path, cid: str, rows: pd.DataFrame) -> list[tuple[str, str]]:

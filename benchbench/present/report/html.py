@@ -18,6 +18,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from benchbench.present.report import Report, finite
+from benchbench.spec import catalogue
 
 STATUS_CLASS = {"ok": "ok", "oom": "oom", "error": "err", "killed": "err", "timeout": "warn", "skipped": "skip"}
 
@@ -60,6 +61,7 @@ def _sort(x) -> str:
 def table_rows(rep: Report, out_dir: Path) -> tuple[list[str], list[dict]]:
     """The configs table: (axes shown, one dict per (run, config) with display text and sort keys)."""
     axes = list(rep.swept)
+    extra = extra_columns()
     rows = []
     for run in rep.runs:
         t = run.configs
@@ -84,6 +86,7 @@ def table_rows(rep: Report, out_dir: Path) -> tuple[list[str], list[dict]]:
                 ("util", _fmt(r["gpu_util_pct_mean"], ".0f"), _sort(r["gpu_util_pct_mean"]), "NVML utilization, mean %"),
                 ("cv", _fmt(r["run_to_run_cv"], ".1f", 100), _sort(r["run_to_run_cv"]),
                  "run-to-run coefficient of variation of throughput over repeats, %"),
+                *((m.name, _declared(m, r.get(m.name)), _sort(r.get(m.name)), m.description) for m in extra),
             ]
             rows.append({
                 "run": run.name, "config_id": r["config_id"], "label": r["label"],
@@ -94,6 +97,16 @@ def table_rows(rep: Report, out_dir: Path) -> tuple[list[str], list[dict]]:
                 "verdict": verdicts.get(r["config_id"], ""), "numerics": r.get("numerics", ""),
             })
     return axes, rows
+
+
+def extra_columns() -> list:
+    """The catalogue's metrics with a column in the configs table beside the fixed ones (a plug-in's, say)."""
+    return catalogue.shown_in("report")
+
+
+def _declared(m, x) -> str:
+    """A value as its declaration formats it ("–" when missing, as every cell)."""
+    return catalogue.format_value(m.name, x) if finite(x) else "–"
 
 
 def shown_columns(rows: list[dict]) -> set[str]:
@@ -117,6 +130,8 @@ def render(rep: Report, out_dir: str | Path = ".") -> str:
     mem_kind = rep.runs[0].configs["peak_memory_kind"].iloc[0] if len(rep.runs[0].configs) else ""
     return template.render(
         rep=rep, axes=axes, rows=rows, shown=shown_columns(rows), mem_kind=mem_kind,
+        extra=[(m.name, m.label or m.name, f"{m.description} ({m.unit})" if m.unit else m.description)
+               for m in extra_columns()],
         throughput=rep.runs[0].configs.attrs.get("throughput", "tokens_per_s"),
         statuses=list(dict.fromkeys(r["status"] for r in rows)),
         figures=[(section, fid, script_json(_clean(fig))) for section, fid, fig in rep.figures],
