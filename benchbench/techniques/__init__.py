@@ -24,6 +24,18 @@ ORDER = (fp8, attention, checkpointing, precision, compile)
 BUILTIN = ("fp8", "attention", "checkpointing", "precision", "compile", "optimizer", "ema")
 
 
+def components() -> dict:
+    """name -> technique module of the built-ins and the installed plug-ins (imported; one that cannot be
+    imported is left out here: validation reports it where a config names it), for their SETTINGS."""
+    out = {name: globals()[name] for name in BUILTIN}
+    for name in plugins.names("techniques", BUILTIN):
+        try:
+            out[name] = plugins.load("techniques", name, BUILTIN)
+        except plugins.PluginError:
+            continue
+    return out
+
+
 def chosen(cfg) -> tuple:
     """The plug-in techniques `cfg` names (`techniques: [...]`), imported once, in its order."""
     return tuple(plugins.load("techniques", n, BUILTIN) for n in getattr(cfg, "techniques", ()))

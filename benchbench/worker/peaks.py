@@ -21,6 +21,8 @@ Sources (NVIDIA datasheets):
 
 from __future__ import annotations
 
+from benchbench.techniques import precision as precisions
+
 # (name test, {math: dense TFLOP/s}); the first whose test passes wins, so specific names come first.
 _H100_SXM = {"bf16": 989.0, "fp16": 989.0, "tf32": 494.5, "fp32": 67.0, "fp8": 1979.0}
 TABLE: list[tuple[tuple[str, ...], tuple[str, ...], dict[str, float]]] = [
@@ -36,13 +38,12 @@ TABLE: list[tuple[tuple[str, ...], tuple[str, ...], dict[str, float]]] = [
     (("A10",), ("A100",), {"bf16": 125.0, "fp16": 125.0, "tf32": 62.5, "fp32": 31.2}),
     (("V100",), (), {"fp16": 125.0, "fp32": 15.7}),
 ]
-MATH = {"fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "bf16": "bf16", "bf16-pure": "bf16", "fp8": "bf16"}
 
 
 def peak_tflops(device_name: str, precision: str, math: str | None = None) -> tuple[float | None, str | None]:
     """(dense peak TFLOP/s, None) or (None, why there is none); `math` names the tensor-core math
     directly (fp8) instead of through the precision."""
-    math = math or MATH.get(precision)
+    math = math or (precisions.mfu_dtype(precision) if precision in precisions.MODES else None)
     for need, avoid, peaks in TABLE:
         if all(s in device_name for s in need) and not any(s in device_name for s in avoid):
             if math in peaks:
