@@ -49,11 +49,15 @@ def capabilities(name: str) -> dict:
     return capabilities_of(get(name))
 
 
-def components(load_plugins: bool = True) -> dict:
+def components() -> dict:
     """name -> what declares settings: the model-parallel modules, every engine (the plug-ins' imported;
     one that cannot be imported is left out here: validation reports it where a config names it)."""
     out = {"tensor": tensor, "pipeline": pipeline, **ENGINES}
-    for name in (plugins.names("engines", tuple(ENGINES)) if load_plugins else ()):
+    try:
+        theirs = plugins.names("engines", tuple(ENGINES))
+    except plugins.PluginError:  # a name clash: reported where the plug-ins are named or listed
+        theirs = ()
+    for name in theirs:
         try:
             out[name] = get(name)
         except plugins.PluginError:

@@ -28,7 +28,11 @@ def components() -> dict:
     """name -> technique module of the built-ins and the installed plug-ins (imported; one that cannot be
     imported is left out here: validation reports it where a config names it), for their SETTINGS."""
     out = {name: globals()[name] for name in BUILTIN}
-    for name in plugins.names("techniques", BUILTIN):
+    try:
+        theirs = plugins.names("techniques", BUILTIN)
+    except plugins.PluginError:  # a name clash: reported where the plug-ins are named or listed
+        theirs = ()
+    for name in theirs:
         try:
             out[name] = plugins.load("techniques", name, BUILTIN)
         except plugins.PluginError:
