@@ -16,7 +16,8 @@ from typing import Literal, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from benchbench import engines, plugins, techniques
+from benchbench import collectors, engines, plugins, techniques
+from benchbench.collectors import profiler, pyspy
 from benchbench.engines import deepspeed_engine, fsdp, pipeline, tensor
 from benchbench.plugins.components import Setting, settings_of
 from benchbench.techniques import attention, checkpointing, compile, ema, fp8, optimizer, precision
@@ -67,14 +68,9 @@ ENGINE = (
 )
 NODES = (Setting("nnodes", 1, "machines the ranks are spread over, world_size / nnodes on each; > 1 needs the launch "
                  "settings (--node-rank and --rdzv-endpoint, or --hostfile)", type=int, gt=0),)
-COLLECT_BUILTINS = ("memory", "nvml", "flops")  # collectors a suite lists; profiler and pyspy have their switches
-COLLECT = (
-    Setting("collect", None, "collectors around the timed window; plug-ins add theirs (docs/plugins.md)",
-            type=list[Literal[COLLECT_BUILTINS]], default_factory=lambda: ["memory", "nvml", "flops"], in_id=False),
-    Setting("profile", False, "torch.profiler window after the timed one; trace + GPU time by category", type=bool,
-            in_id=False),
-    Setting("pyspy", False, "py-spy record of the worker's Python stacks during the timed window", type=bool,
-            in_id=False),
+COLLECT = (Setting("collect", None, "collectors around the timed window; plug-ins add theirs (docs/plugins.md)",
+                   type=list[Literal[collectors.LISTED]], default_factory=lambda: list(collectors.LISTED), in_id=False),)
+NUMERICS = (
     Setting("numerics_steps", 0, "numerics check: train this many steps against a reference config (fp32, eager, "
             "...) after timing; 0 = off (numerics.py)", type=int, ge=0, in_id=False),
     Setting("numerics_reference", None, "settings of the numerics check's reference config, over numerics.REFERENCE",
@@ -90,7 +86,7 @@ REPORT = (Setting("peak_tflops", None, "device peak for MFU; null = benchbench's
                   optional=True, gt=0, in_id=False),)
 # The order of the settings (list axes, a row's columns): the harness's groups and the components'
 LAYOUT = (WHAT, WHERE, precision, fp8, STEP, checkpointing, attention, compile, optimizer, ema, ENGINE, fsdp, NODES,
-          tensor, pipeline, deepspeed_engine, COLLECT, COST, REPORT)
+          tensor, pipeline, deepspeed_engine, COLLECT, profiler.Profiler, pyspy.PySpy, NUMERICS, COST, REPORT)
 
 
 def _compose() -> tuple[tuple[Setting, ...], dict[str, str]]:
@@ -117,7 +113,7 @@ def _compose() -> tuple[tuple[Setting, ...], dict[str, str]]:
 
 SETTINGS, _CLASHES = _compose()
 # Settings whose values plug-ins add (benchbench.<kind> entry points, docs/plugins.md): field -> (kind, built-ins)
-PLUGGABLE = {"engine": ("engines", tuple(engines.ENGINES)), "collect": ("collectors", COLLECT_BUILTINS),
+PLUGGABLE = {"engine": ("engines", tuple(engines.ENGINES)), "collect": ("collectors", collectors.LISTED),
              "techniques": ("techniques", ())}
 
 
