@@ -70,11 +70,11 @@ def settings() -> tuple:
 
 
 def skip_reason(cfg, dev) -> str | None:
-    for name, engine in ENGINES.items():  # another engine's settings mean nothing to this one
-        foreign = getattr(engine, "foreign_reason", None)
-        reason = foreign(cfg) if foreign is not None and name != cfg.engine else None
-        if reason:
-            return reason
+    for name, engine in components().items():  # another engine's settings mean nothing to this one
+        if name != cfg.engine and name not in ("tensor", "pipeline"):
+            reason = _foreign(name, engine, cfg)
+            if reason:
+                return reason
     if cfg.precision == "fp8" and not capabilities(cfg.engine)["takes_fp8"]:
         return (f"engine={cfg.engine} with precision=fp8 is not supported here (torchao float8 runs under "
                 f"{', '.join(n for n in ENGINES if capabilities(n)['takes_fp8'])})")
@@ -92,6 +92,16 @@ def skip_reason(cfg, dev) -> str | None:
         return f"world_size={cfg.world_size} over nnodes={cfg.nnodes} needs {per_node} GPUs per machine; this one has {dev.count}"
     own = getattr(get(cfg.engine), "skip_reason", None)
     return own(cfg, dev) if own is not None else None
+
+
+def _foreign(name: str, engine, cfg) -> str | None:
+    """Why `cfg` (of another engine) cannot set `engine`'s settings: its own words, else which ones."""
+    if hasattr(engine, "foreign_reason"):
+        return engine.foreign_reason(cfg)
+    names = [s.name for s in settings_of(engine) if getattr(cfg, s.name, s.default) != s.default]
+    if not names:
+        return None
+    return f"{' / '.join(names)} {'are settings' if len(names) > 1 else 'is a setting'} of engine {name}; engine={cfg.engine}"
 
 
 def _parallel_reason(cfg) -> str | None:

@@ -1,6 +1,8 @@
 """RunConfig: one point of a sweep, frozen and validated.
 
-Every field is a possible sweep axis. A suite's `defaults:` and `sweep:` name these fields;
+Its fields are composed from declarations (SETTINGS): the harness's own groups below, and those of
+every technique, engine and collector, built-in or plug-in (plugins/components.py), so no Literal
+here repeats a registry. Every field is a possible sweep axis. A suite's `defaults:` and `sweep:` name these fields;
 `model:` fills `model`, `model_size` and `model_args`. The config id is a hash of the fields
 that change what is measured (not the timeout or the number of repeats), so rows of different
 runs join on it.

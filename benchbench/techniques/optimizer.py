@@ -64,6 +64,6 @@ def build(model, cfg, dev):
         return torch.optim.AdamW(params, lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.1, **kw)
 
     params = [p for p in model.parameters() if p.requires_grad]
-    if precision.params_dtype(cfg) != "fp32":  # 16-bit parameters: the optimizer steps fp32 masters
+    if precision.mode(cfg).params != "fp32":  # our 16-bit parameters (an engine that stores them keeps its own masters)
         return MasterCopy(params, make)
     return make(params)

@@ -31,6 +31,7 @@ def fields(model, cfg):
 '''
 ENGINE = '''
 from benchbench.engines.torch_engine import TorchEngine
+from benchbench.plugins.components import Setting
 
 
 class PlainEngine(TorchEngine):
@@ -41,6 +42,7 @@ class PlainEngine(TorchEngine):
 class CastingEngine(PlainEngine):
     """Says it casts the parameters itself (as FSDP2's bf16 policy does): precision must not autocast."""
 
+    SETTINGS = (Setting("cast_buffers", False, "casting: cast the buffers too", type=bool),)
     CAPABILITIES = {"casts_params_to": lambda cfg: "bf16" if cfg.precision == "bf16" else None}
 '''
 MODEL = '''
@@ -130,3 +132,9 @@ def test_a_plugin_setting_is_listed_validated_and_run(tmp_path):
     assert rows["plain"]["jitter_scale"] == rows["casting"]["jitter_scale_used"] == 0.5
     # the built-in precision technique asks the engine's capability, not its name: no autocast under "casting"
     assert rows["plain"]["autocast_seen"] is True and rows["casting"]["autocast_seen"] is False
+
+    # an engine's setting means nothing to another engine: that config is skipped, saying why
+    out = cli("run", suite(tmp_path, cast_buffers="true"), "-o", tmp_path / "foreign", path=(pkg,))
+    rows = {r["engine"]: r for r in map(json.loads, (tmp_path / "foreign" / "rows.jsonl").read_text().splitlines())}
+    assert rows["casting"]["status"] == "ok" and rows["plain"]["status"] == "skipped", rows
+    assert rows["plain"]["reason"] == "cast_buffers is a setting of engine casting; engine=plain"
