@@ -3,9 +3,10 @@ bandwidth (the roofline's memory roof), and `utilization()`, the one definition 
 
 Dense figures (NVIDIA quotes "with sparsity" numbers at twice these). A peak is looked up by the
 compute dtype of the run's matmuls: fp32 -> plain FP32 (no tensor cores), tf32 -> TF32 tensor cores,
-fp16 / bf16 / fp8 -> those tensor cores. MATH maps a config's precision to that dtype (bf16-pure -> bf16;
-fp8 -> bf16, so fp8 rows get `mfu` against the bf16 peak, comparable with bf16 rows, and `mfu_fp8`
-against the dense fp8 peak, what the fp8 matmuls could do). A name matches a table row
+fp16 / bf16 / fp8 -> those tensor cores. The precision module (techniques/precision.py, `mfu_dtype`)
+maps a config's precision to that dtype (bf16-pure -> bf16; fp8 -> bf16, so fp8 rows get `mfu` against
+the bf16 peak, comparable with bf16 rows, and `mfu_fp8` against the dense fp8 peak, what the fp8 matmuls
+could do). A name matches a table row
 case-insensitively: every substring of the row's first tuple, none of its second; specific rows first.
 
 Sources (NVIDIA datasheets):
@@ -38,7 +39,6 @@ TABLE: list[tuple[tuple[str, ...], tuple[str, ...], dict[str, float]]] = [
     (("A10",), ("A100",), {"bf16": 125.0, "fp16": 125.0, "tf32": 62.5, "fp32": 31.2}),
     (("V100",), (), {"fp16": 125.0, "fp32": 15.7}),
 ]
-MATH = {"fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "bf16": "bf16", "bf16-pure": "bf16", "fp8": "bf16"}
 
 
 def _lookup(device_name: str, table):
@@ -52,7 +52,7 @@ def _lookup(device_name: str, table):
 
 def peak_tflops(device_name: str, dtype: str) -> tuple[float | None, str | None]:
     """(dense peak TFLOP/s of `dtype` math on this GPU, None) or (None, why there is none). `dtype` is the
-    compute dtype (fp32, tf32, fp16, bf16, fp8), not a precision: MATH maps one to the other."""
+    compute dtype (fp32, tf32, fp16, bf16, fp8), not a precision (techniques/precision.py maps one to the other)."""
     peaks = _lookup(device_name, TABLE)
     if peaks is None:
         return None, f"no peak FLOP/s known for device {device_name!r} (set peak_tflops in the suite)"
@@ -67,20 +67,21 @@ def utilization(achieved_tflops_per_s: float, peak_tflops: float | None) -> floa
     return achieved_tflops_per_s / peak_tflops if peak_tflops else None
 
 
-def peak_fields(device_type: str, device_name: str, precision: str, override: float | None = None) -> dict:
-    """The row's peaks: peak_tflops of the precision's compute dtype (MATH) and, when there is none,
-    mfu_reason; on a GPU also peak_gb_per_s; for fp8 also peak_fp8_tflops (peak_tflops set in the suite
-    is the bf16 peak: it does not stand for the fp8 one)."""
+def peak_fields(device_type: str, device_name: str, dtype: str, override: float | None = None,
+                fp8: bool = False) -> dict:
+    """The row's peaks: peak_tflops of the compute dtype `dtype` and, when there is none, mfu_reason; on a
+    GPU also peak_gb_per_s; with fp8 matmuls also peak_fp8_tflops (peak_tflops set in the suite is the
+    dtype's peak: it does not stand for the fp8 one)."""
     if override:
         peak, why = override, None
     elif device_type != "cuda":
         peak, why = None, f"no peak FLOP/s for device type {device_type}"
     else:
-        peak, why = peak_tflops(device_name, MATH.get(precision, precision))
+        peak, why = peak_tflops(device_name, dtype)
     out = {"peak_tflops": peak, "mfu_reason": why}
     if device_type == "cuda":  # the roofline's memory roof (analysis/bound.py)
         out["peak_gb_per_s"] = peak_gb_per_s(device_name)
-    if precision == "fp8":
+    if fp8:
         out["peak_fp8_tflops"] = peak_tflops(device_name, "fp8")[0] if device_type == "cuda" else None
     return out
 

@@ -16,12 +16,16 @@ from benchbench.collectors.memory import Memory
 from benchbench.collectors.nvml import NVML
 from benchbench.collectors.profiler import Profiler
 from benchbench.collectors.pyspy import PySpy
+from benchbench.plugins.components import settings_of
 
 COLLECTORS: dict[str, type[Collector]] = {"memory": Memory, "nvml": NVML, "flops": Flops, "profiler": Profiler, "pyspy": PySpy}
+# A collector with a setting of its own is switched on by it (profile: true); the others are listed in collect:
+LISTED = tuple(n for n, c in COLLECTORS.items() if not settings_of(c))
 
 
 def names(cfg) -> list[str]:
-    return list(cfg.collect) + (["profiler"] if cfg.profile else []) + (["pyspy"] if cfg.pyspy else [])
+    switched = [n for n, c in COLLECTORS.items() if any(getattr(cfg, s.name) for s in settings_of(c))]
+    return list(cfg.collect) + switched
 
 
 def build(cfg, ctx: Context) -> list[Collector]:

@@ -10,8 +10,9 @@ on a CPU, sdpa/flash attention FLOPs are missing from the count; eager attention
 
 from __future__ import annotations
 
-import torch
-from torch.utils.flop_counter import FlopCounterMode
+from benchbench.plugins.components import lazy
+
+torch, flop_counter = lazy("torch"), lazy("torch.utils.flop_counter")
 
 from benchbench.collectors.base import Collector
 
@@ -27,7 +28,7 @@ class Flops(Collector):
             self.out["flops_reason"] = "not counted under pipeline parallelism (pp_size > 1)"
             return
         try:
-            counter = FlopCounterMode(display=False)
+            counter = flop_counter.FlopCounterMode(display=False)
             with counter, torch.compiler.set_stance("force_eager"):  # compiled blocks run eager: every op counted
                 for x, y in ctx.batches:
                     with ctx.engine.autocast():

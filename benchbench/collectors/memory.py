@@ -11,7 +11,9 @@ weights) - and on CUDA the rest of the peak, activations + workspace = peak - th
 
 from __future__ import annotations
 
-import torch
+from benchbench.plugins.components import lazy
+
+torch = lazy("torch")
 
 from benchbench.collectors.base import Collector
 

@@ -12,8 +12,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import torch
-from torch.profiler import ProfilerActivity, profile, schedule
+from benchbench.plugins.components import Setting, lazy
+
+torch, tprof = lazy("torch"), lazy("torch.profiler")
 
 from benchbench.collectors import trace_summary
 from benchbench.collectors.base import Collector
@@ -22,6 +23,9 @@ WAIT, WARMUP, ACTIVE = 1, 1, 3
 
 
 class Profiler(Collector):
+    # its switch: on with profile: true (not listed in collect:)
+    SETTINGS = (Setting("profile", False, "torch.profiler window after the timed one; trace + GPU time by category",
+                        type=bool, in_id=False),)
     name = "profiler"
 
     def after(self):
@@ -29,10 +33,10 @@ class Profiler(Collector):
         self.out = {"profile_steps": ACTIVE}
         tmp = Path(tempfile.mkdtemp(prefix="benchbench-trace-"))
         raw = tmp / "trace.json"
-        acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if ctx.dev.type == "cuda" else [])
+        acts = [tprof.ProfilerActivity.CPU] + ([tprof.ProfilerActivity.CUDA] if ctx.dev.type == "cuda" else [])
         try:
-            with profile(activities=acts, schedule=schedule(wait=WAIT, warmup=WARMUP, active=ACTIVE),
-                         on_trace_ready=lambda p: p.export_chrome_trace(str(raw))) as prof:
+            with tprof.profile(activities=acts, schedule=tprof.schedule(wait=WAIT, warmup=WARMUP, active=ACTIVE),
+                               on_trace_ready=lambda p: p.export_chrome_trace(str(raw))) as prof:
                 for _ in range(WAIT + WARMUP + ACTIVE):
                     ctx.engine.step(ctx.batches)
                     prof.step()

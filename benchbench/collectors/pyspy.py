@@ -15,6 +15,7 @@ import subprocess
 import time
 
 from benchbench.collectors.base import Collector
+from benchbench.plugins.components import Setting
 
 RATE = 100
 PR_SET_PTRACER, PR_SET_PTRACER_ANY = 0x59616D61, -1
@@ -29,6 +30,9 @@ def _allow_tracing_by_children():
 
 
 class PySpy(Collector):
+    # its switch: on with pyspy: true (not listed in collect:)
+    SETTINGS = (Setting("pyspy", False, "py-spy record of the worker's Python stacks during the timed window",
+                        type=bool, in_id=False),)
     name = "pyspy"
     formats = (("speedscope", "pyspy.speedscope.json"), ("flamegraph", "pyspy.svg"))
 

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import contextlib
 
-import torch
-from torch.nn.parallel import DistributedDataParallel
-
 from benchbench.engines.torch_engine import TorchEngine
+from benchbench.plugins.components import lazy
+
+torch = lazy("torch")
 
 
 class DDPEngine(TorchEngine):
+    # DDP's flat gradient buckets sit beside .grad (gradient_as_bucket_view=False): the memory model counts them
+    CAPABILITIES = {"needs_process_group": True, "keeps_gradient_buckets": True}
+
     def wrap(self, model, cfg, dev):
-        return DistributedDataParallel(model, device_ids=[torch.cuda.current_device()] if dev.type == "cuda" else None)
+        return torch.nn.parallel.DistributedDataParallel(model, device_ids=[torch.cuda.current_device()] if dev.type == "cuda" else None)
 
     def sync_gradients(self, last_micro_batch: bool):
         return contextlib.nullcontext() if last_micro_batch else self.model.no_sync()

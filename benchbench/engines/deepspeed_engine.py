@@ -17,17 +17,40 @@ moments: 16Ψ, 8Ψ+8Ψ/N, 4Ψ+12Ψ/N, 16Ψ/N).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
-import torch
+from benchbench.engines import deepspeed_memory
+from benchbench.plugins.components import Setting, lazy
 
-from benchbench.engines.deepspeed_memory import breakdown
+torch = lazy("torch")
 
-SETTINGS = ("reduce_bucket_size", "allgather_bucket_size", "stage3_prefetch_bucket_size", "stage3_max_live_parameters",
-            "contiguous_gradients")
+# zero_optimization knobs passed through as set (null = DeepSpeed's default, read back into the row)
+ZERO_KNOBS = ("reduce_bucket_size", "allgather_bucket_size", "stage3_prefetch_bucket_size", "stage3_max_live_parameters",
+              "contiguous_gradients")
+SETTINGS = (
+    Setting("zero_stage", 0, "DeepSpeed ZeRO stage", type=int, ge=0, le=3),
+    Setting("offload_optimizer", False, "ZeRO: optimizer state on the CPU", type=bool),
+    Setting("offload_param", False, "ZeRO-3: parameters on the CPU", type=bool),
+    Setting("ds_optimizer", "client", "client: the torch optimizer; or DeepSpeed's FusedAdam / CPUAdam",
+            choices=("client", "fused_adam", "cpu_adam")),
+    *(Setting(k, None, type=int, optional=True, gt=0) for k in ZERO_KNOBS[:4]),
+    Setting("contiguous_gradients", None, type=bool, optional=True),
+    Setting("grad_accum_dtype", None, "DeepSpeed data_types.grad_accum_dtype: the dtype gradients are kept in; null "
+            "= the model's", choices=("fp32", "bf16", "fp16"), optional=True),
+)
+
+
+def foreign_reason(cfg) -> str | None:
+    """Why a config of another engine cannot set the ZeRO settings."""
+    if cfg.zero_stage or cfg.offload_optimizer or cfg.offload_param:
+        return f"zero_stage / offload are DeepSpeed settings; engine={cfg.engine}"
+    return None
 
 
 def skip_reason(cfg, dev) -> str | None:
+    if importlib.util.find_spec("deepspeed") is None:
+        return "engine=deepspeed needs the package 'deepspeed' (pip install 'benchbench[deepspeed]')"
     if cfg.precision in ("tf32", "bf16-pure"):
         return f"engine=deepspeed maps precision to DeepSpeed's fp32/fp16/bf16; precision={cfg.precision} has no equivalent"
     if cfg.precision == "fp16" and dev.type == "cpu":
@@ -56,7 +79,7 @@ def skip_reason(cfg, dev) -> str | None:
 
 def ds_config(cfg) -> dict:
     zero: dict = {"stage": cfg.zero_stage}
-    for name in SETTINGS:
+    for name in ZERO_KNOBS:
         if getattr(cfg, name) is not None:
             zero[name] = getattr(cfg, name)
     if cfg.offload_optimizer:
@@ -94,6 +117,14 @@ def predicted_model_state_bytes(n_params: int, ranks: int, stage: int, mixed: bo
 
 
 class DeepSpeedEngine:
+    SETTINGS = SETTINGS
+    # DeepSpeed stores bf16/fp16 parameters itself (no autocast on top); fp8 runs under torch, ddp, fsdp only
+    CAPABILITIES = {"needs_process_group": True, "takes_fp8": False,
+                    "stores_params_in": lambda cfg: cfg.precision if cfg.precision in ("bf16", "fp16") else None}
+    skip_reason = staticmethod(skip_reason)
+    foreign_reason = staticmethod(foreign_reason)
+    memory_states = staticmethod(deepspeed_memory.predicted_states)
+
     def __init__(self, model, make_optimizer, cfg, dev, hooks=()):
         if dev.type == "cpu":
             os.environ.setdefault("DS_ACCELERATOR", "cpu")
@@ -124,7 +155,7 @@ class DeepSpeedEngine:
         out = {"zero_stage_in_effect": zc, "deepspeed_precision": cfg.precision,
                "ds_optimizer_class": type(self.optimizer).__name__}
         zero = self.model._config.zero_config
-        for name in SETTINGS:
+        for name in ZERO_KNOBS:
             value = getattr(zero, name, getattr(zero, name.replace("stage3_", ""), None))  # pydantic aliases
             out[f"ds_{name}"] = int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
         out["ds_grad_accum_dtype"] = str(self.model.get_data_types()[1]).removeprefix("torch.")
@@ -153,7 +184,7 @@ class DeepSpeedEngine:
             self.model.backward(self.model(x, y))
             if i < len(batches) - 1:
                 self.model.step()
-        out.update(breakdown(self.model.module, self.optimizer, dev.type))
+        out.update(deepspeed_memory.breakdown(self.model.module, self.optimizer, dev.type))
         if cuda:
             torch.cuda.synchronize(dev)
             after = torch.cuda.memory_allocated(dev)

@@ -12,15 +12,49 @@ storage once, at its full size, under the first role that claims it:
     grads             .grad of any tensor found, and tensors under an attribute named *grad*
     buffers           everything else DeepSpeed holds: buckets, flat copies, partitions
 
+predicted_states() is the memory model's part for engine deepspeed (plan/memory_model.py): model states
+by ZeRO stage, DeepSpeed's buckets and the gathered parameters of stage 3, before any run.
+
 Called between backward and step (the moment gradients exist), so `grads` are the gradients a
 rank really holds at its peak, in the dtype DeepSpeed keeps them (fp32 with grad_accum_dtype=fp32).
 """
 
 from __future__ import annotations
 
-import torch
+from benchbench.plugins.components import lazy
+
+torch = lazy("torch")
 
 MAX_DEPTH = 5
+DS_BUCKET_ELEMENTS = 5e8        # DeepSpeed's default reduce_bucket_size (elements; fp32 ones with fp32)
+DS_LIVE_PARAMETERS = 1e9        # DeepSpeed's default stage3_max_live_parameters
+
+
+def predicted_states(cfg, psi: int) -> dict:
+    """Bytes of weights, gradients, optimizer states, buffers and the step's temporaries of one rank
+    (bf16/fp16: 16-bit weights and gradients, K = 12 bytes of fp32 master + moments; ZeRO stage 1 shards
+    the optimizer states over the ranks, 2 also the gradients, 3 also the weights)."""
+    n = cfg.world_size
+    moments = 8 if cfg.optimizer == "adamw" else 4
+    w, g, k = (2, 2, 4 + moments) if cfg.precision in ("bf16", "fp16", "bf16-pure") else (4, 4, moments)
+    if cfg.grad_accum_dtype == "fp32":
+        g = 4
+    stage = cfg.zero_stage
+    params = w * psi / (n if stage >= 3 else 1)
+    grads = g * psi / (n if stage >= 2 else 1)
+    opt = k * psi / (n if stage >= 1 else 1)
+    if cfg.offload_optimizer:
+        opt = 0.0
+    bucket = g * (cfg.reduce_bucket_size or DS_BUCKET_ELEMENTS) if stage >= 1 else 0.0  # gradients' dtype
+    buffers = 0.0
+    if stage >= 3:  # ZeRO-3 holds its bucket and the gathered (live) parameters through backward
+        buffers = bucket + w * min(cfg.stage3_max_live_parameters or DS_LIVE_PARAMETERS, psi)
+        bucket = 0.0
+    # the step converts the gradients it updates to fp32: a flat copy and its partition; stages
+    # 1-2 fill their reduce bucket only then
+    step = (8 * psi if stage == 0 and w == 2 else (4 * psi / n if w == 2 else 0.0)) + bucket
+    return dict(params_bytes=params, grads_bytes=grads, optimizer_state_bytes=opt, buffers_bytes=buffers,
+                step_transient_bytes=step, grads_exist_in_backward=False)
 ROLES = ("params", "grads", "optimizer_state", "buffers")
 
 

@@ -19,18 +19,39 @@ from __future__ import annotations
 
 import contextlib
 
-import torch
-
 from benchbench.engines.torch_engine import TorchEngine
-from benchbench.techniques.precision import fsdp_param_dtype
+from benchbench.plugins.components import Setting, lazy
+from benchbench.techniques import precision
 
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
-SETTINGS = {"fsdp_param_dtype": None, "fsdp_reduce_dtype": "fp32", "fsdp_reshard_after_forward": True}
+torch = lazy("torch")
+
+SETTINGS = (
+    Setting("fsdp_param_dtype", None, "engine fsdp: MixedPrecisionPolicy param_dtype (the dtype compute sees; the "
+            "optimizer keeps fp32); null = bf16 for precision bf16 / fp8, else fp32", choices=("fp32", "bf16"),
+            optional=True),
+    Setting("fsdp_reduce_dtype", "fp32", "engine fsdp: MixedPrecisionPolicy reduce_dtype (gradient reduce-scatter)",
+            choices=("fp32", "bf16")),
+    Setting("fsdp_reshard_after_forward", True, "engine fsdp: free the gathered parameters after forward "
+            "(ZeRO-3-like); false keeps them to backward (ZeRO-2-like)", type=bool),
+)
+
+
+def fsdp_param_dtype(cfg) -> str:
+    """The dtype FSDP2 gathers parameters in: the setting, else bf16 for bf16 and fp8, else fp32."""
+    return cfg.fsdp_param_dtype or ("bf16" if precision.mode(cfg).autocast == "bf16" else "fp32")
 
 
 def ignored_settings(cfg) -> list[str]:
     """FSDP settings set away from their defaults (they mean nothing to another engine)."""
-    return [k for k, default in SETTINGS.items() if getattr(cfg, k) != default]
+    return [s.name for s in SETTINGS if getattr(cfg, s.name) != s.default]
+
+
+def foreign_reason(cfg) -> str | None:
+    """Why a config of another engine cannot set FSDP's settings."""
+    names = ignored_settings(cfg)
+    if not names:
+        return None
+    return f"{' / '.join(names)} {'are FSDP settings' if len(names) > 1 else 'is an FSDP setting'}; engine={cfg.engine}"
 
 
 def skip_reason(cfg, dev) -> str | None:
@@ -51,11 +72,21 @@ def policy(cfg) -> str:
 
 
 class FSDPEngine(TorchEngine):
+    SETTINGS = SETTINGS
+    CAPABILITIES = {
+        "needs_process_group": True, "shards_parameters": True, "float8_all_gather": True,
+        "casts_params_to": lambda cfg: "bf16" if fsdp_param_dtype(cfg) == "bf16" else None,  # no autocast then
+        "compile_scope": "blocks",  # its per-block hooks run outside compiled code, as torchtitan trains
+    }
+    skip_reason = staticmethod(skip_reason)
+    foreign_reason = staticmethod(foreign_reason)
+
     def wrap(self, model, cfg, dev):
         from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
         self.policy = policy(cfg)
-        mp = MixedPrecisionPolicy(param_dtype=DTYPES[fsdp_param_dtype(cfg)], reduce_dtype=DTYPES[cfg.fsdp_reduce_dtype])
+        mp = MixedPrecisionPolicy(param_dtype=precision.torch_dtype(fsdp_param_dtype(cfg)),
+                                  reduce_dtype=precision.torch_dtype(cfg.fsdp_reduce_dtype))
         reshard = cfg.fsdp_reshard_after_forward
         inner = getattr(model, "_orig_mod", model)  # shard the modules under a torch.compile wrapper
         dp = None

@@ -23,11 +23,22 @@ from __future__ import annotations
 
 import time
 
-import torch
-
 from benchbench.engines.torch_engine import TorchEngine
+from benchbench.plugins.components import Setting, lazy
+
+torch = lazy("torch")
 
 SCHEDULES = {"gpipe": "ScheduleGPipe", "1f1b": "Schedule1F1B", "interleaved_1f1b": "ScheduleInterleaved1F1B"}
+SETTINGS = (
+    Setting("pp_size", 1, "pipeline stages over ranks (torch.distributed.pipelining); > 1 needs engine torch and "
+            "world_size == pp_size", type=int, gt=0),
+    Setting("pp_schedule", "1f1b", "pipeline schedule: gpipe (all forwards, then all backwards), 1f1b, "
+            "interleaved_1f1b (several stages per rank)", choices=tuple(SCHEDULES)),
+    Setting("pp_microbatches", None, "micro-batches each batch is split into by the pipeline; must divide batch_size; "
+            "null = 2 * pp_size", type=int, optional=True, gt=0),
+    Setting("pp_stages_per_rank", None, "pipeline stages each rank holds; null = 1 (2 with interleaved_1f1b, which "
+            "needs at least 2)", type=int, optional=True, gt=0),
+)
 
 
 def bubble_predicted(p: int, m: int, v: int = 1) -> float:

@@ -11,6 +11,14 @@ dp rank (rank // (tp_size * pp_size)).
 from __future__ import annotations
 
 from benchbench.engines.torch_engine import TorchEngine
+from benchbench.plugins.components import Setting
+
+SETTINGS = (
+    Setting("tp_size", 1, "tensor-parallel ranks (DTensor plans over a 'tp' mesh dimension); engine torch: pure TP; "
+            "engine fsdp: a 2-D (dp, tp) mesh", type=int, gt=0),
+    Setting("sequence_parallel", False, "with tp_size > 1: norms and residuals sharded over the sequence "
+            "(Megatron-style sequence parallelism)", type=bool),
+)
 
 
 def skip_reason(cfg) -> str | None:

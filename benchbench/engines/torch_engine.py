@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import contextlib
 
-import torch
-
+from benchbench.plugins.components import lazy
 from benchbench.techniques import precision
+
+torch = lazy("torch")
 
 
 class TorchEngine:
+    # What it declares (plugins/components.py): settings of its own, capabilities techniques ask for
+    SETTINGS = ()
+    CAPABILITIES: dict = {}
+
     def __init__(self, model, make_optimizer, cfg, dev, hooks=()):
         self.model = self.wrap(model, cfg, dev)
         self.hooks = list(hooks)  # run after each optimizer step (EMA)

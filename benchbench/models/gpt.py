@@ -231,6 +231,14 @@ def flops_per_sample(c: GPTConfig, n_params: int, seq_len: int) -> float:
     return (6 * n + 12 * c.n_layer * c.n_embd * seq_len) * seq_len
 
 
+def memory_shape(size: str, args: dict[str, int], seq_len: int | None) -> dict:
+    """The decoder's shape the memory model counts activations of (plan/memory_model.py): n_layer, n_head,
+    n_embd, seq_len, vocab_size."""
+    shape = {**SIZES[size], **args}
+    shape["seq_len"] = seq_len or shape["seq_len"]
+    return shape
+
+
 def check(size: str, args: dict[str, int], seq_len: int | None, image_size: int | None) -> list[tuple[str, str]]:
     """(setting, problem) for shapes this model cannot take: a sequence longer than its context, an image size."""
     shape = {**SIZES.get(size, SIZES["tiny"]), **args}

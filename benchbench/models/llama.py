@@ -250,6 +250,15 @@ def flops_per_sample(c: LlamaConfig, n_params: int, seq_len: int) -> float:
     return (6 * (n_params - c.vocab_size * c.dim) + 12 * c.n_layer * c.dim * seq_len) * seq_len
 
 
+def memory_shape(size: str, args: dict[str, int], seq_len: int | None) -> dict:
+    """The decoder's shape the memory model counts activations of (plan/memory_model.py): its width as
+    n_embd, and ffn_dim (the Llama layer's own count)."""
+    shape = {**SIZES[size], **args}
+    shape["n_embd"] = shape.pop("dim")
+    shape["seq_len"] = seq_len or shape["seq_len"]
+    return shape
+
+
 def check(size: str, args: dict[str, int], seq_len: int | None, image_size: int | None) -> list[tuple[str, str]]:
     shape = {**SIZES.get(size, SIZES["tiny"]), **args}
     out = []

@@ -34,8 +34,11 @@ under autocast the 16-bit logits, their fp32 copy and the log-softmax (10·s·V)
 against measured peaks (docs/performance.md#predicted-vs-measured-memory).
 
 Not modelled: torch.compile (inductor saves less: the prediction is an upper bound there), FSDP
-(predicted as ZeRO-3 with fp32 states), models other than the GPT and Llama families (states only,
-activations None, so no peak). A prediction of whether a config fits adds MARGIN_FRACTION and CONTEXT_BYTES
+(predicted as ZeRO-3 with fp32 states), models that declare no memory_shape() (the GPT and Llama
+families do; others: states only, activations None, so no peak). What differs by engine comes from the
+engine's declarations (plugins/components.py): its capabilities shards_parameters and
+keeps_gradient_buckets, or its own memory_states() (DeepSpeed: engines/deepspeed_memory.py); by
+precision, from techniques/precision.py. A prediction of whether a config fits adds MARGIN_FRACTION and CONTEXT_BYTES
 for the allocator's fragmentation, the CUDA context and library workspaces.
 """
 
@@ -45,34 +48,29 @@ import functools
 import json
 import math
 
+from benchbench.techniques import precision
+
 MARGIN_FRACTION = 0.10          # reserved-but-unused memory near the limit (seen 1-25% in OOM messages)
 CONTEXT_BYTES = 0.75 * 2**30    # CUDA context, cuBLAS/cuDNN workspaces: outside the allocator's count
-DS_BUCKET_ELEMENTS = 5e8        # DeepSpeed's default reduce_bucket_size (elements; fp32 ones with fp32)
-DS_LIVE_PARAMETERS = 1e9        # DeepSpeed's default stage3_max_live_parameters
-AUTOCAST = ("bf16", "fp16", "fp8")  # fp8: bf16 autocast around the float8 Linear layers
 
 
 def _shape(cfg) -> dict | None:
-    """A decoder's shape (n_layer, n_head, n_embd, seq_len, vocab_size; ffn_dim for the Llama family),
-    else None."""
-    if cfg.model not in ("gpt", "llama"):
-        return None
+    """A decoder's shape (n_layer, n_head, n_embd, seq_len, vocab_size; ffn_dim for the Llama family) from
+    the model's memory_shape(), else None (a model that declares none: states only)."""
     from benchbench import models
 
-    shape = {**models.MODELS[cfg.model].SIZES[cfg.model_size], **cfg.model_args}
-    if cfg.model == "llama":
-        shape["n_embd"] = shape.pop("dim")
-    shape["seq_len"] = cfg.seq_len or shape["seq_len"]
-    return shape
-
-
-BUILT_IN = ("gpt", "llama", "vit", "unet")   # models whose code the parent may run (py:/library models: only in workers)
+    if cfg.model not in models.MODELS:
+        return None
+    shape = getattr(models.MODELS[cfg.model], "memory_shape", None)
+    return shape(cfg.model_size, dict(cfg.model_args), cfg.seq_len) if shape is not None else None
 
 
 def n_params(cfg) -> int | None:
-    """Trainable parameters of a built-in model, counted on the meta device (no memory). None for
-    a user's or a library's model: its code runs in workers only (it may hang, crash or download)."""
-    if cfg.model not in BUILT_IN:
+    """Trainable parameters of a reference model, counted on the meta device (no memory). None for
+    a user's, a library's or a plug-in's model: its code runs in workers only (it may hang, crash or download)."""
+    from benchbench import models
+
+    if cfg.model not in models.MODELS:
         return None
     return _n_params(cfg.model, cfg.model_size, json.dumps(cfg.model_args, sort_keys=True), cfg.seq_len, cfg.image_size)
 
@@ -89,48 +87,27 @@ def _n_params(model: str, size: str, args: str, seq_len, image_size) -> int:
 
 
 def _states(cfg, psi: int) -> dict:
-    """Bytes of weights, gradients, optimizer states, extra buffers and the step's temporaries."""
-    n = cfg.world_size
+    """Bytes of weights, gradients, optimizer states, extra buffers and the step's temporaries: the engine's
+    own count where it declares one (memory_states), else the torch engines' by their capabilities."""
+    from benchbench import engines
+
+    own = getattr(engines.get(cfg.engine), "memory_states", None)
+    if own is not None:
+        return own(cfg, psi)
     moments = 8 if cfg.optimizer == "adamw" else 4
-    if cfg.engine == "deepspeed":
-        w, g, k = (2, 2, 4 + moments) if cfg.precision in ("bf16", "fp16", "bf16-pure") else (4, 4, moments)
-        if cfg.grad_accum_dtype == "fp32":
-            g = 4
-        stage = cfg.zero_stage
-        params = w * psi / (n if stage >= 3 else 1)
-        grads = g * psi / (n if stage >= 2 else 1)
-        opt = k * psi / (n if stage >= 1 else 1)
-        if cfg.offload_optimizer:
-            opt = 0.0
-        bucket = g * (cfg.reduce_bucket_size or DS_BUCKET_ELEMENTS) if stage >= 1 else 0.0  # gradients' dtype
-        buffers = 0.0
-        if stage >= 3:  # ZeRO-3 holds its bucket and the gathered (live) parameters through backward
-            buffers = bucket + w * min(cfg.stage3_max_live_parameters or DS_LIVE_PARAMETERS, psi)
-            bucket = 0.0
-        # the step converts the gradients it updates to fp32: a flat copy and its partition; stages
-        # 1-2 fill their reduce bucket only then
-        step = (8 * psi if stage == 0 and w == 2 else (4 * psi / n if w == 2 else 0.0)) + bucket
-        return dict(params_bytes=params, grads_bytes=grads, optimizer_state_bytes=opt, buffers_bytes=buffers,
-                    step_transient_bytes=step, grads_exist_in_backward=False)
-    if cfg.precision == "bf16-pure":
+    mode = precision.mode(cfg)
+    if mode.params != "fp32":  # 16-bit weights and gradients, fp32 masters in the optimizer
         params, grads, opt = 2 * psi, 2 * psi, (moments + 4) * psi
     else:
         params, grads, opt = 4 * psi, 4 * psi, moments * psi
-    shard = n if cfg.engine == "fsdp" else 1
-    buffers = 2 * psi / shard if cfg.precision in AUTOCAST else 0.0   # autocast's 16-bit weight copies
-    if cfg.engine == "ddp":  # DDP's flat gradient buckets, beside .grad (gradient_as_bucket_view=False)
+    shard = cfg.world_size if cfg.capability("shards_parameters") else 1
+    buffers = 2 * psi / shard if mode.autocast else 0.0   # autocast's 16-bit weight copies
+    buckets = cfg.capability("keeps_gradient_buckets")
+    if buckets:  # a flat copy of the gradients beside .grad (DDP: gradient_as_bucket_view=False)
         buffers += grads
     return dict(params_bytes=params / shard, grads_bytes=grads / shard, optimizer_state_bytes=opt / shard,
                 buffers_bytes=buffers, step_transient_bytes=0.0,
-                grads_exist_in_backward=cfg.engine == "ddp" or cfg.grad_accum > 1)
-
-
-def _act_kind(cfg) -> str:
-    if cfg.engine == "deepspeed" and cfg.precision in ("bf16", "fp16"):
-        return "16bit"      # DeepSpeed bf16/fp16: the module itself is 16-bit, no autocast
-    if cfg.precision == "bf16-pure":
-        return "16bit"
-    return "autocast" if cfg.precision in AUTOCAST else "fp32"
+                grads_exist_in_backward=bool(buckets) or cfg.grad_accum > 1)
 
 
 # bytes per (token x n_embd) saved by one layer; per (head x token^2) with eager attention; per
@@ -153,7 +130,7 @@ LOSS = {"fp32": 12, "autocast": 10, "16bit": 6}
 def _activations(cfg, shape: dict) -> tuple[float, float, float]:
     """(activations saved when backward starts, the loss buffers then, and the activations while
     the first checkpointed segment is recomputed) for one micro-batch."""
-    kind = _act_kind(cfg)
+    kind = precision.activation_kind(cfg)
     s, b, h, a, L, V = (shape["seq_len"], cfg.batch_size, shape["n_embd"], shape["n_head"], shape["n_layer"],
                         shape["vocab_size"])
     scores = SCORES[kind] * a * s * s * b if cfg.attention == "eager" else 0.0

@@ -1,6 +1,8 @@
 """RunConfig: one point of a sweep, frozen and validated.
 
-Every field is a possible sweep axis. A suite's `defaults:` and `sweep:` name these fields;
+Its fields are composed from declarations (SETTINGS): the harness's own groups below, and those of
+every technique, engine and collector, built-in or plug-in (plugins/components.py), so no Literal
+here repeats a registry. Every field is a possible sweep axis. A suite's `defaults:` and `sweep:` name these fields;
 `model:` fills `model`, `model_size` and `model_args`. The config id is a hash of the fields
 that change what is measured (not the timeout or the number of repeats), so rows of different
 runs join on it.
@@ -13,26 +15,109 @@ import hashlib
 import json
 from typing import Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from benchbench import plugins
+from benchbench import collectors, engines, plugins, techniques
+from benchbench.collectors import profiler, pyspy
+from benchbench.engines import deepspeed_engine, fsdp, pipeline, tensor
+from benchbench.plugins.components import Setting, settings_of
+from benchbench.techniques import attention, checkpointing, compile, ema, fp8, optimizer, precision
 
-Precision = Literal["fp32", "tf32", "fp16", "bf16", "bf16-pure", "fp8"]
-Fp8Recipe = Literal["tensorwise", "rowwise", "rowwise_with_gw_hp"]
-Checkpointing = Literal["none", "full", "every_k", "sqrt", "selective", "selective_op"]
-Attention = Literal["eager", "sdpa", "flash", "mem_efficient", "cudnn", "flex"]
-Compile = Literal["off", "default", "reduce-overhead", "max-autotune"]
-Optimizer = Literal["adamw", "sgd"]
-OptimizerImpl = Literal["auto", "fused", "foreach", "loop"]
-Engine = Literal["torch", "ddp", "fsdp", "deepspeed"]  # and the plug-ins' (PLUGGABLE)
-DsOptimizer = Literal["client", "fused_adam", "cpu_adam"]
-Device = Literal["auto", "cpu", "cuda"]
-PpSchedule = Literal["gpipe", "1f1b", "interleaved_1f1b"]
-Collect = Literal["memory", "nvml", "flops"]  # and the plug-ins' (PLUGGABLE)
+# Settings of the harness itself; every other setting is declared by the component that reads it
+# (SETTINGS of techniques/*.py, engines/*.py and the plug-ins: plugins/components.py).
+WHAT = (
+    Setting("model", "gpt", "a reference model (benchbench list models), py:<module>, timm:/torchvision:/hf:", type=str),
+    Setting("model_size", "tiny", "one of the model's sizes (benchbench list models)", type=str),
+    Setting("model_args", None, "the model's shape arguments over its size's", type=dict[str, int], default_factory=dict),
+    Setting("batch_size", 8, "micro-batch per rank; max: the largest that fits, found by a max-batch search before "
+            "the config is measured (its probes: rows of RUN/autobatch)", type=int, choices=("max",)),
+    Setting("seq_len", None, "tokens per sample (token models); default: the model's context", type=int, optional=True,
+            gt=0),
+    Setting("image_size", None, "pixels per side (image models); default: the model's", type=int, optional=True, gt=0),
+)
+WHERE = (
+    Setting("device", "auto", "auto = CUDA when torch sees a GPU, else CPU", choices=("auto", "cpu", "cuda")),
+    Setting("warmup_steps", 3, "optimizer steps run before the timed window (not measured)", type=int, ge=0),
+    Setting("measured_steps", 20, "steps in the timed window; auto: measure in blocks until the median's interval is "
+            "within target_halfwidth (min_steps .. max_steps, at most max_measure_s)", type=int, choices=("auto",)),
+    Setting("repeats", 1, "separate worker processes per config; auto: add repeats (3 at least, max_repeats at most) "
+            "until a sequential test (error rate kept at 5% over every look) tells the config from the suite's "
+            "baseline config (or from itself in run --against RUN) or shows it the same within 1%; with no "
+            "reference, until they pin the value within target_halfwidth", type=int, choices=("auto",), in_id=False),
+    Setting("min_steps", 10, "measured_steps: auto: steps before the first stop check", type=int, gt=0, in_id=False),
+    Setting("max_steps", 200, "measured_steps: auto: stop here whatever the interval", type=int, gt=0, in_id=False),
+    Setting("max_measure_s", 60.0, "measured_steps: auto: stop after this many measured seconds", type=float, gt=0,
+            in_id=False),
+    Setting("target_halfwidth", 0.005, "auto: the 95% interval's half-width relative to the median that counts as "
+            "sure (0.005 = 0.5%)", type=float, gt=0, lt=1, in_id=False),
+    Setting("max_repeats", 10, "repeats: auto: stop adding repeats here (3 at the least: its first look is at 3 "
+            "repeats)", type=int, gt=0, in_id=False),
+    Setting("compile_cache", "shared", "with compile: shared: repeats after the first reuse its compiler caches (the "
+            "row says cold or warm); cold: every repeat compiles from scratch (to measure compile time)",
+            choices=("shared", "cold"), in_id=False),
+    Setting("timeout_s", 900.0, "a worker with no result after this long is killed: status timeout", type=float, gt=0,
+            in_id=False),
+    Setting("seed", 0, "seeds the model init and the synthetic batches", type=int),
+)
+STEP = (Setting("grad_accum", 1, "micro-batches per optimizer step", type=int, gt=0),)
+ENGINE = (
+    Setting("engine", "torch", "torch: one process; ddp, fsdp (FSDP2), deepspeed: torch.distributed; or a plug-in's "
+            "(docs/plugins.md)", choices=tuple(engines.ENGINES)),
+    Setting("techniques", None, "plug-in techniques (docs/plugins.md), applied in this order after precision, before "
+            "compile", type=list[str], default_factory=list),
+    Setting("world_size", 1, "ranks (GPUs) in all; > 1 launches the worker through torchrun", type=int, gt=0),
+)
+NODES = (Setting("nnodes", 1, "machines the ranks are spread over, world_size / nnodes on each; > 1 needs the launch "
+                 "settings (--node-rank and --rdzv-endpoint, or --hostfile)", type=int, gt=0),)
+COLLECT = (Setting("collect", None, "collectors around the timed window; plug-ins add theirs (docs/plugins.md)",
+                   type=list[Literal[collectors.LISTED]], default_factory=lambda: list(collectors.LISTED), in_id=False),)
+NUMERICS = (
+    Setting("numerics_steps", 0, "numerics check: train this many steps against a reference config (fp32, eager, "
+            "...) after timing; 0 = off (numerics.py)", type=int, ge=0, in_id=False),
+    Setting("numerics_reference", None, "settings of the numerics check's reference config, over numerics.REFERENCE",
+            type=dict[str, str | int | float | bool | None], default_factory=dict, in_id=False),
+)
+COST = (  # what a config costs, not what it measures
+    Setting("price_per_gpu_hour", None, "US dollars per GPU (rank) hour, for the cost columns usd_per_mtoken / "
+            "usd_per_msample (docs/answers.md); null = no cost", type=float, optional=True, ge=0, in_id=False),
+    Setting("price_per_kwh", None, "US dollars per kWh, for energy_usd_per_mtoken (needs NVML energy, a GPU); null = "
+            "none", type=float, optional=True, ge=0, in_id=False),
+)
+REPORT = (Setting("peak_tflops", None, "device peak for MFU; null = benchbench's table (basics/device.py)", type=float,
+                  optional=True, gt=0, in_id=False),)
+# The order of the settings (list axes, a row's columns): the harness's groups and the components'
+LAYOUT = (WHAT, WHERE, precision, fp8, STEP, checkpointing, attention, compile, optimizer, ema, ENGINE, fsdp, NODES,
+          tensor, pipeline, deepspeed_engine, COLLECT, profiler.Profiler, pyspy.PySpy, NUMERICS, COST, REPORT)
+
+
+def _compose() -> tuple[tuple[Setting, ...], dict[str, str]]:
+    """Every setting once, in LAYOUT's order, then the other components' (plug-ins: theirs last); and
+    plug-in -> why it cannot be used, for a plug-in whose setting takes a name already taken."""
+    out: dict[str, Setting] = {}
+    for part in LAYOUT:
+        for s in part if isinstance(part, tuple) else settings_of(part):
+            assert s.name not in out, f"setting {s.name} declared twice"
+            out[s.name] = s
+    clashes: dict[str, str] = {}
+    builtin = {"techniques": techniques.BUILTIN, "engines": tuple(engines.ENGINES)}
+    found = {**{("techniques", n): c for n, c in techniques.components().items()},
+             **{("engines", n): c for n, c in engines.components().items()}}
+    for (kind, name), comp in found.items():
+        for s in settings_of(comp):
+            if s.name in out and name not in builtin[kind]:
+                clashes[name] = (f"plug-in {name!r} declares the setting {s.name!r}, which another component "
+                                 f"declares already; rename its setting (docs/plugins.md)")
+            elif s.name not in out:
+                out[s.name] = s
+    return tuple(out.values()), clashes
+
+
+SETTINGS, _CLASHES = _compose()
 # Settings whose values plug-ins add (benchbench.<kind> entry points, docs/plugins.md): field -> (kind, built-ins)
-PLUGGABLE = {"engine": ("engines", get_args(Engine)), "collect": ("collectors", get_args(Collect)),
+PLUGGABLE = {"engine": ("engines", tuple(engines.ENGINES)), "collect": ("collectors", collectors.LISTED),
              "techniques": ("techniques", ())}
+
 
 @functools.cache
 def _kinds(cls) -> dict[str, tuple[bool, bool, tuple[str, ...]]]:
@@ -51,130 +136,13 @@ MAX_COUNTS = {"repeats": 1_000, "max_repeats": 1_000, "measured_steps": 1_000_00
               "min_steps": 1_000_000, "max_steps": 1_000_000, "grad_accum": 1_000_000, "numerics_steps": 1_000_000}
 
 # Fields that do not change what a config measures: left out of its id.
-NOT_IN_ID = ("repeats", "timeout_s", "peak_tflops", "collect", "profile", "pyspy", "numerics_steps", "numerics_reference",
-             "min_steps", "max_steps", "max_measure_s", "target_halfwidth", "max_repeats", "compile_cache",
-             "price_per_gpu_hour", "price_per_kwh")  # prices: what a config costs, not what it measures
+NOT_IN_ID = tuple(s.name for s in SETTINGS if not s.in_id)
 
 
-class RunConfig(BaseModel):
+class Settings(BaseModel):
+    """What every run config is and checks; RunConfig below adds the composed settings as its fields."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # what is trained
-    model: str = Field("gpt", description="a reference model (benchbench list models), py:<module>, timm:/torchvision:/hf:")
-    model_size: str = Field("tiny", description="one of the model's sizes (benchbench list models)")
-    model_args: dict[str, int] = Field(default_factory=dict, description="the model's shape arguments over its size's")
-    batch_size: int | Literal["max"] = Field(
-        8, description="micro-batch per rank; max: the largest that fits, found by a max-batch search before the "
-                       "config is measured (its probes: rows of RUN/autobatch)")
-    seq_len: int | None = Field(None, gt=0, description="tokens per sample (token models); default: the model's context")
-    image_size: int | None = Field(None, gt=0, description="pixels per side (image models); default: the model's")
-
-    # where and how long
-    device: Device = Field("auto", description="auto = CUDA when torch sees a GPU, else CPU")
-    warmup_steps: int = Field(3, ge=0, description="optimizer steps run before the timed window (not measured)")
-    measured_steps: int | Literal["auto"] = Field(
-        20, description="steps in the timed window; auto: measure in blocks until the median's interval is within "
-                        "target_halfwidth (min_steps .. max_steps, at most max_measure_s)")
-    repeats: int | Literal["auto"] = Field(
-        1, description="separate worker processes per config; auto: add repeats (3 at least, max_repeats at most) "
-                       "until a sequential test (error rate kept at 5% over every look) tells the config from the "
-                       "suite's baseline config (or from itself in run --against RUN) or shows it the same within "
-                       "1%; with no reference, until they pin the value within target_halfwidth")
-    min_steps: int = Field(10, gt=0, description="measured_steps: auto: steps before the first stop check")
-    max_steps: int = Field(200, gt=0, description="measured_steps: auto: stop here whatever the interval")
-    max_measure_s: float = Field(60.0, gt=0, description="measured_steps: auto: stop after this many measured seconds")
-    target_halfwidth: float = Field(0.005, gt=0, lt=1, description="auto: the 95% interval's half-width relative to "
-                                                                   "the median that counts as sure (0.005 = 0.5%)")
-    max_repeats: int = Field(10, gt=0, description="repeats: auto: stop adding repeats here (3 at the least: its first "
-                                                   "look is at 3 repeats)")
-    compile_cache: Literal["shared", "cold"] = Field(
-        "shared", description="with compile: shared: repeats after the first reuse its compiler caches (the row says "
-                              "cold or warm); cold: every repeat compiles from scratch (to measure compile time)")
-    timeout_s: float = Field(900.0, gt=0, description="a worker with no result after this long is killed: status timeout")
-    seed: int = Field(0, description="seeds the model init and the synthetic batches")
-
-    # technique axes
-    precision: Precision = Field("fp32", description="techniques/precision.py: autocast, GradScaler, pure bf16; fp8: "
-                                                     "torchao float8 Linear layers, bf16 autocast elsewhere (techniques/fp8.py)")
-    fp8_recipe: Fp8Recipe = Field("tensorwise", description="with precision fp8: torchao's Float8LinearConfig recipe "
-                                                            "(scales per tensor, per row, per row with bf16 weight gradients)")
-    fp8_fsdp_all_gather: bool = Field(False, description="with precision fp8, fp8_recipe tensorwise and engine fsdp: "
-                                                          "weights cast to fp8 before FSDP2's all-gather (half its bytes)")
-    grad_accum: int = Field(1, gt=0, description="micro-batches per optimizer step")
-    checkpointing: Checkpointing = Field("none", description="activation checkpointing (techniques/checkpointing.py)")
-    checkpoint_k: int = Field(2, gt=0, description="with checkpointing: every_k, checkpoint one block in k")
-    attention: Attention = Field("sdpa", description="attention implementation (techniques/attention.py)")
-    compile: Compile = Field("off", description="torch.compile mode")
-    compile_scope: Literal["auto", "model", "blocks"] = Field(
-        "auto", description="with compile: model: one torch.compile of the whole model; blocks: each block compiled "
-                            "on its own, the rest eager (torchtitan's way); auto: blocks with engine fsdp, else model")
-    optimizer: Optimizer = Field("adamw", description="the optimizer")
-    optimizer_impl: OptimizerImpl = Field("auto", description="the optimizer's kernel implementation")
-    lr: float = Field(3e-4, gt=0, description="learning rate")
-    grad_clip: float | None = Field(None, gt=0, description="clip_grad_norm_ max norm; null = no clipping")
-    ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA of weights after each step; null = off")
-    engine: Engine = Field("torch", description="torch: one process; ddp, fsdp (FSDP2), deepspeed: torch.distributed; "
-                                                "or a plug-in's (docs/plugins.md)")
-    techniques: list[str] = Field(default_factory=list, description="plug-in techniques (docs/plugins.md), applied in "
-                                                                    "this order after precision, before compile")
-    world_size: int = Field(1, gt=0, description="ranks (GPUs) in all; > 1 launches the worker through torchrun")
-    fsdp_param_dtype: Literal["fp32", "bf16"] | None = Field(
-        None, description="engine fsdp: MixedPrecisionPolicy param_dtype (the dtype compute sees; the optimizer keeps "
-                          "fp32); null = bf16 for precision bf16 / fp8, else fp32")
-    fsdp_reduce_dtype: Literal["fp32", "bf16"] = Field("fp32", description="engine fsdp: MixedPrecisionPolicy "
-                                                                           "reduce_dtype (gradient reduce-scatter)")
-    fsdp_reshard_after_forward: bool = Field(True, description="engine fsdp: free the gathered parameters after forward "
-                                                               "(ZeRO-3-like); false keeps them to backward (ZeRO-2-like)")
-    nnodes: int = Field(1, gt=0, description="machines the ranks are spread over, world_size / nnodes on each; > 1 needs "
-                                             "the launch settings (--node-rank and --rdzv-endpoint, or --hostfile)")
-
-    # model parallelism (docs/parallelism.md); world_size = dp * tp_size * pp_size
-    tp_size: int = Field(1, gt=0, description="tensor-parallel ranks (DTensor plans over a 'tp' mesh dimension); "
-                                              "engine torch: pure TP; engine fsdp: a 2-D (dp, tp) mesh")
-    sequence_parallel: bool = Field(False, description="with tp_size > 1: norms and residuals sharded over the "
-                                                       "sequence (Megatron-style sequence parallelism)")
-    pp_size: int = Field(1, gt=0, description="pipeline stages over ranks (torch.distributed.pipelining); > 1 needs "
-                                              "engine torch and world_size == pp_size")
-    pp_schedule: PpSchedule = Field("1f1b", description="pipeline schedule: gpipe (all forwards, then all backwards), "
-                                                        "1f1b, interleaved_1f1b (several stages per rank)")
-    pp_microbatches: int | None = Field(None, gt=0, description="micro-batches each batch is split into by the "
-                                                                "pipeline; must divide batch_size; null = 2 * pp_size")
-    pp_stages_per_rank: int | None = Field(None, gt=0, description="pipeline stages each rank holds; null = 1 (2 with "
-                                                                   "interleaved_1f1b, which needs at least 2)")
-
-    # DeepSpeed (engine: deepspeed); null = DeepSpeed's default, reported in the row
-    zero_stage: int = Field(0, ge=0, le=3, description="DeepSpeed ZeRO stage")
-    offload_optimizer: bool = Field(False, description="ZeRO: optimizer state on the CPU")
-    offload_param: bool = Field(False, description="ZeRO-3: parameters on the CPU")
-    ds_optimizer: DsOptimizer = Field("client", description="client: the torch optimizer; or DeepSpeed's FusedAdam / CPUAdam")
-    reduce_bucket_size: int | None = Field(None, gt=0)
-    allgather_bucket_size: int | None = Field(None, gt=0)
-    stage3_prefetch_bucket_size: int | None = Field(None, gt=0)
-    stage3_max_live_parameters: int | None = Field(None, gt=0)
-    contiguous_gradients: bool | None = None
-    grad_accum_dtype: Literal["fp32", "bf16", "fp16"] | None = Field(
-        None, description="DeepSpeed data_types.grad_accum_dtype: the dtype gradients are kept in; null = the model's")
-
-    # what is collected besides step times (collectors/)
-    collect: list[Collect] = Field(
-        default_factory=lambda: ["memory", "nvml", "flops"], description="collectors around the timed window; "
-                                                                         "plug-ins add theirs (docs/plugins.md)")
-    profile: bool = Field(False, description="torch.profiler window after the timed one; trace + GPU time by category")
-    pyspy: bool = Field(False, description="py-spy record of the worker's Python stacks during the timed window")
-    numerics_steps: int = Field(0, ge=0, description="numerics check: train this many steps against a reference "
-                                                     "config (fp32, eager, ...) after timing; 0 = off (numerics.py)")
-    numerics_reference: dict[str, str | int | float | bool | None] = Field(
-        default_factory=dict, description="settings of the numerics check's reference config, over numerics.REFERENCE")
-
-    # cost (analysis/cost.py): what the machine costs, for usd_per_mtoken; null = no cost column
-    price_per_gpu_hour: float | None = Field(
-        None, ge=0, description="US dollars per GPU (rank) hour, for the cost columns usd_per_mtoken / usd_per_msample "
-                                "(docs/answers.md); null = no cost")
-    price_per_kwh: float | None = Field(
-        None, ge=0, description="US dollars per kWh, for energy_usd_per_mtoken (needs NVML energy, a GPU); null = none")
-
-    # reporting
-    peak_tflops: float | None = Field(None, gt=0, description="device peak for MFU; null = benchbench's table (peaks.py)")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -188,7 +156,7 @@ class RunConfig(BaseModel):
             raise ValueError(f"must be true or false, not {v!r}")
         return v
 
-    @field_validator("engine", "collect", "techniques", mode="wrap")
+    @field_validator("engine", "collect", "techniques", mode="wrap", check_fields=False)
     @classmethod
     def _plugins_too(cls, v, handler, info):
         """A plug-in's name is a value too: checked against the installed entry points, and imported once
@@ -199,6 +167,8 @@ class RunConfig(BaseModel):
             theirs = [x for x in (v if isinstance(v, list) else [v]) if isinstance(x, str) and x in extra]
             for name in theirs:
                 plugins.load(kind, name, builtins)
+                if name in _CLASHES:
+                    raise plugins.PluginError(_CLASHES[name])
         except plugins.PluginError as e:
             raise ValueError(str(e)) from None
         if info.field_name == "techniques":
@@ -213,7 +183,7 @@ class RunConfig(BaseModel):
         out = handler([builtins[0] if x in theirs else x for x in v])
         return [x if x in theirs else got for x, got in zip(v, out)]
 
-    @field_validator("measured_steps", "repeats")
+    @field_validator("measured_steps", "repeats", check_fields=False)
     @classmethod
     def _at_least_one(cls, v, info):
         if v != "auto" and v < 1:
@@ -223,7 +193,8 @@ class RunConfig(BaseModel):
             raise ValueError(f"must be at most {top:,} (or auto), not {v:,}")
         return v
 
-    @field_validator("warmup_steps", "min_steps", "max_steps", "max_repeats", "grad_accum", "numerics_steps")
+    @field_validator("warmup_steps", "min_steps", "max_steps", "max_repeats", "grad_accum", "numerics_steps",
+                     check_fields=False)
     @classmethod
     def _bounded(cls, v, info):
         """Counts are checked before any work: a typo of a few zeros must not plan a billion runs or steps."""
@@ -239,25 +210,31 @@ class RunConfig(BaseModel):
                              "measured_steps: auto measures between the two: lower min_steps or raise max_steps")
         return self
 
-    @field_validator("price_per_gpu_hour", "price_per_kwh", mode="before")
+    @field_validator("price_per_gpu_hour", "price_per_kwh", mode="before", check_fields=False)
     @classmethod
     def _prices_are_numbers(cls, v):
         if isinstance(v, (bool, str)):
             raise ValueError(f"must be a number of US dollars (e.g. 2.5), not {v!r}")
         return v
 
-    @field_validator("batch_size")
+    @field_validator("batch_size", check_fields=False)
     @classmethod
     def _positive(cls, v):
         if v != "max" and v < 1:
             raise PydanticCustomError("greater_than", "Input should be greater than 0")
         return v
 
-    @field_validator("compile", mode="before")
+    @field_validator("compile", mode="before", check_fields=False)
     @classmethod
     def _yaml_booleans(cls, v):
         """YAML 1.1 reads a bare `off` as false: take false as "off" and true as "default"."""
         return {False: "off", True: "default"}.get(v, v) if isinstance(v, bool) else v
+
+    def capability(self, name: str):
+        """What the config's engine declares it does (plugins.components.CAPABILITY_DEFAULTS): techniques
+        and the memory model ask this, never the engine's name."""
+        value = engines.capabilities(self.engine)[name]
+        return value(self) if callable(value) else value
 
     @property
     def microbatches(self) -> int:
@@ -301,6 +278,9 @@ class RunConfig(BaseModel):
         return d
 
 
+RunConfig = create_model("RunConfig", __base__=Settings, __module__=__name__,
+                         **{s.name: (s.annotation(), Field(**s.field_kwargs())) for s in SETTINGS})
+RunConfig.__doc__ = "One point of a sweep: every setting of SETTINGS, frozen and validated."
 FIELDS = tuple(RunConfig.model_fields)
 _DEFAULTS = RunConfig().model_dump()
 

@@ -9,8 +9,11 @@ everything. Gradient accumulation and the loss scaler are part of the engine's s
 optimizer is built after the model is final (techniques/optimizer.py); the EMA of weights is a
 hook the engine runs after each optimizer step (techniques/ema.py).
 
+Each technique declares the settings it reads (SETTINGS, plugins/components.py), from which the run
+config is composed, and asks the engine's capabilities (cfg.capability), never its name.
+
 A package adds techniques through entry points of the group benchbench.techniques (docs/plugins.md):
-a module with skip_reason(cfg, dev) and apply(model, cfg, dev) (optional: fields(model, cfg),
+a module with skip_reason(cfg, dev) and apply(model, cfg, dev) (optional: SETTINGS, fields(model, cfg),
 hooks(model, cfg), model_reason(cfg, model)). A config names the ones it uses in `techniques: [...]`;
 they apply in that order after precision and before compile, so compile sees them.
 """
@@ -22,6 +25,22 @@ from benchbench.techniques import attention, checkpointing, compile, ema, fp8, o
 
 ORDER = (fp8, attention, checkpointing, precision, compile)
 BUILTIN = ("fp8", "attention", "checkpointing", "precision", "compile", "optimizer", "ema")
+
+
+def components() -> dict:
+    """name -> technique module of the built-ins and the installed plug-ins (imported; one that cannot be
+    imported is left out here: validation reports it where a config names it), for their SETTINGS."""
+    out = {name: globals()[name] for name in BUILTIN}
+    try:
+        theirs = plugins.names("techniques", BUILTIN)
+    except plugins.PluginError:  # a name clash: reported where the plug-ins are named or listed
+        theirs = ()
+    for name in theirs:
+        try:
+            out[name] = plugins.load("techniques", name, BUILTIN)
+        except plugins.PluginError:
+            continue
+    return out
 
 
 def chosen(cfg) -> tuple:

@@ -9,15 +9,15 @@ flex           torch.nn.attention.flex_attention (compiled) with a causal block 
 from __future__ import annotations
 
 import math
+import sys
 
-import torch
-import torch.nn.functional as F
+from benchbench.plugins.components import Setting, lazy
+from benchbench.techniques import precision
 
-from benchbench import models
-from benchbench.models.common import sdpa_attend
-from benchbench.techniques.precision import fsdp_param_dtype
+torch, F = lazy("torch"), lazy("torch.nn.functional")
 
-HALF = ("fp16", "bf16", "bf16-pure", "fp8")
+SETTINGS = (Setting("attention", "sdpa", "attention implementation (techniques/attention.py)",
+                    choices=("eager", "sdpa", "flash", "mem_efficient", "cudnn", "flex")),)
 
 
 def eager_attend(q, k, v, is_causal: bool):
@@ -69,12 +69,14 @@ def _flex():
 
 
 def skip_reason(cfg, dev) -> str | None:
+    from benchbench import models  # the registry imports torch: only when asked
+
     a = cfg.attention
     if a != "sdpa" and not models.supports(cfg.model, "attention"):
         return f"attention={a} needs attention modules with an attend function; model {cfg.model} has none"
     if dev.type == "cpu" and a in ("mem_efficient", "cudnn"):
         return f"attention={a}: PyTorch has no CPU kernel for this SDPA backend (No viable backend on CPU)"
-    half = cfg.precision in HALF or (cfg.engine == "fsdp" and fsdp_param_dtype(cfg) == "bf16")  # FSDP2 casts to bf16
+    half = precision.BYTES[precision.compute_dtype(cfg)] == 2  # autocast, 16-bit parameters or the engine's cast
     if dev.type == "cuda" and a in ("flash", "cudnn") and not half:
         return f"attention={a} needs fp16 or bf16 inputs; precision={cfg.precision} gives fp32"
     if a == "flex" and dev.type == "cpu":
@@ -87,11 +89,19 @@ def skip_reason(cfg, dev) -> str | None:
     return None
 
 
+def __getattr__(name):
+    if name == "sdpa_attend":  # the models' default (models/common.py, which imports torch): on first use
+        from benchbench.models.common import sdpa_attend
+
+        return sdpa_attend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def attend_fn(name: str):
     if name == "eager":
         return eager_attend
     if name == "sdpa":
-        return sdpa_attend
+        return getattr(sys.modules[__name__], "sdpa_attend")  # this module's name: a test may swap it
     if name == "flex":
         return _flex()
     return _forced(name)

@@ -18,11 +18,15 @@ import functools
 import math
 from collections import Counter
 
-import torch
-import torch.nn as nn
-from torch.utils.checkpoint import CheckpointPolicy, checkpoint, create_selective_checkpoint_contexts
+from benchbench.plugins.components import Setting, lazy
 
-from benchbench import models
+torch, nn, ckpt = lazy("torch"), lazy("torch.nn"), lazy("torch.utils.checkpoint")
+
+SETTINGS = (
+    Setting("checkpointing", "none", "activation checkpointing (techniques/checkpointing.py)",
+            choices=("none", "full", "every_k", "sqrt", "selective", "selective_op")),
+    Setting("checkpoint_k", 2, "with checkpointing: every_k, checkpoint one block in k", type=int, gt=0),
+)
 
 
 @functools.cache
@@ -48,31 +52,45 @@ def op_policy():
         if func in matmuls:
             mms[phase] += 1
             if mms[phase] % 2 == 0:
-                return CheckpointPolicy.PREFER_RECOMPUTE
-        return CheckpointPolicy.MUST_SAVE if func in saved_ops() else CheckpointPolicy.PREFER_RECOMPUTE
+                return ckpt.CheckpointPolicy.PREFER_RECOMPUTE
+        return ckpt.CheckpointPolicy.MUST_SAVE if func in saved_ops() else ckpt.CheckpointPolicy.PREFER_RECOMPUTE
 
     return policy
 
 
 def _op_contexts():
-    return create_selective_checkpoint_contexts(op_policy())
+    return ckpt.create_selective_checkpoint_contexts(op_policy())
 
 
-class Checkpointed(nn.Module):
-    """Runs `inner` (one block or a run of blocks) under checkpoint; `selective`: under torchtitan's op policy."""
+@functools.cache
+def _checkpointed_class():
+    """The module class, defined on first use (it subclasses nn.Module: torch is imported only then)."""
 
-    def __init__(self, *blocks: nn.Module, selective: bool = False):
-        super().__init__()
-        self.inner = blocks[0] if len(blocks) == 1 else nn.Sequential(*blocks)
-        self.selective = selective
+    class Checkpointed(nn.Module):
+        """Runs `inner` (one block or a run of blocks) under checkpoint; `selective`: under torchtitan's op policy."""
 
-    def forward(self, *args):
-        if self.selective:
-            return checkpoint(self.inner, *args, use_reentrant=False, context_fn=_op_contexts)
-        return checkpoint(self.inner, *args, use_reentrant=False)
+        def __init__(self, *blocks, selective: bool = False):
+            super().__init__()
+            self.inner = blocks[0] if len(blocks) == 1 else nn.Sequential(*blocks)
+            self.selective = selective
+
+        def forward(self, *args):
+            if self.selective:
+                return ckpt.checkpoint(self.inner, *args, use_reentrant=False, context_fn=_op_contexts)
+            return ckpt.checkpoint(self.inner, *args, use_reentrant=False)
+
+    Checkpointed.__qualname__ = "Checkpointed"  # pickled by name: found through __getattr__ below
+    return Checkpointed
+
+
+def __getattr__(name):
+    if name == "Checkpointed":
+        return _checkpointed_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _segments(blocks: list, mode: str, k: int) -> list[nn.Module]:
+    Checkpointed = _checkpointed_class()  # noqa: N806 (a class)
     if mode in ("full", "selective_op"):
         return [Checkpointed(b, selective=mode == "selective_op") for b in blocks]
     if mode == "every_k":
@@ -85,7 +103,7 @@ def _recompute_attention(m: nn.Module):
     inner = m.attend
 
     def attend(q, k, v, is_causal):
-        return checkpoint(inner, q, k, v, is_causal, use_reentrant=False)
+        return ckpt.checkpoint(inner, q, k, v, is_causal, use_reentrant=False)
 
     m.attend = attend
 
@@ -93,6 +111,8 @@ def _recompute_attention(m: nn.Module):
 def skip_reason(cfg, dev) -> str | None:
     if cfg.checkpointing == "none":
         return None
+    from benchbench import models  # the registry imports torch: only when asked
+
     if not models.supports(cfg.model, "checkpointing"):
         return f"checkpointing={cfg.checkpointing} needs a model with .blocks; {cfg.model} has none"
     if cfg.checkpointing == "sqrt" and not models.supports(cfg.model, "sequential_blocks"):

@@ -11,13 +11,23 @@ compile_scope
 
 from __future__ import annotations
 
-import torch
+from benchbench.plugins.components import Setting, lazy
+
+torch = lazy("torch")
+
+SETTINGS = (
+    Setting("compile", "off", "torch.compile mode", choices=("off", "default", "reduce-overhead", "max-autotune")),
+    Setting("compile_scope", "auto", "with compile: model: one torch.compile of the whole model; blocks: each block "
+            "compiled on its own, the rest eager (torchtitan's way); auto: blocks with engine fsdp, else model",
+            choices=("auto", "model", "blocks")),
+)
 
 
 def scope(cfg) -> str:
+    """auto: what the engine asks for (FSDP2 shards block by block, so its hooks stay outside compiled code)."""
     if cfg.compile_scope != "auto":
         return cfg.compile_scope
-    return "blocks" if cfg.engine == "fsdp" else "model"
+    return cfg.capability("compile_scope")
 
 
 def block_list(model):

@@ -7,7 +7,11 @@ of the weight, below bf16's resolution (2⁻⁸), so a bf16 average would never 
 
 from __future__ import annotations
 
-import torch
+from benchbench.plugins.components import Setting, lazy
+
+torch = lazy("torch")
+
+SETTINGS = (Setting("ema_decay", None, "EMA of weights after each step; null = off", type=float, optional=True, gt=0, lt=1),)
 
 
 class EMA:
@@ -17,10 +21,10 @@ class EMA:
         self.shadow = [p.detach().float().clone() for p in self.params]
         self.same_dtype = all(p.dtype == torch.float32 for p in self.params)
 
-    @torch.no_grad()
     def update(self):
-        current = self.params if self.same_dtype else [p.float() for p in self.params]
-        torch._foreach_lerp_(self.shadow, current, 1.0 - self.decay)
+        with torch.no_grad():
+            current = self.params if self.same_dtype else [p.float() for p in self.params]
+            torch._foreach_lerp_(self.shadow, current, 1.0 - self.decay)
 
 
 def skip_reason(cfg, dev) -> str | None:

@@ -18,16 +18,24 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 
-import torch
+from benchbench.plugins.components import Setting, lazy
+
+torch = lazy("torch")
 
 HEADS = ("output", "lm_head")
 MIN_CAPABILITY = (8, 9)  # fp8 tensor cores: Ada (8.9) and Hopper (9.0) and newer
+SETTINGS = (
+    Setting("fp8_recipe", "tensorwise", "with precision fp8: torchao's Float8LinearConfig recipe (scales per tensor, "
+            "per row, per row with bf16 weight gradients)", choices=("tensorwise", "rowwise", "rowwise_with_gw_hp")),
+    Setting("fp8_fsdp_all_gather", False, "with precision fp8, fp8_recipe tensorwise and engine fsdp: weights cast to "
+            "fp8 before FSDP2's all-gather (half its bytes)", type=bool),
+)
 
 
 def _all_gather_problem(cfg) -> str | None:
     if not cfg.fp8_fsdp_all_gather:
         return None
-    if cfg.precision != "fp8" or cfg.fp8_recipe != "tensorwise" or cfg.engine != "fsdp":
+    if cfg.precision != "fp8" or cfg.fp8_recipe != "tensorwise" or not cfg.capability("float8_all_gather"):
         return (f"fp8_fsdp_all_gather needs precision=fp8, fp8_recipe=tensorwise and engine=fsdp; this config has "
                 f"precision={cfg.precision}, fp8_recipe={cfg.fp8_recipe}, engine={cfg.engine}")
     return None

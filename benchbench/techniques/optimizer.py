@@ -10,9 +10,18 @@ optimizer steps, and writes the rounded result back (the usual mixed-precision m
 
 from __future__ import annotations
 
-import torch
+from benchbench.plugins.components import Setting, lazy
+from benchbench.techniques import precision
+
+torch = lazy("torch")
 
 IMPL = {"auto": {}, "fused": {"fused": True}, "foreach": {"foreach": True}, "loop": {"foreach": False}}
+SETTINGS = (
+    Setting("optimizer", "adamw", "the optimizer", choices=("adamw", "sgd")),
+    Setting("optimizer_impl", "auto", "the optimizer's kernel implementation", choices=tuple(IMPL)),
+    Setting("lr", 3e-4, "learning rate", type=float, gt=0),
+    Setting("grad_clip", None, "clip_grad_norm_ max norm; null = no clipping", type=float, optional=True, gt=0),
+)
 
 
 class MasterCopy:
@@ -24,12 +33,12 @@ class MasterCopy:
         self.inner = make(self.master)
         self.param_groups = self.inner.param_groups
 
-    @torch.no_grad()
     def step(self):
-        for lo, hi in zip(self.low, self.master):
-            hi.grad = None if lo.grad is None else lo.grad.float()
-        self.inner.step()
-        torch._foreach_copy_(self.low, self.master)
+        with torch.no_grad():
+            for lo, hi in zip(self.low, self.master):
+                hi.grad = None if lo.grad is None else lo.grad.float()
+            self.inner.step()
+            torch._foreach_copy_(self.low, self.master)
 
     def zero_grad(self, set_to_none: bool = True):
         for p in self.low:
@@ -55,6 +64,6 @@ def build(model, cfg, dev):
         return torch.optim.AdamW(params, lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.1, **kw)
 
     params = [p for p in model.parameters() if p.requires_grad]
-    if cfg.precision == "bf16-pure":
+    if precision.mode(cfg).params != "fp32":  # our 16-bit parameters (an engine that stores them keeps its own masters)
         return MasterCopy(params, make)
     return make(params)

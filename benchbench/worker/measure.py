@@ -25,7 +25,7 @@ from benchbench.basics.device import peak_fields
 from benchbench.collectors import Context
 from benchbench.plan import feasibility
 from benchbench.spec.config import RunConfig
-from benchbench.techniques import optimizer
+from benchbench.techniques import optimizer, precision
 from benchbench.worker import device as devices
 from benchbench.worker import numerics, throughput
 from benchbench.worker.timing import StepTimer, synchronize
@@ -154,7 +154,8 @@ def _throughput(cfg: RunConfig, built, step_times: list[float], out: dict) -> di
     d = {"samples_per_step": samples_per_step, "model_flops_per_step": built.flops_per_sample * samples_per_step}
     if built.tokens_per_sample:
         d["tokens_per_step"] = samples_per_step * built.tokens_per_sample
-    d.update(peak_fields(out["device_type"], out["device_name"], cfg.precision, cfg.peak_tflops))
+    d.update(peak_fields(out["device_type"], out["device_name"], precision.mfu_dtype(cfg.precision), cfg.peak_tflops,
+                         fp8=precision.MODES[cfg.precision].fp8_linears))
     d.update(throughput.rates(step_times, samples_per_step, d.get("tokens_per_step"), d["model_flops_per_step"],
                               cfg.world_size, d.get("peak_tflops"), out.get("hardware_flops_per_step"), out.get("energy_j"),
                               d.get("peak_fp8_tflops")))

@@ -42,19 +42,19 @@ def test_utilization_by_hand():
     assert device.utilization(400.0, None) is None
 
 
-def test_a_precision_finds_the_peak_of_its_compute_dtype():
+def test_a_row_finds_the_peak_of_its_compute_dtype():
     f = device.peak_fields("cuda", "NVIDIA H100 80GB HBM3", "bf16")
     assert f == {"peak_tflops": 989.0, "mfu_reason": None, "peak_gb_per_s": 3350.0}
-    assert device.peak_fields("cuda", "NVIDIA H100 NVL", "bf16-pure")["peak_tflops"] == 835.0
+    assert device.peak_fields("cuda", "NVIDIA H100 NVL", "bf16")["peak_tflops"] == 835.0
     assert device.peak_fields("cpu", "x86_64", "fp32") == {"peak_tflops": None, "mfu_reason": "no peak FLOP/s for device type cpu"}
     assert device.peak_fields("cpu", "x86_64", "fp32", override=100.0)["peak_tflops"] == 100.0
 
 
 def test_fp8_rows_carry_both_peaks():
     # fp8 rows: `mfu` against the dense bf16 peak (989, comparable with bf16 rows), mfu_fp8 against the fp8 one (1979)
-    f = device.peak_fields("cuda", "NVIDIA H200", "fp8")
+    f = device.peak_fields("cuda", "NVIDIA H200", "bf16", fp8=True)
     assert f["peak_tflops"] == 989.0 and f["peak_fp8_tflops"] == 1979.0
-    assert device.peak_fields("cuda", "NVIDIA H200", "fp8", override=500.0)["peak_fp8_tflops"] == 1979.0
+    assert device.peak_fields("cuda", "NVIDIA H200", "bf16", override=500.0, fp8=True)["peak_fp8_tflops"] == 1979.0
     assert "peak_fp8_tflops" not in device.peak_fields("cuda", "NVIDIA H200", "bf16")
 
 

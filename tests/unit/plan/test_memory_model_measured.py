@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from benchbench.engines import deepspeed_memory
 from benchbench.plan import memory_model
 from benchbench.spec.config import FIELDS, RunConfig
 
@@ -60,5 +61,5 @@ def test_deepspeed_fp32_buckets_are_fp32():
     fp32 = memory_model.predict(RunConfig(**base, precision="fp32"))
     bf16 = memory_model.predict(RunConfig(**base, precision="bf16"))
     psi = fp32["n_params"]
-    assert fp32["buffers_bytes"] == 4 * memory_model.DS_BUCKET_ELEMENTS + 4 * psi
-    assert bf16["buffers_bytes"] == 2 * memory_model.DS_BUCKET_ELEMENTS + 2 * psi
+    assert fp32["buffers_bytes"] == 4 * deepspeed_memory.DS_BUCKET_ELEMENTS + 4 * psi
+    assert bf16["buffers_bytes"] == 2 * deepspeed_memory.DS_BUCKET_ELEMENTS + 2 * psi
