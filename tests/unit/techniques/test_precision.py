@@ -1,5 +1,5 @@
 """Precision in one table: autocast, parameter dtype, loss scaling, fp8 and the dtype MFU compares with,
-asked by techniques, engines, the memory model and worker/peaks.py."""
+asked by techniques, engines, the memory model and the MFU peak (basics/device.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 
 from benchbench.spec.config import RunConfig, allowed_values
 from benchbench.techniques import precision
-from benchbench.worker import peaks
+from benchbench.basics import device
 from benchbench.worker.device import DeviceInfo
 
 CPU = DeviceInfo("cpu", "test")
@@ -19,7 +19,7 @@ def test_every_precision_is_a_mode_and_a_setting():
     assert allowed_values("precision") == tuple(precision.MODES)
     assert {p: precision.mfu_dtype(p) for p in precision.MODES} == {
         "fp32": "fp32", "tf32": "tf32", "fp16": "fp16", "bf16": "bf16", "bf16-pure": "bf16", "fp8": "bf16"}
-    assert peaks.peak_tflops("NVIDIA H100 80GB HBM3", "bf16-pure") == (989.0, None)
+    assert device.peak_tflops("NVIDIA H100 80GB HBM3", precision.mfu_dtype("bf16-pure")) == (989.0, None)
 
 
 def test_the_compute_dtype_follows_autocast_parameters_and_the_engine():
