@@ -1,5 +1,6 @@
 """`benchbench bisect` through the real command line on a small git repository made here
-(tests/fixtures/history_repo.py: the `py:` model does 4x the work from commit 6 of 12 on). Bad input
+(tests/fixtures/history_repo.py: the `py:` model does 4x the work from commit 6 of 12 on, and sleeps a planted
+0.3 s a step, so no load on the machine decides a probe's verdict). Bad input
 (a missing, non-git or dirty repository, unknown revisions, reversed ends, an unknown config): exit 2 and
 no probe. The real bisection (slow: every probe is a real run) names commit 6 and leaves the checkout as it
 was; `history regressions` then lists it."""
@@ -26,7 +27,7 @@ def bb(*args, cwd, timeout=900):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("bisect-cli")
-    repo, commits, suite = history_repo.make(root)
+    repo, commits, suite = history_repo.make(root, pause_s=0.3)
     cwd = os.getcwd()
     os.chdir(repo)  # the suite's py: model imports from the working directory
     try:
