@@ -8,6 +8,7 @@ was; `history regressions` then lists it."""
 import math
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -28,12 +29,12 @@ def bb(*args, cwd, timeout=900):
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("bisect-cli")
     repo, commits, suite = history_repo.make(root, pause_s=0.3)
-    cwd = os.getcwd()
-    os.chdir(repo)  # the suite's py: model imports from the working directory
+    sys.path.insert(0, str(repo))  # the suite's py: model is the repository's (bisect looks there itself)
     try:
         cid = suites.load(suite).expand()[0].config_id
     finally:
-        os.chdir(cwd)
+        sys.path.remove(str(repo))
+        sys.modules.pop("histmodel", None)
     return root, repo, commits, suite, cid
 
 
