@@ -1,7 +1,8 @@
 """A full disk under the history and read-only places for every output, on real file systems: a small
 tmpfs (full) and a read-only tmpfs, mounted for the test where it may mount (root); without that, the
-full disk is a file-size limit (RLIMIT_FSIZE) and the read-only place is skipped (test_full_disk.py
-injects EROFS). Contract: exit 2, one line naming the path and what to do, earlier runs kept."""
+full disk is a file-size limit (RLIMIT_FSIZE) and the real read-only place is skipped (its injected
+twin, EROFS from every Python write, always runs). Contract: exit 2, one line naming the path and what
+to do, earlier runs kept, nothing left in the read-only place."""
 
 import os
 import subprocess
@@ -111,4 +112,62 @@ def test_a_read_only_place_is_named(good_run, tmp_path, mounted, what):
     p = cli(*argv)
     contract(p.returncode, p.stderr, named)
     assert len([ln for ln in p.stderr.splitlines() if ln.strip()]) == 1, p.stderr
+    assert not os.listdir(ro)
+
+
+@pytest.fixture
+def injected_read_only(tmp_path, monkeypatch):
+    """A folder every write into fails with EROFS (os.open, open, mkdir, rename): the read-only place where
+    no tmpfs can be mounted. In-process: the CLI's own Python writes see it (DuckDB's native ones do not)."""
+    import builtins
+    import errno
+    import io
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    inside = lambda p: str(os.path.abspath(os.fspath(p))).startswith(str(ro))  # noqa: E731
+
+    def refuse(p):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(p))
+
+    real_os_open, real_open, real_mkdir, real_replace = os.open, builtins.open, os.mkdir, os.replace
+
+    def os_open(p, flags, *a, **k):
+        if inside(p) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            refuse(p)
+        return real_os_open(p, flags, *a, **k)
+
+    def py_open(p, mode="r", *a, **k):
+        if isinstance(p, (str, os.PathLike)) and inside(p) and any(c in mode for c in "wax+"):
+            refuse(p)
+        return real_open(p, mode, *a, **k)
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(builtins, "open", py_open)
+    monkeypatch.setattr(io, "open", py_open)
+    monkeypatch.setattr(os, "mkdir", lambda p, *a, **k: refuse(p) if inside(p) else real_mkdir(p, *a, **k))
+    monkeypatch.setattr(os, "replace", lambda a, b, **k: refuse(b) if inside(b) else real_replace(a, b, **k))
+    return ro
+
+
+@pytest.mark.parametrize("what", ["run -o", "report -o", "export -o (a file)", "export -o (a folder)", "history add",
+                                  "history export"])
+def test_an_injected_read_only_place_is_named(bb, good_run, tmp_path, injected_read_only, what):
+    ro = injected_read_only
+    if what == "export -o (a folder)":
+        pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed")
+    (tmp_path / "tiny.yaml").write_text(SUITE)
+    if what == "history export":
+        assert bb("history", "add", good_run, "--history-db", tmp_path / "h.duckdb")[0] == 0
+    argv, named = {
+        "run -o": (["run", tmp_path / "tiny.yaml", "-o", ro / "run", "-q"], ro / "run"),
+        "report -o": (["report", good_run, "--format", "markdown", "-o", ro / "r.md"], ro / "r.md"),
+        "export -o (a file)": (["export", good_run, "--format", "bencher", "-o", ro / "b.json"], ro / "b.json"),
+        "export -o (a folder)": (["export", good_run, "--format", "tensorboard", "-o", ro / "tb"], ro / "tb"),
+        "history add": (["history", "add", good_run, "--history-db", ro / "h.duckdb"], ro / "h.duckdb"),
+        "history export": (["history", "export", ro / "shared", "--history-db", tmp_path / "h.duckdb"], ro / "shared"),
+    }[what]
+    rc, _, err = bb(*argv)
+    contract(rc, err, named)
+    assert len([ln for ln in err.splitlines() if ln.strip()]) == 1, err
     assert not os.listdir(ro)
