@@ -93,8 +93,10 @@ def problems(cfg) -> list[tuple[str, str]]:
         try:
             mod = module(cfg.model)
         except Exception as e:  # ImportError or whatever the module raised while importing: the user's to fix
+            absent = isinstance(e, ModuleNotFoundError) and cfg.model[3:].startswith(e.name or "\0")
+            todo = "put the module beside the suite file or its folder on PYTHONPATH" if absent else "fix the module"
             return [("model", f"cannot import model module {cfg.model[3:]!r}: {type(e).__name__}: {e} (looked in "
-                              f"{user.where()}; put the module beside the suite file or its folder on PYTHONPATH)")]
+                              f"{user.where()}; {todo})")]
         missing = [n for n in ("SIZES", "ARGS", "build") if not hasattr(mod, n)]
         if missing:
             return [("model", f"model module {cfg.model[3:]!r} lacks {', '.join(missing)}")]
