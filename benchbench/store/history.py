@@ -192,22 +192,10 @@ def connect(path: str | Path, write: bool = False):
                 _migrate(con, path, version)
             yield con
         except duckdb.Error as e:
-            raise HistoryError(f"{path}: {str(e).splitlines()[0]}{_hint(str(e))}") from None
+            raise HistoryError(f"{path}: {str(e).splitlines()[0]}{signals.write_hint(str(e))}") from None
         finally:
             con.close()
 
-
-FULL = ("No space left", "Disk quota", "File too large")
-READ_ONLY = ("Read-only file system", "Permission denied")
-
-
-def _hint(msg: str) -> str:
-    """What to do when DuckDB could not write (its errors carry the OS's words, not an errno)."""
-    if any(w in msg for w in FULL):
-        return "; the write was rolled back and every earlier run is kept: free some space, then run it again"
-    if any(w in msg for w in READ_ONLY):
-        return "; nothing was written: point --history-db at a writable place, or fix its permissions"
-    return ""
 
 
 def _frame(records: list[dict], table: str) -> pd.DataFrame:
