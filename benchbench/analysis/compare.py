@@ -202,7 +202,7 @@ def _judge(sa, sb, rec, metric, level, threshold, up, prior) -> dict:
         limit = DETERMINISTIC_DEFAULT_THRESHOLD if threshold is None else threshold
         res.update(test="threshold", floor=limit)
         if abs(change) <= limit:
-            return {**res, "verdict": "same", "note": f"within the ±{limit:.1%} threshold (deterministic: threshold only)"}
+            return {**res, "verdict": "same", "note": f"within the ±{limit:.1%} threshold; deterministic: threshold only"}
         better = (change > 0) == up
         return {**res, "verdict": "faster" if better else "slower", "worse": not better,
                 "note": "deterministic: threshold only"}

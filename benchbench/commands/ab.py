@@ -39,6 +39,11 @@ def _check(args) -> tuple[list[Path], int]:
         raise UsageError("ab SUITE needs both --a-rev REV and --b-rev REV (two revisions of the repository), "
                          "or give two suites: ab SUITE_A SUITE_B")
     paths = [Path(s).resolve() for s in args.suites]
+    if revs:  # the revisions' code is the repository's: its py: models are found there (in the sides: the worktree)
+        from benchbench.models import user  # the registry imports torch: only once there is a suite to load
+
+        with contextlib.suppress(gitrepo.GitError):  # a bad --repo is said below, where it is used
+            user.also(gitrepo.toplevel(args.repo or "."))
     for given, p in zip(args.suites, paths):
         if not p.is_file():
             raise UsageError(f"{given}: no such suite file")

@@ -22,6 +22,10 @@ def _check(args) -> tuple[Path, str, str, Path]:
     suite = Path(args.suite).resolve()
     if not suite.is_file():
         raise UsageError(f"{args.suite}: no such suite file")
+    repo = gitrepo.toplevel(args.repo or ".")
+    from benchbench.models import user  # the registry imports torch: only once there is a suite to load
+
+    user.also(repo)  # the code under test is the repository's: its py: models are found there
     cfgs = suites.load(suite).expand(smoke=args.smoke)
     repeats = next((c.repeats for c in cfgs if c.config_id == args.config), cfgs[0].repeats if cfgs else 1)
     if args.smoke and repeats != "auto" and int(repeats) < bisect.MIN_REPEATS:
@@ -33,7 +37,6 @@ def _check(args) -> tuple[Path, str, str, Path]:
         raise UsageError(f"--config {args.config}: not a config of {args.suite}; its configs: {', '.join(sorted(ids)[:20])}"
                          + (" (--smoke makes other config ids: run `benchbench run SUITE --smoke` to see them)"
                             if args.smoke else ""))
-    repo = gitrepo.toplevel(args.repo or ".")
     gitrepo.check_clean(repo)
     good, bad = gitrepo.resolve(repo, args.good), gitrepo.resolve(repo, args.bad)
     if good == bad:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
+import signal
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -34,3 +37,30 @@ def new_run_dir(suite_name: str, output: str | None, results_root: str) -> Path:
     except OSError as e:
         raise UsageError(f"{d}: cannot create the run directory: {e.strerror or e}") from None
     return d
+
+
+def ends_on_signals(name: str, kept: str):
+    """A command's main that Ctrl-C and SIGTERM (what CI runners and Slurm send) end the same way: the stack
+    unwinds (children ended, temporary files removed), then one line says what is kept; exit 130 or 143."""
+    def wrap(main):
+        @functools.wraps(main)
+        def run(args) -> int:
+            term: list[int] = []
+
+            def on_term(signum, frame):
+                term.append(signum)
+                raise KeyboardInterrupt
+
+            main_thread = threading.current_thread() is threading.main_thread()
+            before = signal.signal(signal.SIGTERM, on_term) if main_thread else None
+            try:
+                return main(args)
+            except KeyboardInterrupt:
+                what = "terminated (SIGTERM)" if term else "interrupted"
+                console(stderr=True).print(f"[yellow]{name} {what}[/]: {kept}", highlight=False, soft_wrap=True)
+                return 143 if term else 130
+            finally:
+                if main_thread:
+                    signal.signal(signal.SIGTERM, before)
+        return run
+    return wrap

@@ -9,7 +9,7 @@ import pandas as pd
 from rich.markup import escape
 
 from benchbench.analysis import changepoints, series
-from benchbench.commands.common import UsageError, console
+from benchbench.commands.common import UsageError, console, ends_on_signals
 from benchbench.present import history as view
 from benchbench.store import history, results
 from benchbench.sweep import gitrepo
@@ -64,6 +64,8 @@ def partial(run_dir) -> str:
             "then add it again)")
 
 
+@ends_on_signals("history", "nothing is half-written: the history holds each add or import whole or not at all, "
+                           "and an export's files are named by its manifest only once whole; run the command again")
 def main(args) -> int:
     try:
         return {"add": _add, "show": _show, "regressions": _regressions, "export": _export,

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from benchbench.analysis import compare
-from benchbench.commands.common import UsageError, console, new_run_dir
+from benchbench.commands.common import UsageError, console, ends_on_signals, new_run_dir
 from benchbench.plan import maxbatch, memory_model
 from benchbench.spec import suite as suites
 from benchbench.store import results
@@ -25,6 +25,8 @@ def device_bytes(kind: str) -> float | None:
     return device.gpu_memory_bytes() if kind == "cuda" else None
 
 
+@ends_on_signals("maxbatch", "its probes ended; the probes made so far are rows of its run directory, and "
+                            "maxbatch.json holds the configs searched to the end; run it again to search the rest")
 def main(args) -> int:
     suite = suites.load(args.suite)
     overrides = {"device": args.device} if args.device else {}
@@ -60,6 +62,9 @@ def main(args) -> int:
             first = 1 if cfg.batch_size == "max" else cfg.batch_size  # max: the suite names no batch to start at
             found = maxbatch.search(probe, start or first, guessed=start is not None, cap=cap)
             answers.append(_answer(cfg, found, run_dir, labels.get(cfg.config_id, cfg.config_id), cap))
+    except KeyboardInterrupt:
+        run["interrupted"] = True
+        raise
     finally:
         launch.shutdown()
         results.finalize(run_dir)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchbench.analysis import gate
-from benchbench.commands.common import UsageError, console
+from benchbench.commands.common import UsageError, console, ends_on_signals
 from benchbench.store import baseline, results
 from benchbench.store.history import HistoryError
 
 
+@ends_on_signals("report", "no report written (a report that was there is as it was); run it again")
 def main(args) -> int:
     from benchbench.present import markdown, report
     from benchbench.present.report import html

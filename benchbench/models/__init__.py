@@ -1,8 +1,8 @@
 """Reference models: name -> module with SIZES, ARGS and build(size, args, seq_len, image_size).
 
 A model named `py:package.module` is the user's own module with the same three names; it is
-imported in the worker (and once by validation), so it must be importable from the run's cwd or
-PYTHONPATH.
+imported in the worker (and once by validation) from PYTHONPATH or the suite file's folder, never
+from the current directory (models/user.py).
 
 `timm:<name>`, `torchvision:<name>` and `hf:<model_type>` are library models with random weights
 (models/adapters.py): module() returns an adapter object with the same three names and size
@@ -21,15 +21,11 @@ the first time it is asked for.
 from __future__ import annotations
 
 import functools
-import importlib
 import json
-import os
-import sys
-from pathlib import Path
 from types import ModuleType
 
 from benchbench import plugins
-from benchbench.models import adapters, gpt, llama, unet, vit
+from benchbench.models import adapters, gpt, llama, unet, user, vit
 from benchbench.models.common import Built
 
 MODELS: dict[str, ModuleType] = {"gpt": gpt, "llama": llama, "vit": vit, "unet": unet}
@@ -38,9 +34,7 @@ ADAPTER_SPECS = ("timm:<name>", "torchvision:<name>", "hf:<model_type>")
 
 def module(name: str) -> ModuleType | adapters.Adapter:
     if name.startswith("py:"):
-        if os.getcwd() not in sys.path:  # importable from the working directory, as `python -m` would make it
-            sys.path.append(os.getcwd())
-        return importlib.import_module(name[3:])
+        return user.load(name[3:])
     if adapters.is_adapter(name):
         return adapters.Adapter(name)
     if name in MODELS:
@@ -99,9 +93,10 @@ def problems(cfg) -> list[tuple[str, str]]:
         try:
             mod = module(cfg.model)
         except Exception as e:  # ImportError or whatever the module raised while importing: the user's to fix
-            return [("model", f"cannot import model module {cfg.model[3:]!r}: {type(e).__name__}: {e} (it is imported "
-                              f"from the working directory {Path.cwd()} and PYTHONPATH; fix the module or run from "
-                              "where it imports)")]
+            absent = isinstance(e, ModuleNotFoundError) and cfg.model[3:].startswith(e.name or "\0")
+            todo = "put the module beside the suite file or its folder on PYTHONPATH" if absent else "fix the module"
+            return [("model", f"cannot import model module {cfg.model[3:]!r}: {type(e).__name__}: {e} (looked in "
+                              f"{user.where()}; {todo})")]
         missing = [n for n in ("SIZES", "ARGS", "build") if not hasattr(mod, n)]
         if missing:
             return [("model", f"model module {cfg.model[3:]!r} lacks {', '.join(missing)}")]

@@ -283,6 +283,7 @@ def _model(ck: Checker, model: dict) -> dict:
 
 def _check(path: Path, data: dict, ck: Checker) -> Suite:
     from benchbench import models  # the registry imports torch: only when validating
+    models.user.beside(path)  # its py: models are found beside it, here and in every worker
     name = data.get("name")
     if name is None:
         ck.add(("name",), "required: the suite's name (letters, digits, '-', '_' and '.'; it names the results folder)")

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchbench.store import signals
+
 KIND = "benchbench-history"
 HISTORY_VERSION = 1
 DEFAULT_PATH = Path("results") / "history.duckdb"
@@ -166,7 +168,8 @@ def connect(path: str | Path, write: bool = False):
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise HistoryError(f"{path.parent}: cannot create the history's folder ({e.strerror or e})") from None
-    with _lock(path, write):
+    # a writer holds Ctrl-C and SIGTERM until its transaction is committed and the file closed
+    with _lock(path, write), (signals.held() if write else contextlib.nullcontext()):
         new = write and (not path.exists() or path.stat().st_size == 0)
         if new:
             path.unlink(missing_ok=True)
@@ -189,9 +192,10 @@ def connect(path: str | Path, write: bool = False):
                 _migrate(con, path, version)
             yield con
         except duckdb.Error as e:
-            raise HistoryError(f"{path}: {str(e).splitlines()[0]}") from None
+            raise HistoryError(f"{path}: {str(e).splitlines()[0]}{signals.write_hint(str(e))}") from None
         finally:
             con.close()
+
 
 
 def _frame(records: list[dict], table: str) -> pd.DataFrame:

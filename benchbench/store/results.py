@@ -234,7 +234,8 @@ def write_atomic(path: str | Path, write):
     except OSError as e:  # name the file the user knows, not the temporary one
         raise OSError(e.errno, e.strerror or str(e), str(path)) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        if os.path.lexists(tmp):  # on a read-only file system unlink fails (EROFS) even with nothing to remove
+            tmp.unlink()
 
 
 def write_json(path: str | Path, data: dict):

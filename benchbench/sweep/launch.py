@@ -84,7 +84,10 @@ def _command(*worker_args: str, cfg=None, cluster: Cluster = LOCAL, slot: int = 
     cmd = ["-m", "benchbench.worker", *worker_args]
     if cfg is not None and cfg.world_size > 1:  # a launcher: torchrun (cluster.py) or DeepSpeed's with a hostfile
         cmd = cluster.command(cfg, ["benchbench.worker", *worker_args], slot)
-    if sys.platform.startswith("linux"):  # -P: the guard imports nothing from the current directory
+    # -P: neither the guard nor the launcher (`-m torch.distributed.run` imports torch first) imports from the
+    # current directory; the ranks it starts drop the directory themselves (worker/__main__.py)
+    cmd = [*SAFE_PATH, *cmd]
+    if sys.platform.startswith("linux"):
         return [sys.executable, *SAFE_PATH, "-c", _ORPHAN_GUARD, str(os.getpid()), *cmd]
     return [sys.executable, *cmd]
 

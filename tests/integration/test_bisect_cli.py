@@ -1,5 +1,6 @@
 """`benchbench bisect` through the real command line on a small git repository made here
-(tests/fixtures/history_repo.py: the `py:` model does 4x the work from commit 6 of 12 on). Bad input
+(tests/fixtures/history_repo.py: the `py:` model does 4x the work from commit 6 of 12 on, and sleeps a planted
+0.3 s a step, so no load on the machine decides a probe's verdict). Bad input
 (a missing, non-git or dirty repository, unknown revisions, reversed ends, an unknown config): exit 2 and
 no probe. The real bisection (slow: every probe is a real run) names commit 6 and leaves the checkout as it
 was; `history regressions` then lists it."""
@@ -7,6 +8,7 @@ was; `history regressions` then lists it."""
 import math
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -26,13 +28,13 @@ def bb(*args, cwd, timeout=900):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("bisect-cli")
-    repo, commits, suite = history_repo.make(root)
-    cwd = os.getcwd()
-    os.chdir(repo)  # the suite's py: model imports from the working directory
+    repo, commits, suite = history_repo.make(root, pause_s=0.3)
+    sys.path.insert(0, str(repo))  # the suite's py: model is the repository's (bisect looks there itself)
     try:
         cid = suites.load(suite).expand()[0].config_id
     finally:
-        os.chdir(cwd)
+        sys.path.remove(str(repo))
+        sys.modules.pop("histmodel", None)
     return root, repo, commits, suite, cid
 
 
@@ -104,18 +106,20 @@ def test_bisect_smoke_is_refused_with_the_reason(project):
     assert not (root / "smoke-probes").exists()
 
 
-def test_sigterm_ends_the_probes_children_and_removes_the_worktree(project):
+@pytest.mark.parametrize("sig,code,said", [("SIGTERM", 143, "terminated (SIGTERM)"), ("SIGINT", 130, "interrupted")])
+def test_a_signal_ends_the_probes_children_and_removes_the_worktree(project, sig, code, said):
     import signal
     import time
 
     import psutil
 
     root, repo, commits, suite, cid = project
-    out = root / "term-probes"
+    out = root / f"{sig}-probes"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     p = subprocess.Popen([*BENCHBENCH, "bisect", str(suite), "--config", cid, "--good", commits[0], "--bad", commits[-1],
-                          "--setup", "sleep 600", "-o", str(out), "--history-db", str(root / "term.duckdb")],
-                         cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                          "--setup", "sleep 600", "-o", str(out), "--history-db", str(root / f"{sig}.duckdb")],
+                         cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even as a background job
     log = out / f"probe-1-{commits[0][:12]}.log"
     deadline = time.monotonic() + 300  # a generous bound on reaching the setup, never a measurement
     while not (log.exists() and "$ sleep 600" in log.read_text()) and p.poll() is None and time.monotonic() < deadline:
@@ -123,9 +127,9 @@ def test_sigterm_ends_the_probes_children_and_removes_the_worktree(project):
     assert p.poll() is None, p.communicate()
     children = psutil.Process(p.pid).children(recursive=True)
     assert len(history_repo.git(repo, "worktree", "list").splitlines()) == 2  # the probe's worktree
-    p.send_signal(signal.SIGTERM)
+    p.send_signal(getattr(signal, sig))
     _, err = p.communicate(timeout=120)
-    assert p.returncode == 143 and "terminated (SIGTERM)" in err and "Traceback" not in err, err
+    assert p.returncode == code and f"bisect {said}" in err and "Traceback" not in err, err
     assert len(history_repo.git(repo, "worktree", "list").splitlines()) == 1  # no worktree left
     gone, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, alive

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,3 +99,28 @@ def env_tags(env: dict) -> dict:
 
 def default_path(run_dir: str | Path, fmt: Format) -> Path:
     return Path(run_dir) / fmt.default_output
+
+
+@contextlib.contextmanager
+def folder_beside(out: Path):
+    """A temporary sibling of `out` to write a folder export into, holding a copy of what `out` held (the
+    formats add to an existing export, as their own tools do). When the block ends without error it takes
+    `out`'s place; on any error or signal it is removed and `out` is as it was: never a partial export."""
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    old = out.with_name(f".{out.name}.old{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        if out.is_dir():
+            shutil.copytree(out, tmp, symlinks=True)
+        else:
+            tmp.mkdir(parents=True)
+        yield tmp
+        if out.is_dir():  # two renames: a crash between them leaves the old export whole, named .NAME.old<pid>
+            os.replace(out, old)
+        os.replace(tmp, out)
+    except OSError as e:  # name the folder the user knows, not the temporary one
+        raise OSError(e.errno, e.strerror or str(e), str(out)) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)

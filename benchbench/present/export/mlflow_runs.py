@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench.present.export.common import Format, configs, env_tags, need
+from benchbench.present.export.common import Format, configs, env_tags, folder_beside, need
 
 METRICS_BATCH, PARAMS_BATCH = 1000, 100  # MLflow's limits per log_batch call
 
@@ -24,15 +24,38 @@ METRICS_BATCH, PARAMS_BATCH = 1000, 100  # MLflow's limits per log_batch call
 def write(df: pd.DataFrame, run: dict, env: dict, out: Path, tracking_uri: str | None = None, **_) -> str:
     need("mlflow", "mlflow", "mlflow")
     cfgs = configs(df)
-    if tracking_uri is None:
-        out.mkdir(parents=True, exist_ok=True)
-        tracking_uri = out.resolve().as_uri()
-        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    if tracking_uri is not None:
+        _log(cfgs, run, env, tracking_uri)
+        return f"mlflow: {len(cfgs)} runs in experiment {_name(run)!r} at {tracking_uri}"
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    with folder_beside(out) as tmp:
+        _log(cfgs, run, env, tmp.resolve().as_uri())
+        _relocate(tmp, out)
+    return f"mlflow: {len(cfgs)} runs in experiment {_name(run)!r} at {out.resolve().as_uri()}"
+
+
+def _name(run: dict) -> str:
+    return run.get("suite") or "benchbench"
+
+
+def _relocate(tmp: Path, out: Path):
+    """The file store writes absolute artifact locations into its meta.yaml files: point them at `out`."""
+    pairs = [(tmp.resolve().as_uri(), out.resolve().as_uri()), (str(tmp.resolve()), str(out.resolve()))]
+    for meta in tmp.rglob("meta.yaml"):
+        text = meta.read_text(encoding="utf-8")
+        new = text
+        for a, b in pairs:
+            new = new.replace(a, b)
+        if new != text:
+            meta.write_text(new, encoding="utf-8")
+
+
+def _log(cfgs, run: dict, env: dict, tracking_uri: str):
     from mlflow.entities import Metric, Param
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri)
-    name = run.get("suite") or "benchbench"
+    name = _name(run)
     exp = client.get_experiment_by_name(name)
     exp_id = exp.experiment_id if exp else client.create_experiment(name)
     now = int(time.time() * 1000)
@@ -49,7 +72,6 @@ def write(df: pd.DataFrame, run: dict, env: dict, out: Path, tracking_uri: str |
         for i in range(0, len(metrics), METRICS_BATCH):
             client.log_batch(rid, metrics=metrics[i:i + METRICS_BATCH])
         client.set_terminated(rid, "FINISHED" if c.status == "ok" else "FAILED")
-    return f"mlflow: {len(cfgs)} runs in experiment {name!r} at {tracking_uri}"
 
 
 FORMAT = Format(write, "mlruns", "mlflow")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench.present.export.common import Format, configs, env_tags, need, safe_name
+from benchbench.present.export.common import Format, configs, env_tags, folder_beside, need, safe_name
 
 
 def write(df: pd.DataFrame, run: dict, env: dict, out: Path, **_) -> str:
@@ -20,20 +20,24 @@ def write(df: pd.DataFrame, run: dict, env: dict, out: Path, **_) -> str:
     from torch.utils.tensorboard import SummaryWriter
 
     cfgs = configs(df)
-    out.mkdir(parents=True, exist_ok=True)
-    for c in cfgs:
-        w = SummaryWriter(log_dir=str(out / safe_name(f"{c.label}-{c.config_id}")))
-        try:
-            for m, v in c.metrics.items():
-                w.add_scalar(m, v, 0)
-            for i, t in enumerate(c.step_times_s):
-                w.add_scalar("step_time_s", t, i)
-            rows = {"config_id": c.config_id, "status": c.status, **c.settings, **env_tags(env)}
-            w.add_text("config", "| setting | value |\n|---|---|\n" +
-                       "\n".join(f"| {k} | {v} |" for k, v in rows.items()), 0)
-        finally:
-            w.close()
+    with folder_beside(out) as tmp:
+        for c in cfgs:
+            _one(SummaryWriter, c, env, tmp)
     return f"tensorboard: {len(cfgs)} configs -> {out} (tensorboard --logdir {out})"
+
+
+def _one(SummaryWriter, c, env: dict, out: Path):
+    w = SummaryWriter(log_dir=str(out / safe_name(f"{c.label}-{c.config_id}")))
+    try:
+        for m, v in c.metrics.items():
+            w.add_scalar(m, v, 0)
+        for i, t in enumerate(c.step_times_s):
+            w.add_scalar("step_time_s", t, i)
+        rows = {"config_id": c.config_id, "status": c.status, **c.settings, **env_tags(env)}
+        w.add_text("config", "| setting | value |\n|---|---|\n" +
+                   "\n".join(f"| {k} | {v} |" for k, v in rows.items()), 0)
+    finally:
+        w.close()
 
 
 FORMAT = Format(write, "tensorboard", "tensorboard")

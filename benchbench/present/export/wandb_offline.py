@@ -14,22 +14,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench.present.export.common import Format, configs, env_tags, need
+from benchbench.present.export.common import Format, configs, env_tags, folder_beside, need
 
 
 def write(df: pd.DataFrame, run: dict, env: dict, out: Path, **_) -> str:
     wandb = need("wandb", "wandb", "wandb")
     cfgs = configs(df)
-    out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("WANDB_SILENT", "true")
     settings = wandb.Settings(mode="offline", silent=True, console="off", save_code=False, disable_git=True,
                               x_disable_stats=True, x_disable_machine_info=True)
     project = run.get("suite") or "benchbench"
-    try:
-        for c in cfgs:
-            _one(wandb, c, run, env, project, out, settings)
-    finally:
-        wandb.teardown()  # stops wandb's service: every offline run is on disk when this returns
+    with folder_beside(out) as tmp:
+        try:
+            for c in cfgs:
+                _one(wandb, c, run, env, project, tmp, settings)
+        finally:
+            wandb.teardown()  # stops wandb's service: every offline run is on disk when this returns
     return f"wandb: {len(cfgs)} offline runs -> {out / 'wandb'} (upload: wandb sync {out / 'wandb'}/offline-run-*)"
 
 

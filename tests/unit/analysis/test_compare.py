@@ -117,7 +117,8 @@ def test_deterministic_metric_uses_the_threshold_alone():
     b = frame(*config("c1", 0.1, seed=1, hardware_flops_per_step=6.3e9))   # +5% FLOPs, no spread at all
     r = one(C(a, b, "hardware_flops_per_step"))
     assert r["test"] == "threshold" and r["verdict"] == "slower" and r["ratio"] == pytest.approx(1.05)
-    assert one(C(a, b, "hardware_flops_per_step", threshold=0.10))["verdict"] == "same"
+    same = one(C(a, b, "hardware_flops_per_step", threshold=0.10))
+    assert same["verdict"] == "same" and same["note"] == "within the ±10.0% threshold; deterministic: threshold only"
     assert one(C(a, a, "hardware_flops_per_step"))["verdict"] == "same"
 
 
