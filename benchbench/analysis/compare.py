@@ -37,6 +37,7 @@ from benchbench.analysis import evidence, family, stats
 from benchbench.analysis import summary as tables
 from benchbench.analysis import value as values
 from benchbench.analysis.value import PER_STEP, STEP_STATS, location, samples  # noqa: F401  (compare.samples)
+from benchbench.basics.errors import UserError
 from benchbench.spec.metrics import (  # noqa: F401
     DETERMINISTIC,
     DETERMINISTIC_DEFAULT_THRESHOLD,
@@ -54,8 +55,7 @@ NOISE_FLOOR_FACTOR = 3    # (history's floor) x the between-repeat robust CV
 # 0.1% (results/examples/verdicts-h200): run-to-run drift the repeats of one run cannot show.
 MIN_NOISE_FLOOR = 0.01
 
-class CompareError(ValueError):
-    """Bad input to a comparison (unknown metric, empty run): the message says what to do."""
+CompareError = UserError  # bad input to a comparison (unknown metric, empty run): the message says what to do.
 
 
 def available_metrics(df: pd.DataFrame) -> list[str]:

@@ -32,6 +32,7 @@ import pandas as pd
 from benchbench.analysis import compare, cost, evidence, family, stats
 from benchbench.analysis import summary as tables
 from benchbench.analysis import value as values
+from benchbench.basics.errors import UserError
 from benchbench.spec.config import FIELDS, NOT_IN_ID
 
 # objective -> its fallback for models without tokens
@@ -42,8 +43,7 @@ UNSEPARATED = ("same within noise", "too few repeats")
 GIB = 1 << 30
 
 
-class RecommendError(ValueError):
-    """Nothing qualifies or the input cannot be used; the message names the constraint or input."""
+RecommendError = UserError  # nothing qualifies or the input cannot be used; the message names the constraint or input.
 
 
 @dataclass

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from benchbench.analysis import compare, stats
+from benchbench.basics.errors import UserError
 from benchbench.spec.config import FIELDS
 from benchbench.store import baseline, results
 
@@ -26,8 +27,7 @@ METRICS = ("tokens_per_s", "samples_per_s", "step_time_s", "mfu", "peak_allocate
 FINGERPRINT = ("gpu_name", "gpu_count", "driver_major", "torch_version", "cuda_version", "host")
 
 
-class SeriesError(ValueError):
-    """Bad input to the history (not a run, an unknown metric): the message says what to do."""
+SeriesError = UserError  # bad input to the history (not a run, an unknown metric): the message says what to do.
 
 
 def fingerprint(env: dict) -> dict:

@@ -13,8 +13,8 @@ from pathlib import Path
 from rich.markup import escape
 
 from benchbench.analysis import compare
-from benchbench.commands import compare as show_compare
 from benchbench.commands.common import UsageError, console
+from benchbench.present import compare as show_compare
 from benchbench.spec import suite as suites
 from benchbench.store import results
 from benchbench.sweep import ab, gitrepo
@@ -102,8 +102,7 @@ def _compare(out, where: Path, metric: str | None) -> int:
         raise UsageError(f"{a_dir if a.empty else b_dir}: the side has no rows")
     if metric is None:  # bisect's default: throughput in tokens where the model counts them, else samples
         metric = "tokens_per_s" if "tokens_per_s" in a and a["tokens_per_s"].notna().any() else "samples_per_s"
-    with show_compare.usage_errors():
-        t = compare.compare(a, b, metric, between_run_sd=0.0)
+    t = compare.compare(a, b, metric, between_run_sd=0.0)
     show_compare.show(out, show_compare.heading(t, str(a_dir), str(b_dir)), show_compare.render(t, str(a_dir), str(b_dir)))
     out.print(", ".join(f"{k}: {v}" for k, v in t["verdict"].value_counts().to_dict().items()))
     out.print(escape("between-run variance 0: A's and B's repeats alternated on one machine, so its drift hit both "

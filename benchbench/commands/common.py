@@ -8,6 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from benchbench.basics.errors import UserError
+
 
 def console(stderr: bool = False) -> Console:
     """A rich console; wide when the output is a file or pipe, so tables are not folded."""
@@ -15,8 +17,7 @@ def console(stderr: bool = False) -> Console:
     return c if c.is_terminal else Console(stderr=stderr, width=200)
 
 
-class UsageError(Exception):
-    """Bad command-line input: the message says what and how to fix it."""
+UsageError = UserError  # bad command-line input: the message says what and how to fix it
 
 
 def new_run_dir(suite_name: str, output: str | None, results_root: str) -> Path:

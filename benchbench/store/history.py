@@ -34,6 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchbench.basics.errors import UserError
+
 KIND = "benchbench-history"
 HISTORY_VERSION = 1
 DEFAULT_PATH = Path("results") / "history.duckdb"
@@ -67,8 +69,7 @@ COLUMNS = {
 }
 
 
-class HistoryError(Exception):
-    """A history store that cannot be used (corrupt, newer, locked, missing): the message names the file."""
+HistoryError = UserError  # a history store that cannot be used (corrupt, newer, locked, missing): the message names the file.
 
 
 def resolve_path(given: str | Path | None = None) -> Path:

@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from benchbench.analysis import changepoints, series
+from benchbench.basics.errors import UserError
 from benchbench.sweep import gitrepo
 
 BENCHBENCH_ROOT = Path(__file__).resolve().parents[2]
 MIN_REPEATS = 2  # ok repeats a probe needs before it is judged (values())
 
 
-class BisectError(Exception):
-    """Bisection cannot go on (a probe that failed, ends that do not differ): the message says why."""
+BisectError = UserError  # bisection cannot go on (a probe that failed, ends that do not differ): the message says why.
 
 
 @dataclass
