@@ -44,15 +44,12 @@ commands     x      x       x      x          x       x          x    x    x    
 cli          x      x       .      .          .       .          x    .    .      x     x     .        .       x        -
 """
 # Imports that break LAYERS today, module by module: statistics primitives and the stopping rule the
-# worker and the sweep need, to move to a shared basics layer below both; bisect judges its probes with
-# the change-point analysis, to move above analysis. A new one fails the test.
+# worker and the sweep need, to move to a shared basics layer below both. A new one fails the test.
 KNOWN_EXCEPTIONS = {
     ("benchbench.worker.measure", "benchbench.analysis.stats"),
     ("benchbench.worker.measure", "benchbench.analysis.stopping"),
     ("benchbench.sweep.runner", "benchbench.analysis.stopping"),
     ("benchbench.sweep.ranks", "benchbench.analysis.stats"),
-    ("benchbench.sweep.bisect", "benchbench.analysis.changepoints"),
-    ("benchbench.sweep.bisect", "benchbench.analysis.series"),
     ("benchbench.sweep.auto_repeats", "benchbench.analysis.sequential"),
     ("benchbench.sweep.auto_repeats", "benchbench.analysis.stopping"),
     # device peaks (bandwidth) and the profiler trace's reader: device facts and a stored artifact's format,
@@ -171,3 +168,17 @@ def test_no_module_uses_another_modules_private_names():
 def test_files_stay_small():
     big = {str(p.relative_to(PKG)): n for p in PKG.rglob("*.py") if (n := len(p.read_text().splitlines())) > 450}
     assert not big, f"split these: {big}"
+
+
+# commands/common.py is no command: the console every command prints with
+SHARED_BY_COMMANDS = {"benchbench.commands.common"}
+
+
+def test_no_command_imports_another_command():
+    """A command is the command line's edge: what two commands share lives in a layer below (the run in
+    sweep/run.py, the comparison's tables in present/compare.py, the history's adding in analysis/records.py)."""
+    mods = modules()
+    commands = {m for m in mods if folder(m) == "commands" and m != "benchbench.commands"}
+    bad = sorted(f"{mod} imports {target}" for mod in commands for target in imported_modules(mods[mod], mods)
+                 if target in commands - SHARED_BY_COMMANDS and target != mod)
+    assert not bad, "\n".join(bad)
