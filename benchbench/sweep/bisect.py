@@ -96,7 +96,7 @@ def probe_venv(where: Path) -> dict:
 
 def run_child(cmd, *, timeout_s: float | None = None, **kw) -> int:
     """A child in its own process group, ended with it (SIGTERM, then SIGKILL) when the bisection stops
-    for any reason: Ctrl-C, SIGTERM (commands/bisect.py turns it into an exception), a timeout."""
+    for any reason: Ctrl-C, SIGTERM (sweep/signals.py turns it into an exception), a timeout."""
     import signal
 
     p = subprocess.Popen(cmd, start_new_session=True, **kw)
