@@ -55,7 +55,8 @@ NOISE_FLOOR_FACTOR = 3    # (history's floor) x the between-repeat robust CV
 # 0.1% (results/examples/verdicts-h200): run-to-run drift the repeats of one run cannot show.
 MIN_NOISE_FLOOR = 0.01
 
-CompareError = UserError  # bad input to a comparison (unknown metric, empty run): the message says what to do.
+# CompareError: bad input to a comparison (unknown metric, empty run): the message says what to do
+CompareError = UserError
 
 
 def available_metrics(df: pd.DataFrame) -> list[str]:

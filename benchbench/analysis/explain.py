@@ -39,7 +39,7 @@ SAME = 0.001           # a change of step time below 0.1%: nothing to explain
 LEAD_SHARE = 0.5       # a few kernel changes lead the explanation when they explain at least this much
 
 
-ExplainError = UserError  # bad input for an explanation: one line for the user.
+ExplainError = UserError  # bad input for an explanation: one line for the user
 
 
 @dataclass

@@ -43,7 +43,8 @@ UNSEPARATED = ("same within noise", "too few repeats")
 GIB = 1 << 30
 
 
-RecommendError = UserError  # nothing qualifies or the input cannot be used; the message names the constraint or input.
+# RecommendError: nothing qualifies or the input cannot be used; the message names the constraint or input
+RecommendError = UserError
 
 
 @dataclass

@@ -27,7 +27,8 @@ METRICS = ("tokens_per_s", "samples_per_s", "step_time_s", "mfu", "peak_allocate
 FINGERPRINT = ("gpu_name", "gpu_count", "driver_major", "torch_version", "cuda_version", "host")
 
 
-SeriesError = UserError  # bad input to the history (not a run, an unknown metric): the message says what to do.
+# SeriesError: bad input to the history (not a run, an unknown metric): the message says what to do
+SeriesError = UserError
 
 
 def fingerprint(env: dict) -> dict:

@@ -35,7 +35,7 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MIGRATIONS: dict[int, callable] = {}
 
 
-BaselineError = UserError  # a baseline file that cannot be used: the message names the file and what to do.
+BaselineError = UserError  # a baseline file that cannot be used: the message names the file and what to do
 
 
 @dataclass

@@ -69,7 +69,8 @@ COLUMNS = {
 }
 
 
-HistoryError = UserError  # a history store that cannot be used (corrupt, newer, locked, missing): the message names the file.
+# HistoryError: a history store that cannot be used (corrupt, newer, locked, missing): the message names the file
+HistoryError = UserError
 
 
 def resolve_path(given: str | Path | None = None) -> Path:

@@ -27,7 +27,8 @@ ROWS = "rows.jsonl"
 
 # DamagedFile (basics/errors.py): a JSON file benchbench wrote that no longer reads as one, exit 2 naming it
 StoreError = UserError  # a run directory that cannot be read or written
-RowNotWritten = UserError  # rows.jsonl refused a row (full disk, quota, permissions): names the file and the resume
+# RowNotWritten: rows.jsonl refused a row (full disk, quota, permissions): names the file and the resume
+RowNotWritten = UserError
 
 
 def make_row(run: dict, cfg, repeat: int, result: dict) -> dict:

@@ -28,7 +28,7 @@ MIN_REPEATS = 3   # a verdict needs 3 ok repeats on each side (analysis/compare)
 ORDER_FILE = "ab.json"
 
 
-AbError = UserError  # an A/B run that cannot start or go on: the message says why.
+AbError = UserError  # an A/B run that cannot start or go on: the message says why
 
 
 @dataclass

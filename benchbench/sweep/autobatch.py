@@ -34,7 +34,7 @@ ANSWERS = "autobatch.json"
 CPU_CAP = 1024  # the largest batch tried on a CPU (it runs out of patience before memory)
 
 
-AutobatchError = UserError  # a config whose batch cannot be searched (several ranks): the message names it.
+AutobatchError = UserError  # a config whose batch cannot be searched (several ranks): the message names it
 
 
 def _with(cfg, **update):

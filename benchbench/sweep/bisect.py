@@ -31,7 +31,8 @@ BENCHBENCH_ROOT = Path(__file__).resolve().parents[2]
 MIN_REPEATS = 2  # ok repeats a probe needs before it is judged (Judge.values)
 
 
-BisectError = UserError  # bisection cannot go on (a probe that failed, ends that do not differ): the message says why.
+# BisectError: bisection cannot go on (a probe that failed, ends that do not differ): the message says why
+BisectError = UserError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchbench.basics.errors import UserError
 
-GitError = UserError  # a repository or revision that cannot be used: the message says which and why.
+GitError = UserError  # a repository or revision that cannot be used: the message says which and why
 
 
 def git(repo: str | Path, *args, check: bool = True, timeout: float = 60) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from benchbench.basics.errors import UserError
 
-PoolError = UserError  # a --gpus value that names no usable GPU: the message lists the GPUs there are.
+PoolError = UserError  # a --gpus value that names no usable GPU: the message lists the GPUs there are
 
 
 def parse_gpus(spec: str | None, visible: int) -> list[str]:

@@ -20,7 +20,8 @@ from benchbench.spec.config import FIELDS
 IDENTITY = ("schema_version", "run_id", "suite", "config_id", "repeat", "status", "reason", "exit_code")
 
 
-ExportError = UserError  # a format cannot be written (its library is missing, nothing to export): the message says what to do.
+# ExportError: a format cannot be written (its library is missing, nothing to export): the message says what to do
+ExportError = UserError
 
 
 @dataclass(frozen=True)
