@@ -249,11 +249,7 @@ def main(argv=None) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from benchbench.commands.common import UsageError
-    from benchbench.plugins import PluginError
-    from benchbench.spec.suite import SuiteError
-    from benchbench.store.results import StoreError
-    from benchbench.sweep.cluster import ClusterError
+    from benchbench.basics.errors import Terminated, UserError
 
     err = Console(stderr=True)
 
@@ -264,7 +260,9 @@ def main(argv=None) -> int:
     def internal(e: Exception) -> int:
         if os.environ.get("BENCHBENCH_DEBUG"):
             traceback.print_exception(e)
-        say("internal error", f"{type(e).__name__}: {e} (BENCHBENCH_DEBUG=1 shows the traceback)")
+        log = _traceback_log(e)
+        where = f"its traceback is in {log}" if log else "BENCHBENCH_DEBUG=1 shows the traceback"
+        say("internal error", f"{type(e).__name__}: {e} ({where}; a bug in benchbench: please report it)")
         return 3
 
     try:
@@ -272,12 +270,9 @@ def main(argv=None) -> int:
 
         module, func = HANDLERS[args.command]
         return getattr(importlib.import_module(f"benchbench.commands.{module}"), func)(args)
-    except SuiteError as e:
+    except UserError as e:  # the one family a user meets (basics/errors.py): one line per problem
         for problem in e.problems:
             say("error", problem)
-        return 2
-    except (UsageError, StoreError, ClusterError, PluginError) as e:
-        say("error", str(e))
         return 2
     except (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError) as e:  # a place the user named: theirs to fix
         say("error", f"{e.filename or e}: cannot write or read there ({e.strerror}); choose another place (e.g. -o) "
@@ -289,11 +284,31 @@ def main(argv=None) -> int:
                          "place (e.g. -o); a run keeps its recorded rows: benchbench run --resume RUN_DIR continues it")
             return 2
         return internal(e)
+    except Terminated:
+        err.print("terminated (SIGTERM)")
+        return 143
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
     except Exception as e:  # a bug in benchbench, not the user's input
         return internal(e)
+
+
+def _traceback_log(e: Exception) -> str | None:
+    """The traceback of an internal error in a file of its own (the bug report's attachment); its path,
+    or None where no file can be written (the message then says how to see it)."""
+    import tempfile
+    import time
+
+    try:
+        fd, path = tempfile.mkstemp(prefix=f"benchbench-internal-error-{time.strftime('%Y%m%dT%H%M%S')}-",
+                                    suffix=".log")
+        with os.fdopen(fd, "w") as f:
+            f.write(f"benchbench {__version__}: {' '.join(sys.argv)}\n")
+            traceback.print_exception(e, file=f)
+        return path
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":

@@ -17,36 +17,34 @@ TOP_LEVEL = {"__init__.py", "__main__.py", "cli.py"}
 # flows spec -> sweep -> worker (the plug-ins) -> store -> analysis -> present; imports follow it where
 # a stage drives the next (sweep starts workers and appends rows) and run against it where a stage reads
 # the one before (analysis reads the store). plan/ predicts without a run for sweep, worker and commands.
-#   plugins     the entry-point loader (benchbench.<kind> groups): imports nothing, every layer may ask it
-#   basics      statistics primitives, device/NVML access, units, the user-error family: every layer may import it
+#   basics      statistics primitives, device/NVML access, units, the user-error family: imports nothing,
+#               every layer may import it
+#   plugins     the entry-point loader (benchbench.<kind> groups): imports only basics (its errors), every
+#               layer may ask it
 #   models .. collectors   the plug-ins: no pipeline stage; techniques see models, engines see both
 #   spec        validation asks the plug-in registries which names exist
 #   worker      never writes rows (store), never starts workers (sweep), never formats (present)
 #   store       the row contract only; analysis reads it, never the other way
 LAYERS = """
-             plugins basics models techniques engines collectors spec plan worker store sweep analysis present commands cli
-plugins      -       .      .      .          .       .          .    .    .      .     .     .        .       .        .
-basics       x       -      .      .          .       .          .    .    .      .     .     .        .       .        .
-models       x       x      -      .          .       .          .    .    .      .     .     .        .       .        .
-techniques   x       x      x      -          .       .          .    .    .      .     .     .        .       .        .
-engines      x       x      x      x          -       .          .    .    .      .     .     .        .       .        .
-collectors   x       x      .      .          .       -          .    .    .      .     .     .        .       .        .
-spec         x       x      x      x          x       x          -    .    .      .     .     .        .       .        .
-plan         x       x      x      x          x       x          x    -    .      .     .     .        .       .        .
-worker       x       x      x      x          x       x          x    x    -      .     .     .        .       .        .
-store        .       x      .      .          .       .          x    .    .      -     .     .        .       .        .
-sweep        x       x      x      x          x       x          x    x    x      x     -     .        .       .        .
-analysis     x       x      .      .          .       .          x    .    .      x     .     -        .       .        .
-present      x       x      .      .          .       .          x    .    .      x     .     x        -       .        .
-commands     x       x      x      x          x       x          x    x    x      x     x     x        x       -        .
-cli          x       x      .      .          .       .          x    .    .      x     x     .        .       x        -
+             basics plugins models techniques engines collectors spec plan worker store sweep analysis present commands cli
+basics       -      .       .      .          .       .          .    .    .      .     .     .        .       .        .
+plugins      x      -       .      .          .       .          .    .    .      .     .     .        .       .        .
+models       x      x       -      .          .       .          .    .    .      .     .     .        .       .        .
+techniques   x      x       x      -          .       .          .    .    .      .     .     .        .       .        .
+engines      x      x       x      x          -       .          .    .    .      .     .     .        .       .        .
+collectors   x      x       .      .          .       -          .    .    .      .     .     .        .       .        .
+spec         x      x       x      x          x       x          -    .    .      .     .     .        .       .        .
+plan         x      x       x      x          x       x          x    -    .      .     .     .        .       .        .
+worker       x      x       x      x          x       x          x    x    -      .     .     .        .       .        .
+store        x      .       .      .          .       .          x    .    .      -     .     .        .       .        .
+sweep        x      x       x      x          x       x          x    x    x      x     -     .        .       .        .
+analysis     x      x       .      .          .       .          x    .    .      x     .     -        .       .        .
+present      x      x       .      .          .       .          x    .    .      x     .     x        -       .        .
+commands     x      x       x      x          x       x          x    x    x      x     x     x        x       -        .
+cli          x      x       .      .          .       .          x    .    .      x     x     .        .       x        -
 """
-# Imports that break LAYERS today, module by module: bisect judges its probes with the change-point
-# analysis, to move above analysis. A new one fails the test.
-KNOWN_EXCEPTIONS = {
-    ("benchbench.sweep.bisect", "benchbench.analysis.changepoints"),
-    ("benchbench.sweep.bisect", "benchbench.analysis.series"),
-}
+# Imports that break LAYERS, module by module: none left; a new one fails the test.
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def layers() -> tuple[list[str], set[tuple[str, str]]]:
@@ -130,7 +128,8 @@ def test_the_rules_the_docs_state_are_in_the_layers():
     plugins = {"models", "techniques", "engines", "collectors"}
     stages = {"spec", "plan", "worker", "store", "sweep", "analysis", "present", "commands", "cli"}
     assert not {(a, b) for a in plugins for b in stages} & allowed  # plug-ins import no pipeline stage
-    assert not {b for a, b in allowed if a == "plugins"}  # the loader imports nothing of benchbench
+    assert {b for a, b in allowed if a == "plugins"} <= {"basics"}  # the loader imports nothing but the errors
+    assert not {b for a, b in allowed if a == "basics"}
     forbidden = {("analysis", "present"), ("analysis", "commands"), ("store", "analysis"), ("worker", "sweep"),
                  ("worker", "store"), ("worker", "analysis"), ("sweep", "analysis"), ("spec", "store")}
     assert not forbidden & allowed
@@ -173,3 +172,17 @@ def test_nvml_is_opened_in_one_module():
              if (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "pynvml" for a in node.names))
              or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "pynvml")}
     assert found == {"benchbench.basics.nvml"}, found
+
+
+# commands/common.py is no command: the console every command prints with
+SHARED_BY_COMMANDS = {"benchbench.commands.common"}
+
+
+def test_no_command_imports_another_command():
+    """A command is the command line's edge: what two commands share lives in a layer below (the run in
+    sweep/run.py, the comparison's tables in present/compare.py, the history's adding in analysis/records.py)."""
+    mods = modules()
+    commands = {m for m in mods if folder(m) == "commands" and m != "benchbench.commands"}
+    bad = sorted(f"{mod} imports {target}" for mod in commands for target in imported_modules(mods[mod], mods)
+                 if target in commands - SHARED_BY_COMMANDS and target != mod)
+    assert not bad, "\n".join(bad)

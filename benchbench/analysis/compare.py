@@ -38,6 +38,7 @@ from benchbench.analysis import summary as tables
 from benchbench.analysis import value as values
 from benchbench.analysis.value import PER_STEP, STEP_STATS, location, samples  # noqa: F401  (compare.samples)
 from benchbench.basics import stats
+from benchbench.basics.errors import UserError
 from benchbench.basics.stats import MIN_NOISE_FLOOR
 from benchbench.spec import catalogue
 from benchbench.spec.metrics import (  # noqa: F401
@@ -55,8 +56,8 @@ MIN_REPEATS = 3           # ok repeats each side needs before a timing verdict
 NOISE_FLOOR_FACTOR = 3    # (history's floor) x the between-repeat robust CV
 
 
-class CompareError(ValueError):
-    """Bad input to a comparison (unknown metric, empty run): the message says what to do."""
+# CompareError: bad input to a comparison (unknown metric, empty run): the message says what to do
+CompareError = UserError
 
 
 def available_metrics(df: pd.DataFrame) -> list[str]:

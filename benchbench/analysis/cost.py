@@ -19,13 +19,13 @@ import math
 import pandas as pd
 
 from benchbench.analysis import value as values
+from benchbench.basics.errors import UserError
 
 J_PER_KWH = 3.6e6
 COST_COLUMNS = ("usd_per_mtoken", "usd_per_msample", "energy_usd_per_mtoken", "energy_usd_per_msample")
 
 
-class CostError(ValueError):
-    """A price that cannot be used (negative, not a number): the message names it."""
+CostError = UserError  # a price that cannot be used (negative, not a number): the message names it
 
 
 def check_price(name: str, value) -> float | None:

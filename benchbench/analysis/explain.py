@@ -32,6 +32,7 @@ import pandas as pd
 from benchbench.analysis import explain_pyspy
 from benchbench.analysis import kernels as kmatch
 from benchbench.analysis.explain_trace import CATEGORIES, has_profile, repeat_profile
+from benchbench.basics.errors import UserError
 
 CATEGORY_WORDS = {"norm_elementwise": "elementwise", "matmul": "matmul", "attention": "attention",
                   "memcpy": "copy/cast", "optimizer": "optimizer", "communication": "collective", "other": "other"}
@@ -42,8 +43,7 @@ SAME = 0.001           # a change of step time below 0.1%: nothing to explain
 LEAD_SHARE = 0.5       # a few kernel changes lead the explanation when they explain at least this much
 
 
-class ExplainError(ValueError):
-    """Bad input for an explanation: one line for the user."""
+ExplainError = UserError  # bad input for an explanation: one line for the user
 
 
 @dataclass

@@ -15,12 +15,12 @@ import pandas as pd
 
 from benchbench.analysis import compare
 from benchbench.analysis import summary as tables
+from benchbench.basics.errors import UserError
 
 SHORT = {"same": "~", "undecided": "?", "two modes": "2 modes", "faster": "faster", "slower": "slower"}
 
 
-class PivotError(ValueError):
-    pass
+PivotError = UserError  # axes a matrix cannot be made of
 
 
 def check_axes(df: pd.DataFrame, by: list[str]):

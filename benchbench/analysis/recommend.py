@@ -33,6 +33,7 @@ from benchbench.analysis import compare, cost, evidence, family
 from benchbench.analysis import summary as tables
 from benchbench.analysis import value as values
 from benchbench.basics import stats
+from benchbench.basics.errors import UserError
 from benchbench.basics.units import GIB
 from benchbench.spec.config import FIELDS, NOT_IN_ID
 
@@ -43,8 +44,8 @@ CONSTRAINTS = ("status ok", "gpus", "numerics", "memory budget", "objective meas
 UNSEPARATED = ("same within noise", "too few repeats")
 
 
-class RecommendError(ValueError):
-    """Nothing qualifies or the input cannot be used; the message names the constraint or input."""
+# RecommendError: nothing qualifies or the input cannot be used; the message names the constraint or input
+RecommendError = UserError
 
 
 @dataclass

@@ -20,6 +20,7 @@ import pandas as pd
 
 from benchbench.analysis import compare
 from benchbench.basics import stats
+from benchbench.basics.errors import UserError
 from benchbench.spec import catalogue
 from benchbench.spec.config import FIELDS
 from benchbench.store import baseline, results
@@ -27,8 +28,8 @@ from benchbench.store import baseline, results
 FINGERPRINT = ("gpu_name", "gpu_count", "driver_major", "torch_version", "cuda_version", "host")
 
 
-class SeriesError(ValueError):
-    """Bad input to the history (not a run, an unknown metric): the message says what to do."""
+# SeriesError: bad input to the history (not a run, an unknown metric): the message says what to do
+SeriesError = UserError
 
 
 def fingerprint(env: dict) -> dict:

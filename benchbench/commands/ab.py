@@ -7,25 +7,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
-import signal
 from pathlib import Path
 
 from rich.markup import escape
 
 from benchbench.analysis import compare
-from benchbench.commands import compare as show_compare
+from benchbench.basics.errors import Terminated
+from benchbench.basics import signals
 from benchbench.commands.common import UsageError, console
+from benchbench.present import compare as show_compare
 from benchbench.spec import suite as suites
 from benchbench.store import results
 from benchbench.sweep import ab, gitrepo
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM during an A/B run: unwinds like Ctrl-C, so the child ends and the worktrees go."""
-
-
-def _terminate(signum, frame):
-    raise Terminated()
 
 
 def _check(args) -> tuple[list[Path], int]:
@@ -59,16 +52,14 @@ def _check(args) -> tuple[list[Path], int]:
 
 def main(args) -> int:
     err, out = console(stderr=True), console()
-    before = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return _ab(args, err, out)
+        with signals.sigterm_as_interrupt():  # SIGTERM unwinds like Ctrl-C: the child ends, the worktrees go
+            return _ab(args, err, out)
     except KeyboardInterrupt as e:  # run_child ended the child; the worktrees' context removed them
         what = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
         err.print(f"[yellow]ab {what}[/]: its child ended and its worktrees removed; the repeats made so far are "
                   "recorded in the side directories", highlight=False)
         return 143 if isinstance(e, Terminated) else 130
-    finally:
-        signal.signal(signal.SIGTERM, before)
 
 
 def _ab(args, err, out) -> int:
@@ -76,26 +67,23 @@ def _ab(args, err, out) -> int:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
     where = Path(args.output or Path("results") / "ab" / stamp).resolve()
     say = lambda m: err.print(escape(m), highlight=False, soft_wrap=True)  # noqa: E731
-    try:
-        ids = ab.config_ids(paths[0], paths[1], args.config, args.smoke)
-        with contextlib.ExitStack() as stack:
-            sides = {"a": ab.Side("a", paths[0], where / "a", Path.cwd(), ab.current_env()),
-                     "b": ab.Side("b", paths[1], where / "b", Path.cwd(), ab.current_env())}
-            if args.suites and len(args.suites) == 1:
-                repo = gitrepo.toplevel(args.repo or ".")
-                commits = {"a": gitrepo.resolve(repo, args.a_rev), "b": gitrepo.resolve(repo, args.b_rev)}
-                for name, commit in commits.items():
-                    wt = stack.enter_context(gitrepo.worktree(repo, commit))
-                    sides[name].cwd, sides[name].env, sides[name].commit = wt, ab.revision_env(repo, wt), commit
-                say(f"ab {args.suites[0]}: A = {args.a_rev} ({commits['a'][:12]}), B = {args.b_rev} "
-                    f"({commits['b'][:12]}), {repeats} repeats each, interleaved -> {where}")
-            else:
-                say(f"ab: A = {args.suites[0]}, B = {args.suites[1]}, {repeats} repeats each, interleaved -> {where}")
-            for s in sides.values():
-                ab.start(s, ids, args.smoke, repeats)
-            ab.interleave(sides, repeats, where, log=say)
-    except (ab.AbError, gitrepo.GitError) as e:
-        raise UsageError(str(e)) from None
+    ids = ab.config_ids(paths[0], paths[1], args.config, args.smoke)
+    with contextlib.ExitStack() as stack:
+        sides = {"a": ab.Side("a", paths[0], where / "a", Path.cwd(), ab.current_env()),
+                 "b": ab.Side("b", paths[1], where / "b", Path.cwd(), ab.current_env())}
+        if args.suites and len(args.suites) == 1:
+            repo = gitrepo.toplevel(args.repo or ".")
+            commits = {"a": gitrepo.resolve(repo, args.a_rev), "b": gitrepo.resolve(repo, args.b_rev)}
+            for name, commit in commits.items():
+                wt = stack.enter_context(gitrepo.worktree(repo, commit))
+                sides[name].cwd, sides[name].env, sides[name].commit = wt, ab.revision_env(repo, wt), commit
+            say(f"ab {args.suites[0]}: A = {args.a_rev} ({commits['a'][:12]}), B = {args.b_rev} "
+                f"({commits['b'][:12]}), {repeats} repeats each, interleaved -> {where}")
+        else:
+            say(f"ab: A = {args.suites[0]}, B = {args.suites[1]}, {repeats} repeats each, interleaved -> {where}")
+        for s in sides.values():
+            ab.start(s, ids, args.smoke, repeats)
+        ab.interleave(sides, repeats, where, log=say)
     return _compare(out, where, args.metric)
 
 
@@ -107,8 +95,7 @@ def _compare(out, where: Path, metric: str | None) -> int:
         raise UsageError(f"{a_dir if a.empty else b_dir}: the side has no rows")
     if metric is None:  # bisect's default: throughput in tokens where the model counts them, else samples
         metric = "tokens_per_s" if "tokens_per_s" in a and a["tokens_per_s"].notna().any() else "samples_per_s"
-    with show_compare.usage_errors():
-        t = compare.compare(a, b, metric, between_run_sd=0.0)
+    t = compare.compare(a, b, metric, between_run_sd=0.0)
     show_compare.show(out, show_compare.heading(t, str(a_dir), str(b_dir)), show_compare.render(t, str(a_dir), str(b_dir)))
     out.print(", ".join(f"{k}: {v}" for k, v in t["verdict"].value_counts().to_dict().items()))
     out.print(escape("between-run variance 0: A's and B's repeats alternated on one machine, so its drift hit both "

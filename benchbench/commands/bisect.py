@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import signal
 from pathlib import Path
 
+import numpy as np
 from rich.markup import escape
 
-from benchbench.commands import history as hist
+from benchbench.analysis import changepoints, series
+from benchbench.analysis.records import add_runs
+from benchbench.basics.errors import Terminated
+from benchbench.basics import signals
 from benchbench.commands.common import UsageError, console
 from benchbench.spec import suite as suites
 from benchbench.store import history
@@ -45,6 +48,24 @@ def _check(args) -> tuple[Path, str, str, Path]:
     return repo, good, bad, suite
 
 
+def probe_values(run_dir: Path, config_id: str, metric: str | None) -> tuple[np.ndarray, str]:
+    """The per-repeat values of the config in a probe's run, and the metric (default: its throughput)."""
+    rec = series.run_record(run_dir)
+    status = next((c["status"] for c in rec["configs"] if c["config_id"] == config_id), None)
+    have = {r["metric"] for r in rec["repeats"] if r["config_id"] == config_id}
+    metric = metric or ("tokens_per_s" if "tokens_per_s" in have else "samples_per_s")
+    v = np.array([r["value"] for r in rec["repeats"] if r["config_id"] == config_id and r["metric"] == metric])
+    if status != "ok" or v.size < bisect.MIN_REPEATS:
+        raise bisect.BisectError(f"{run_dir}: config {config_id} has status {status} and {v.size} repeats with "
+                                 f"{metric}; bisect needs at least 2 ok repeats (repeats: 3 or more in the suite)")
+    return v, metric
+
+
+# The probes are judged with the statistics of the history's change points: the ratio of per-repeat
+# values with a robust interval, and the noise floor
+JUDGE = bisect.Judge(values=probe_values, differ=changepoints.judge)
+
+
 def why(res, before: str, config_id: str) -> str | None:
     """The first bad commit's probe explained against the probe of the commit before it (benchbench explain's
     one line), when both probes' rows carry profiles (`profile: true` in the suite); else None."""
@@ -62,41 +83,30 @@ def why(res, before: str, config_id: str) -> str | None:
                                       probes[before].run_dir, probes[res.first_bad].run_dir).lead
     except explain.ExplainError:
         return None
-class Terminated(KeyboardInterrupt):
-    """SIGTERM during a bisection: unwinds like Ctrl-C, so probes' children end and worktrees go."""
-
-
-def _terminate(signum, frame):
-    raise Terminated()
 
 
 def main(args) -> int:
     err, out = console(stderr=True), console()
-    before = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return _bisect(args, err, out)
+        with signals.sigterm_as_interrupt():  # SIGTERM unwinds like Ctrl-C: probes' children end, worktrees go
+            return _bisect(args, err, out)
     except KeyboardInterrupt as e:  # the probe's children and its worktree are gone by now (sweep/bisect.py)
         what = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
         err.print(f"[yellow]bisect {what}[/]: its children ended and its worktrees removed; the probes made so far "
                   "are run directories in the history", highlight=False)
         return 143 if isinstance(e, Terminated) else 130
-    finally:
-        signal.signal(signal.SIGTERM, before)
 
 
 def _bisect(args, err, out) -> int:
-    try:
-        repo, good, bad, suite = _check(args)
-        path = history.resolve_path(args.history_db)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-        where = Path(args.output or Path("results") / "bisect" / stamp).resolve()
-        err.print(escape(f"bisect {args.config} between {good[:12]} (good) and {bad[:12]} (bad) in {repo}: probes -> "
-                         f"{where}, history -> {path}"), highlight=False, soft_wrap=True)
-        res = bisect.bisect(repo, good, bad, suite, args.config, where, args.setup, args.smoke, args.metric,
-                            on_probe=lambda d: hist.add_runs(path, [d]),
-                            log=lambda m: err.print(escape(m), highlight=False, soft_wrap=True))
-    except (gitrepo.GitError, bisect.BisectError, history.HistoryError) as e:
-        raise UsageError(str(e)) from None
+    repo, good, bad, suite = _check(args)
+    path = history.resolve_path(args.history_db)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    where = Path(args.output or Path("results") / "bisect" / stamp).resolve()
+    err.print(escape(f"bisect {args.config} between {good[:12]} (good) and {bad[:12]} (bad) in {repo}: probes -> "
+                     f"{where}, history -> {path}"), highlight=False, soft_wrap=True)
+    res = bisect.bisect(repo, good, bad, suite, args.config, where, args.setup, args.smoke, args.metric,
+                        on_probe=lambda d: add_runs(path, [d]), judge=JUDGE,
+                        log=lambda m: err.print(escape(m), highlight=False, soft_wrap=True))
     for p in res.probes:
         out.print(escape(f"{p.commit[:12]}  {p.verdict:4}  {res.metric} {p.value:.6g}  {p.run_dir}"
                          + (f"  ({p.note})" if p.note else "")), highlight=False, soft_wrap=True)

@@ -1,15 +1,13 @@
-"""What every command shares: the console, the usage error (exit 2), a new run directory."""
+"""What every command shares: the console, and the usage error (exit 2; basics/errors.py's UserError)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import secrets
-import signal
-import threading
-from pathlib import Path
 
 from rich.console import Console
+
+from benchbench.basics.errors import UserError
+from benchbench.basics.signals import sigterm_as_interrupt
 
 
 def console(stderr: bool = False) -> Console:
@@ -18,25 +16,7 @@ def console(stderr: bool = False) -> Console:
     return c if c.is_terminal else Console(stderr=stderr, width=200)
 
 
-class UsageError(Exception):
-    """Bad command-line input: the message says what and how to fix it."""
-
-
-def new_run_dir(suite_name: str, output: str | None, results_root: str) -> Path:
-    from benchbench.store import results
-
-    if output:
-        d = Path(output)
-        if (d / results.ROWS).exists():
-            raise UsageError(f"{d} already holds a run; continue it with: benchbench run --resume {d}")
-    else:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        d = Path(results_root) / suite_name / f"{stamp}-{secrets.token_hex(3)}"
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"{d}: cannot create the run directory: {e.strerror or e}") from None
-    return d
+UsageError = UserError  # bad command-line input: the message says what and how to fix it
 
 
 def ends_on_signals(name: str, kept: str):
@@ -45,22 +25,12 @@ def ends_on_signals(name: str, kept: str):
     def wrap(main):
         @functools.wraps(main)
         def run(args) -> int:
-            term: list[int] = []
-
-            def on_term(signum, frame):
-                term.append(signum)
-                raise KeyboardInterrupt
-
-            main_thread = threading.current_thread() is threading.main_thread()
-            before = signal.signal(signal.SIGTERM, on_term) if main_thread else None
-            try:
-                return main(args)
-            except KeyboardInterrupt:
-                what = "terminated (SIGTERM)" if term else "interrupted"
-                console(stderr=True).print(f"[yellow]{name} {what}[/]: {kept}", highlight=False, soft_wrap=True)
-                return 143 if term else 130
-            finally:
-                if main_thread:
-                    signal.signal(signal.SIGTERM, before)
+            with sigterm_as_interrupt() as term:
+                try:
+                    return main(args)
+                except KeyboardInterrupt:
+                    what = "terminated (SIGTERM)" if term else "interrupted"
+                    console(stderr=True).print(f"[yellow]{name} {what}[/]: {kept}", highlight=False, soft_wrap=True)
+                    return 143 if term else 130
         return run
     return wrap

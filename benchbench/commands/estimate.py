@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from rich.markup import escape
 from rich.table import Table
 
 from benchbench.analysis import compare
 from benchbench.basics.units import GIB
 from benchbench.commands.common import UsageError, console
-from benchbench.commands.maxbatch import results_frame
 from benchbench.plan import maxbatch, memory_model
 from benchbench.spec import suite as suites
 from benchbench.worker import device
@@ -24,7 +24,7 @@ def main(args) -> int:
     if args.device_memory is not None and args.device_memory <= 0:
         raise UsageError(f"--device-memory {args.device_memory}: GiB of GPU memory, more than 0")
     gpu = args.device_memory * GIB if args.device_memory else device.gpu_memory_bytes()
-    labels = compare.labels(results_frame(configs))
+    labels = compare.labels(pd.DataFrame([{"config_id": c.config_id, **c.flat()} for c in configs]))
     t = Table(title=escape(f"{suite.name}: predicted peak memory per rank (GiB)" +
                            (f", GPU of {gpu / GIB:.1f} GiB" if gpu else "")), title_justify="left")
     for col in ("config", "weights", "grads", "optimizer", "buffers", "activations", "loss", "step extra", "peak",

@@ -77,10 +77,7 @@ def main(args) -> int:
             raise UsageError(f"{d}: no ok row has a profile (profile_* columns); rerun the configs with "
                              "`benchbench run SUITE --profile` (or `profile: true` in the suite), or add --rerun")
     names = compare.labels(pd.concat([a, b], ignore_index=True))
-    try:
-        exps, skipped = explain.explain_runs(a, b, args.run_a, args.run_b, args.config, names)
-    except explain.ExplainError as e:
-        raise UsageError(str(e)) from None
+    exps, skipped = explain.explain_runs(a, b, args.run_a, args.run_b, args.config, names)
     bounds = {}
     for e in exps:
         bounds[e.config_id] = {"a": bound.config_bound(a[a["config_id"] == e.config_id], peak_gb_per_s),

@@ -19,9 +19,6 @@ def main(args) -> int:
     out = Path(args.output) if args.output else Path(args.run_dir) / fmt.default_output
     if getattr(args, "tracking_uri", None) and args.format != "mlflow":
         raise UsageError(f"--tracking-uri is for --format mlflow, not {args.format}")
-    try:
-        said = fmt.write(rows, run, env, out, tracking_uri=getattr(args, "tracking_uri", None))
-    except export.ExportError as e:
-        raise UsageError(str(e)) from None
+    said = fmt.write(rows, run, env, out, tracking_uri=getattr(args, "tracking_uri", None))
     console(stderr=True).print(escape(said), highlight=False, soft_wrap=True)
     return 0

@@ -9,8 +9,8 @@ from rich.markup import escape
 
 from benchbench.analysis import compare, environment, family, gate
 from benchbench.commands.common import UsageError, console
-from benchbench.commands.compare import explain_lines, heading, render, show
 from benchbench.present import markdown
+from benchbench.present.compare import explain_lines, heading, render, show
 from benchbench.store import baseline, results
 
 
@@ -20,13 +20,10 @@ def _against_history(args):
     from benchbench.store import history
 
     path = history.resolve_path(args.history or None)
-    try:
-        rec = series.run_record(args.run_dir)
-        rules = [gate.parse_rule(r) for r in args.rule] if args.rule else None
-        frame = history.results(path, config_id=[c["config_id"] for c in rec["configs"]])
-        return gate_history.check(rec, frame, rules, window=args.window, level=args.level), f"history {path}"
-    except (history.HistoryError, series.SeriesError) as e:
-        raise UsageError(str(e)) from None
+    rec = series.run_record(args.run_dir)
+    rules = [gate.parse_rule(r) for r in args.rule] if args.rule else None
+    frame = history.results(path, config_id=[c["config_id"] for c in rec["configs"]])
+    return gate_history.check(rec, frame, rules, window=args.window, level=args.level), f"history {path}"
 
 
 def main_gate(args) -> int:
@@ -36,24 +33,21 @@ def main_gate(args) -> int:
         raise UsageError("name the run to gate: benchbench gate RUN --baseline FILE (or --history [PATH])")
     if (args.baseline is None) == (args.history is None):
         raise UsageError("gate a run against --baseline FILE or against the history (--history [PATH]), one of the two")
-    try:
-        if args.history is not None:
-            res, base_name = _against_history(args)
-        else:
-            base = baseline.load(args.baseline)
-            rows, run, env = baseline.read_run(args.run_dir)
-            if rows.empty:
-                raise UsageError(f"{args.run_dir}: the run has no rows")
-            # --rule, else the baseline's rules, else the suite's `gate:` rules, else gate.default_rules
-            given = args.rule or (None if base.rules else gate.suite_rules(args.run_dir)) or None
-            rules = [gate.parse_rule(r) for r in given] if given else None
-            res = gate.check(base, rows, run, env, rules, level=args.level, allow_env_change=args.allow_env_change)
-            base_name = str(args.baseline)
-            # beside the verdict: threads, load and host differences change the numbers too (torch: env_changes)
-            res.notes += [f"environment differs: {d}" for d in environment.differences(
-                base.rows, base.env, rows, env, ("baseline", "run"), ("threads", "load", "host"))]
-    except (baseline.BaselineError, gate.GateError, compare.CompareError) as e:
-        raise UsageError(str(e)) from None
+    if args.history is not None:
+        res, base_name = _against_history(args)
+    else:
+        base = baseline.load(args.baseline)
+        rows, run, env = baseline.read_run(args.run_dir)
+        if rows.empty:
+            raise UsageError(f"{args.run_dir}: the run has no rows")
+        # --rule, else the baseline's rules, else the suite's `gate:` rules, else gate.default_rules
+        given = args.rule or (None if base.rules else gate.suite_rules(args.run_dir)) or None
+        rules = [gate.parse_rule(r) for r in given] if given else None
+        res = gate.check(base, rows, run, env, rules, level=args.level, allow_env_change=args.allow_env_change)
+        base_name = str(args.baseline)
+        # beside the verdict: threads, load and host differences change the numbers too (torch: env_changes)
+        res.notes += [f"environment differs: {d}" for d in environment.differences(
+            base.rows, base.env, rows, env, ("baseline", "run"), ("threads", "load", "host"))]
     out = console()
     side = "history" if args.history is not None else "baseline"
     for name, t in res.tables.items():
@@ -92,16 +86,13 @@ def main_gate(args) -> int:
 
 
 def main_baseline(args) -> int:
-    try:
-        rules = args.rule or gate.suite_rules(args.run_dir)   # stored in the file: gate's defaults
-        for r in rules:
-            gate.parse_rule(r)
-        rows = results.load(args.run_dir)
-        if rows.empty:
-            raise UsageError(f"{args.run_dir}: the run has no rows; a baseline needs a finished run")
-        digest = compare.config_summary(rows)
-        path = baseline.save(args.run_dir, args.name, args.dir, rules, args.note or "", args.force, digest)
-    except (baseline.BaselineError, gate.GateError) as e:
-        raise UsageError(str(e)) from None
+    rules = args.rule or gate.suite_rules(args.run_dir)   # stored in the file: gate's defaults
+    for r in rules:
+        gate.parse_rule(r)
+    rows = results.load(args.run_dir)
+    if rows.empty:
+        raise UsageError(f"{args.run_dir}: the run has no rows; a baseline needs a finished run")
+    digest = compare.config_summary(rows)
+    path = baseline.save(args.run_dir, args.name, args.dir, rules, args.note or "", args.force, digest)
     console(stderr=True).print(escape(f"baseline written: {path}"), highlight=False, soft_wrap=True)
     return 0

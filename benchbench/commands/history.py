@@ -9,69 +9,18 @@ import pandas as pd
 from rich.markup import escape
 
 from benchbench.analysis import changepoints, series
+from benchbench.analysis.records import add_runs
 from benchbench.commands.common import UsageError, console, ends_on_signals
 from benchbench.present import history as view
-from benchbench.store import history, results
+from benchbench.store import history
 from benchbench.sweep import gitrepo
-
-
-def add_runs(path, run_dirs, writing: bool = False) -> dict[str, str]:
-    """Every run's records first (a bad one refuses them all: nothing is written), then one transaction.
-    {run_dir: 'added'|'unchanged'|'replaced'}. writing: the caller is the run that holds the lock."""
-    recs = []
-    for d in run_dirs:
-        if not Path(d).is_dir():
-            raise UsageError(f"{d}: no such run directory")
-        if not writing and being_written(d):
-            raise UsageError(f"{d}: the run is still being written (a benchbench run holds its .lock); add it once it "
-                             "ends, or give run --history to add it at its end")
-        try:
-            recs.append(series.run_record(d))
-        except (results.StoreError, series.SeriesError, ValueError) as e:
-            raise UsageError(f"{e}" if str(d) in str(e) else f"{d}: {e}") from None
-    done = history.add(path, recs)
-    return {str(d): done[r["run"]["run_key"]] + partial(d) for d, r in zip(run_dirs, recs)}
-
-
-def being_written(run_dir) -> bool:
-    """A `benchbench run` holds the run directory's .lock (exclusive) while it writes rows."""
-    import fcntl
-
-    try:
-        f = open(Path(run_dir) / ".lock")
-    except OSError:
-        return False
-    with f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        fcntl.flock(f, fcntl.LOCK_UN)
-    return False
-
-
-def partial(run_dir) -> str:
-    """' (partial: ...)' for a run that did not finish or holds fewer rows than its sweep owes."""
-    try:
-        run = results.read_json(Path(run_dir) / "run.json")
-    except (OSError, ValueError):
-        return ""
-    note = results.completeness(run_dir)
-    if run.get("finished_at") and not note:
-        return ""
-    what = note or f"{len(results.read_rows(run_dir))} rows; the run did not finish"
-    return (f" (partial: {what}; what it holds is added: continue it with benchbench run --resume {run_dir}, "
-            "then add it again)")
 
 
 @ends_on_signals("history", "nothing is half-written: the history holds each add or import whole or not at all, "
                            "and an export's files are named by its manifest only once whole; run the command again")
 def main(args) -> int:
-    try:
-        return {"add": _add, "show": _show, "regressions": _regressions, "export": _export,
-                "import": _import}[args.history_command](args)
-    except (history.HistoryError, series.SeriesError, gitrepo.GitError) as e:
-        raise UsageError(str(e)) from None
+    return {"add": _add, "show": _show, "regressions": _regressions, "export": _export,
+            "import": _import}[args.history_command](args)
 
 
 def _add(args) -> int:

@@ -11,11 +11,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from benchbench.analysis import compare
-from benchbench.commands.common import UsageError, console, ends_on_signals, new_run_dir
+from benchbench.commands.common import UsageError, console, ends_on_signals
 from benchbench.plan import maxbatch, memory_model
 from benchbench.spec import suite as suites
 from benchbench.store import results
 from benchbench.sweep import env, launch
+from benchbench.sweep.rundir import new_run_dir, rundir_lock
 from benchbench.worker import device
 
 CPU_CAP = 1024   # a CPU rarely runs out of memory before it runs out of patience
@@ -43,6 +44,11 @@ def main(args) -> int:
         raise UsageError(f"suite {suite.name!r} is meant for a GPU (device: cuda) and this machine has none: its max "
                          f"batch is a GPU's; search it on a GPU, or here on the CPU with --device cpu")
     run_dir = new_run_dir(f"{suite.name}-maxbatch", args.output, args.results_root)
+    with rundir_lock(run_dir):  # the run's lock, as `benchbench run` holds it: one writer per directory
+        return _search_all(args, suite, configs, overrides, run_dir)
+
+
+def _search_all(args, suite, configs, overrides, run_dir) -> int:
     shutil.copyfile(args.suite, run_dir / "suite.yaml")
     run = {"run_id": run_dir.name, "suite": suite.name, "kind": "maxbatch", "suite_path": str(args.suite),
            "suite_sha256": suite.sha256, "smoke": False, "overrides": overrides, "baseline_config_id": None,

@@ -24,12 +24,9 @@ def main(args) -> int:
     if df.empty:
         raise UsageError(f"{', '.join(map(str, args.run_dirs))}: no rows to recommend from (an empty or unfinished run)")
     budget = None if args.memory_budget is None else args.memory_budget * GIB
-    try:
-        r = rec.recommend(df, args.objective, baseline_id=base_id, memory_budget_bytes=budget, gpus=args.gpus,
-                          require_numerics=args.require_numerics, price_per_gpu_hour=args.price,
-                          price_per_kwh=args.price_kwh)
-    except rec.RecommendError as e:
-        raise UsageError(str(e)) from None
+    r = rec.recommend(df, args.objective, baseline_id=base_id, memory_budget_bytes=budget, gpus=args.gpus,
+                      require_numerics=args.require_numerics, price_per_gpu_hour=args.price,
+                      price_per_kwh=args.price_kwh)
     if args.format == "json":
         print(json.dumps(r.to_dict(), indent=2, default=str))
     elif args.format == "markdown":

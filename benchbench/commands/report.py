@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchbench.analysis import gate
 from benchbench.commands.common import UsageError, console, ends_on_signals
-from benchbench.store import baseline, results
-from benchbench.store.history import HistoryError
+from benchbench.store import results
 
 
 @ends_on_signals("report", "no report written (a report that was there is as it was); run it again")
@@ -24,10 +22,7 @@ def main(args) -> int:
         hist = history.resolve_path(args.history or None)
         if not hist.is_file():
             raise UsageError(f"--history {hist}: no history there (benchbench history add RUN_DIR makes one)")
-    try:
-        rep = report.build(args.run_dirs, baseline=args.baseline, title=args.title, history=hist)
-    except (baseline.BaselineError, gate.GateError, HistoryError) as e:
-        raise UsageError(str(e)) from None
+    rep = report.build(args.run_dirs, baseline=args.baseline, title=args.title, history=hist)
     out = Path(args.output or Path(args.run_dirs[0]) / ("report.md" if args.format == "markdown" else "report.html"))
     if args.format == "markdown":
         text = markdown.report(rep)

@@ -6,13 +6,15 @@ An entry point names a module or an object with the interface the built-in plug-
 a plug-in is imported the first time it is asked for, once per process (the parent when it validates
 or lists, the worker when it builds). A plug-in that cannot be imported, lacks part of its interface
 or takes a built-in's name is the user's to fix: PluginError (exit 2), naming the distribution and
-the entry point. This module imports nothing of benchbench: every layer may ask it.
+the entry point. This module imports nothing of benchbench but the errors: every layer may ask it.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.metadata
+
+from benchbench.basics.errors import PluginError  # noqa: F401  (plugins.PluginError: what callers catch)
 
 KINDS = ("models", "techniques", "engines", "collectors", "metrics")
 # What an entry point of each kind must provide (the built-ins' interface; docs/plugins.md)
@@ -23,10 +25,6 @@ INTERFACES = {
     "collectors": ("start", "stop", "after", "fields"),
     "metrics": ("higher_is_better",),
 }
-
-
-class PluginError(Exception):
-    """A plug-in that cannot be used as installed (exit 2)."""
 
 
 def group(kind: str) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from benchbench.basics.errors import UserError
 from benchbench.spec.metrics import STEP_TIME, declared, higher_is_better
 
 RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([+-]?)\s*(\d+(?:\.\d+)?)\s*%\s*$")
 RULE_FORMS = "metric:-N% (a drop of more than N% regresses) or metric:+N% (a rise of more than N%)"
 
-class GateError(Exception):
-    """Bad gate input; the message names the rule, file or key and the allowed values."""
+GateError = UserError  # bad gate input; the message names the rule, file or key and the allowed values
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from benchbench.basics.errors import UserError
 from benchbench.spec import options as suite_options
 from benchbench.spec.config import FIELDS, NOT_IN_ID, RunConfig, allowed_values
 from benchbench.spec.smoke import SMOKE, smoke_settings  # noqa: F401  (SMOKE: importable here too)
@@ -68,10 +69,7 @@ def raw_size(path) -> int:
         return 0
 
 
-class SuiteError(Exception):
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
+SuiteError = UserError  # a suite's problems, one line each
 
 
 @dataclass

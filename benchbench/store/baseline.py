@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchbench.basics.errors import UserError
 from benchbench.store import results
 
 KIND = "benchbench-baseline"
@@ -34,8 +35,7 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MIGRATIONS: dict[int, callable] = {}
 
 
-class BaselineError(Exception):
-    """A baseline file that cannot be used: the message names the file and what to do."""
+BaselineError = UserError  # a baseline file that cannot be used: the message names the file and what to do
 
 
 @dataclass

@@ -34,7 +34,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchbench.store import signals
+from benchbench.basics.errors import UserError
+from benchbench.basics import signals
+from benchbench.store.disk import write_hint
 
 KIND = "benchbench-history"
 HISTORY_VERSION = 1
@@ -69,8 +71,8 @@ COLUMNS = {
 }
 
 
-class HistoryError(Exception):
-    """A history store that cannot be used (corrupt, newer, locked, missing): the message names the file."""
+# HistoryError: a history store that cannot be used (corrupt, newer, locked, missing): the message names the file
+HistoryError = UserError
 
 
 def resolve_path(given: str | Path | None = None) -> Path:
@@ -192,7 +194,7 @@ def connect(path: str | Path, write: bool = False):
                 _migrate(con, path, version)
             yield con
         except duckdb.Error as e:
-            raise HistoryError(f"{path}: {str(e).splitlines()[0]}{signals.write_hint(str(e))}") from None
+            raise HistoryError(f"{path}: {str(e).splitlines()[0]}{write_hint(str(e))}") from None
         finally:
             con.close()
 

@@ -20,16 +20,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchbench.basics.errors import DamagedFile, UserError
+
 SCHEMA_VERSION = 1
 ROWS = "rows.jsonl"
 
-
-class StoreError(Exception):
-    pass
-
-
-class RowNotWritten(StoreError):
-    """rows.jsonl refused a row (full disk, quota, permissions): the message names the file and the resume."""
+# DamagedFile (basics/errors.py): a JSON file benchbench wrote that no longer reads as one, exit 2 naming it
+StoreError = UserError  # a run directory that cannot be read or written
+# RowNotWritten: rows.jsonl refused a row (full disk, quota, permissions): names the file and the resume
+RowNotWritten = UserError
 
 
 def make_row(run: dict, cfg, repeat: int, result: dict) -> dict:
@@ -247,9 +246,6 @@ def write_text(path: str | Path, text: str):
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-class DamagedFile(StoreError, ValueError):
-    """A JSON file benchbench wrote that no longer reads as one (truncated, edited): exit 2 naming it. A
-    ValueError too, so readers that tolerate a missing or damaged file go on without it."""
 
 
 def read_json(path: str | Path) -> dict:

@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchbench.basics.errors import UserError
 from benchbench.spec import suite as suites
 from benchbench.store import results
 from benchbench.sweep import bisect, env
@@ -27,8 +28,7 @@ MIN_REPEATS = 3   # a verdict needs 3 ok repeats on each side (analysis/compare)
 ORDER_FILE = "ab.json"
 
 
-class AbError(Exception):
-    """An A/B run that cannot start or go on: the message says why."""
+AbError = UserError  # an A/B run that cannot start or go on: the message says why
 
 
 @dataclass

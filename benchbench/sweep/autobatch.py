@@ -23,6 +23,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+from benchbench.basics.errors import UserError
 from benchbench.plan import maxbatch, memory_model
 from benchbench.store import results
 from benchbench.sweep import env, launch
@@ -33,8 +34,7 @@ ANSWERS = "autobatch.json"
 CPU_CAP = 1024  # the largest batch tried on a CPU (it runs out of patience before memory)
 
 
-class AutobatchError(ValueError):
-    """A config whose batch cannot be searched (several ranks): the message names it."""
+AutobatchError = UserError  # a config whose batch cannot be searched (several ranks): the message names it
 
 
 def _with(cfg, **update):

@@ -6,10 +6,10 @@ the working directory and first on PYTHONPATH, and PYTHONPATH entries inside the
 moved into the worktree, so `py:` models and libraries alike come from the commit. With `--setup`,
 the probe has a throwaway virtual environment (probe_venv) that sees the user's packages and takes
 whatever the setup installs; the user's environment is never written. Each probe is an ordinary
-run directory; children run in their own process group, which is ended when the bisection is. A probe is judged against both ends with the
-statistics of the history's change points (changepoints.judge: the ratio of per-repeat values with
-a robust interval, and the noise floor): it is BAD's when it differs from GOOD and not from BAD, GOOD's
-in the mirror case, else whichever end its median is nearer (the note says so).
+run directory; children run in their own process group, which is ended when the bisection is. A probe
+is judged against both ends by the caller's Judge (commands/bisect.py gives the statistics of the
+history's change points, which live above the sweep): it is BAD's when it differs from GOOD and not
+from BAD, GOOD's in the mirror case, else whichever end its median is nearer (the note says so).
 """
 
 from __future__ import annotations
@@ -18,20 +18,30 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from benchbench.analysis import changepoints, series
+from benchbench.basics.errors import UserError
 from benchbench.sweep import gitrepo
 
 BENCHBENCH_ROOT = Path(__file__).resolve().parents[2]
-MIN_REPEATS = 2  # ok repeats a probe needs before it is judged (values())
+MIN_REPEATS = 2  # ok repeats a probe needs before it is judged (Judge.values)
 
 
-class BisectError(Exception):
-    """Bisection cannot go on (a probe that failed, ends that do not differ): the message says why."""
+# BisectError: bisection cannot go on (a probe that failed, ends that do not differ): the message says why
+BisectError = UserError
+
+
+@dataclass(frozen=True)
+class Judge:
+    """How a probe is read and told apart from another, given by the caller.
+    values(run_dir, config_id, metric or None) -> (the config's per-repeat values, the metric);
+    differ(a, b) -> (ratio b/a, its interval's low, high, the noise floor, whether they differ)."""
+    values: Callable[[Path, str, str | None], tuple[np.ndarray, str]]
+    differ: Callable[[np.ndarray, np.ndarray], tuple[float, float, float, float, bool]]
 
 
 @dataclass
@@ -87,7 +97,7 @@ def probe_venv(where: Path) -> dict:
 
 def run_child(cmd, *, timeout_s: float | None = None, **kw) -> int:
     """A child in its own process group, ended with it (SIGTERM, then SIGKILL) when the bisection stops
-    for any reason: Ctrl-C, SIGTERM (commands/bisect.py turns it into an exception), a timeout."""
+    for any reason: Ctrl-C, SIGTERM (basics/signals.py turns it into an exception), a timeout."""
     import signal
 
     p = subprocess.Popen(cmd, start_new_session=True, **kw)
@@ -134,23 +144,10 @@ def run_probe(repo: Path, commit: str, suite: Path, config_id: str, run_dir: Pat
     return run_dir
 
 
-def values(run_dir: Path, config_id: str, metric: str | None) -> tuple[np.ndarray, str]:
-    """The per-repeat values of the config in a probe's run, and the metric (default: its throughput)."""
-    rec = series.run_record(run_dir)
-    status = next((c["status"] for c in rec["configs"] if c["config_id"] == config_id), None)
-    have = {r["metric"] for r in rec["repeats"] if r["config_id"] == config_id}
-    metric = metric or ("tokens_per_s" if "tokens_per_s" in have else "samples_per_s")
-    v = np.array([r["value"] for r in rec["repeats"] if r["config_id"] == config_id and r["metric"] == metric])
-    if status != "ok" or v.size < MIN_REPEATS:
-        raise BisectError(f"{run_dir}: config {config_id} has status {status} and {v.size} repeats with {metric}; "
-                          "bisect needs at least 2 ok repeats (repeats: 3 or more in the suite)")
-    return v, metric
-
-
-def classify(p: np.ndarray, good: np.ndarray, bad: np.ndarray) -> tuple[str, str]:
+def classify(p: np.ndarray, good: np.ndarray, bad: np.ndarray, judge: Judge) -> tuple[str, str]:
     """('good'|'bad', note) of a probe's repeat values against both ends'."""
-    from_good = changepoints.judge(good, p)[4]
-    from_bad = changepoints.judge(bad, p)[4]
+    from_good = judge.differ(good, p)[4]
+    from_bad = judge.differ(bad, p)[4]
     if from_good and not from_bad:
         return "bad", ""
     if from_bad and not from_good:
@@ -161,7 +158,7 @@ def classify(p: np.ndarray, good: np.ndarray, bad: np.ndarray) -> tuple[str, str
 
 
 def bisect(repo: Path, good: str, bad: str, suite: Path, config_id: str, out: Path, setup: str | None = None,
-           smoke: bool = False, metric: str | None = None, on_probe=None, log=print) -> Bisection:
+           smoke: bool = False, metric: str | None = None, on_probe=None, log=print, *, judge: Judge) -> Bisection:
     """Measure GOOD and BAD, refuse ends that do not differ, then halve the commits between them.
     on_probe(run_dir) is called after every probe (the history adds it)."""
     commits = gitrepo.between(repo, good, bad)
@@ -173,13 +170,13 @@ def bisect(repo: Path, good: str, bad: str, suite: Path, config_id: str, out: Pa
         d = run_probe(repo, commit, suite, config_id, out / f"probe-{i}-{commit[:12]}", setup, smoke)
         if on_probe:
             on_probe(d)
-        v, res.metric = values(d, config_id, res.metric or None)
+        v, res.metric = judge.values(d, config_id, res.metric or None)
         p = Probe(commit, d, v, float(np.median(v)), verdict)
         res.probes.append(p)
         return p
 
     g, b = measure(good, "good"), measure(bad, "bad")
-    ratio, lo, hi, floor, differ = changepoints.judge(g.values, b.values)
+    ratio, lo, hi, floor, differ = judge.differ(g.values, b.values)
     if not differ:
         raise BisectError(f"{res.metric} at {good[:12]} (good) and {bad[:12]} (bad) do not differ: bad/good = "
                           f"{ratio:.3f} [{lo:.3f}, {hi:.3f}], noise floor {floor:.1%}; nothing to bisect (more repeats, "
@@ -188,7 +185,7 @@ def bisect(repo: Path, good: str, bad: str, suite: Path, config_id: str, out: Pa
     while hi_i - lo_i > 1:
         mid = (lo_i + hi_i) // 2
         p = measure(commits[mid])
-        p.verdict, p.note = classify(p.values, g.values, b.values)
+        p.verdict, p.note = classify(p.values, g.values, b.values, judge)
         log(f"  {p.verdict}: {p.value:.6g}" + (f" ({p.note})" if p.note else ""))
         if p.verdict == "bad":
             hi_i = mid

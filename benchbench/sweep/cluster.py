@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from benchbench.basics.errors import UserError
+
 # Each (config, repeat) of a sweep rendezvouses on its own port, PORT + slot % PORTS, so a machine
 # that starts the next config early never meets the previous config's store on node 0.
 PORTS = 32
@@ -21,8 +23,7 @@ PORTS = 32
 RESULT_WAIT_S = 60.0
 
 
-class ClusterError(Exception):
-    pass
+ClusterError = UserError  # a multi-machine setting that cannot be used
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from benchbench.basics.errors import UserError
 
-class GitError(Exception):
-    """A repository or revision that cannot be used: the message says which and why."""
+GitError = UserError  # a repository or revision that cannot be used: the message says which and why
 
 
 def git(repo: str | Path, *args, check: bool = True, timeout: float = 60) -> str:

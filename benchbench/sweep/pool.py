@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from benchbench.basics.errors import UserError
 
-class PoolError(ValueError):
-    """A --gpus value that names no usable GPU: the message lists the GPUs there are."""
+PoolError = UserError  # a --gpus value that names no usable GPU: the message lists the GPUs there are
 
 
 def parse_gpus(spec: str | None, visible: int) -> list[str]:

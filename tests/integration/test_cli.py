@@ -334,9 +334,13 @@ def test_internal_error_is_exit_3_without_traceback(monkeypatch, capsys, tmp_pat
 
     monkeypatch.setattr(run_command, "main", broken)
     monkeypatch.delenv("BENCHBENCH_DEBUG", raising=False)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     assert cli.main(["run", str(QUICKSTART)]) == 3
     err = capsys.readouterr().err
-    assert err == "internal error: RuntimeError: a bug [/here] (BENCHBENCH_DEBUG=1 shows the traceback)\n"
+    (log,) = tmp_path.glob("benchbench-internal-error-*.log")  # the traceback, for the bug report
+    assert err == (f"internal error: RuntimeError: a bug [/here] (its traceback is in {log}; a bug in benchbench: "
+                   "please report it)\n")
+    assert "Traceback" in log.read_text() and "in broken" in log.read_text()
 
 
 def test_env_has_pythonpath_for_fixture_models():

@@ -16,14 +16,15 @@ import pandas as pd
 
 from benchbench.analysis import compare, cost
 from benchbench.analysis import value as values
+from benchbench.basics.errors import UserError
 from benchbench.spec.config import FIELDS
 
 # row columns that are neither settings nor metrics
 IDENTITY = ("schema_version", "run_id", "suite", "config_id", "repeat", "status", "reason", "exit_code")
 
 
-class ExportError(Exception):
-    """A format cannot be written (its library is missing, nothing to export): the message says what to do."""
+# ExportError: a format cannot be written (its library is missing, nothing to export): the message says what to do
+ExportError = UserError
 
 
 @dataclass(frozen=True)

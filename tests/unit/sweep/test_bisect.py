@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from benchbench.commands.bisect import JUDGE
 from benchbench.sweep import bisect
 from tests.fixtures import history_repo
 from tests.fixtures.runs import CPU_ENV, config, write_run
@@ -33,7 +34,8 @@ def test_the_first_bad_commit_in_at_most_log2_probes(repo, tmp_path, monkeypatch
     path, commits, suite = repo
     monkeypatch.setattr(bisect, "run_probe", fake_runs(commits, k, 4.0))
     seen = []
-    res = bisect.bisect(path, commits[0], commits[-1], suite, "c", tmp_path, on_probe=seen.append, log=lambda m: None)
+    res = bisect.bisect(path, commits[0], commits[-1], suite, "c", tmp_path, on_probe=seen.append, log=lambda m: None,
+                        judge=JUDGE)
     assert res.first_bad == commits[k]
     assert len(res.probes) <= 2 + math.ceil(math.log2(len(commits) - 1)) and len(seen) == len(res.probes)
     assert res.metric == "tokens_per_s" and [p.verdict for p in res.probes[:2]] == ["good", "bad"]
@@ -43,14 +45,14 @@ def test_ends_that_do_not_differ_are_refused(repo, tmp_path, monkeypatch):
     path, commits, suite = repo
     monkeypatch.setattr(bisect, "run_probe", fake_runs(commits, 99, 4.0))
     with pytest.raises(bisect.BisectError, match="do not differ"):
-        bisect.bisect(path, commits[0], commits[-1], suite, "c", tmp_path, log=lambda m: None)
+        bisect.bisect(path, commits[0], commits[-1], suite, "c", tmp_path, log=lambda m: None, judge=JUDGE)
 
 
 def test_classify_uses_both_ends():
     good, bad = np.array([100.0, 101, 99]), np.array([50.0, 50.5, 49.5])
-    assert bisect.classify(np.array([100.0, 100.5, 99.5]), good, bad) == ("good", "")
-    assert bisect.classify(np.array([50.0, 50.2, 49.8]), good, bad) == ("bad", "")
-    verdict, note = bisect.classify(np.array([60.0, 60.5, 59.5]), good, bad)
+    assert bisect.classify(np.array([100.0, 100.5, 99.5]), good, bad, JUDGE) == ("good", "")
+    assert bisect.classify(np.array([50.0, 50.2, 49.8]), good, bad, JUDGE) == ("bad", "")
+    verdict, note = bisect.classify(np.array([60.0, 60.5, 59.5]), good, bad, JUDGE)
     assert verdict == "bad" and "nearer the bad end" in note
 
 
