@@ -57,7 +57,6 @@ def main():
            "fork_cuda_matmul_s": forked(cuda_matmul)}
 
     def build(meta: bool):
-        import torch
 
         cuda_init()
         cfg = RunConfig(model="gpt", model_size="124m", device="cuda")
