@@ -21,7 +21,7 @@ from benchbench.plan import runtime as estimate
 from benchbench.present import terminal
 from benchbench.spec import suite as suites
 from benchbench.store import results
-from benchbench.sweep import autobatch, env, pool, runner
+from benchbench.sweep import autobatch, env, launch, pool, runner
 from benchbench.sweep.cluster import Cluster
 from benchbench.worker import device
 from benchbench.worker.device import cuda_available
@@ -109,6 +109,9 @@ def _prepare(args, cluster: Cluster, stack: contextlib.ExitStack) -> tuple[suite
         "command": sys.argv,
     }
     results.write_json(run_dir / "run.json", run)
+    if not args.no_prestart and args.gpus in (None, "1") and any(c.device == "cuda" and c.world_size == 1 for c in configs):
+        stack.callback(launch.shutdown)
+        launch.prewarm()  # the workers' imports while the environment is recorded, off the sweep's path
     results.write_json(run_dir / "env.json", env.capture())
     return suite, configs, run_dir, run
 
