@@ -71,7 +71,9 @@ class RunConfig(BaseModel):
 
     # where and how long
     device: Device = Field("auto", description="auto = CUDA when torch sees a GPU, else CPU")
-    warmup_steps: int = Field(3, ge=0, description="optimizer steps run before the timed window (not measured)")
+    warmup_steps: int | Literal["auto"] = Field(
+        3, description="optimizer steps run before the timed window (not measured); auto: until two consecutive "
+                       "step times after the first are within 5% (3 steps at least, 30 or 120 s at most)")
     measured_steps: int | Literal["auto"] = Field(
         20, description="steps in the timed window; auto: measure in blocks until the median's interval is within "
                         "target_halfwidth (min_steps .. max_steps, at most max_measure_s)")
@@ -227,6 +229,10 @@ class RunConfig(BaseModel):
     @classmethod
     def _bounded(cls, v, info):
         """Counts are checked before any work: a typo of a few zeros must not plan a billion runs or steps."""
+        if v == "auto" and info.field_name == "warmup_steps":
+            return v
+        if info.field_name == "warmup_steps" and v < 0:
+            raise ValueError(f"must be 0 or more (or auto), not {v}")
         top = MAX_COUNTS[info.field_name]
         if v > top:
             raise ValueError(f"must be at most {top:,}, not {v:,}")

@@ -100,15 +100,31 @@ def _init_distributed(cfg: RunConfig, dev: torch.device) -> int:
     return dist.get_rank()
 
 
-def _warmup(ctx: Context, steps: int) -> dict:
+def _warmup(ctx: Context, steps) -> dict:
+    """`steps` steps, or with warmup_steps: auto one at a time until their times settle (stopping.WarmupRule);
+    the row gets the steps taken and, auto, the last steps' spread and why the warm-up stopped."""
     out, t1 = {}, time.perf_counter()
-    for i in range(steps):
+    rule = stopping.WarmupRule() if steps == "auto" else None
+    times: list[float] = []
+    while True:
+        if rule is None and len(times) >= steps:
+            break
+        t = time.perf_counter()
         ctx.engine.step(ctx.batches)
-        if i == 0:
-            synchronize(ctx.dev)
+        if rule is not None or not times:
+            synchronize(ctx.dev)  # auto: every step's time; fixed: the first's
+        times.append(time.perf_counter() - t)
+        if len(times) == 1:
             out["first_step_s"] = time.perf_counter() - t1
+        if rule is not None:
+            stop, why = rule.verdict(times)
+            if stop:
+                out.update(warmup_stop=why, warmup_spread=rule.spread(times))
+                break
     synchronize(ctx.dev)
     out["warmup_s"] = time.perf_counter() - t1
+    out["warmup_steps_taken"] = len(times)
+    ctx.engine.warmup_steps_taken = len(times)  # the pipeline engine's clock leaves these steps out
     return out
 
 
