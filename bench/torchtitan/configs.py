@@ -66,7 +66,8 @@ defaults:
   measured_steps: 20
   repeats: {repeats}
   timeout_s: 400
-""" + sweep
+""" + ("  compile_cache: shared  # the repeats after the first start from the first's compiled code\n"
+       if compiled and repeats > 1 else "") + sweep
 
 
 def diag(name: str, repeats: int = 1) -> str:

@@ -4,7 +4,7 @@
 #   PART="ab 1b-eager 1b-compiled" bash bench/torchtitan/run.sh [BUDGET_S]
 #   parts: ab (benchbench 1b-eager at the previous commit's code, .ab/old, and at this one, 3 repeats each)
 #          and every name of `python3 bench/torchtitan/configs.py names` (torchtitan's run, then benchbench's);
-#          abba-NAME: torchtitan, benchbench, benchbench, torchtitan (one run each, back to back);
+#          abba-NAME: torchtitan, benchbench twice (two repeats of one suite), torchtitan, back to back;
 #          titan-NAME: torchtitan alone; diag-NAME: benchbench alone, NAME swept over attention and compile scope (configs.py diag)
 #   rows: $Q_OUT/bench/<name>[.K]/ and $Q_OUT/ab/{old,new}/; torchtitan's logs: $Q_OUT/titan/<name>[.K].log
 #   NO_TITAN=1: benchbench's side only; BB_REPEATS=3: benchbench's repeats (default 1); BB_FLAGS: more
@@ -29,8 +29,7 @@ bb() {  # NAME SECONDS REPEATS OUT_NAME [CODE_ROOT] [suite|diag]
 for part in ${PART:-ab 1b-eager 1b-compiled 1b-fp8-compiled 3b-eager 3b-compiled}; do
   case $part in
     ab) bb 1b-eager 200 3 ab/old "$PWD/.ab/old"; bb 1b-eager 200 3 ab/new ;;
-    abba-*) n=${part#abba-}; titan "$n" 150 "$n.1"; bb "$n" 200 1 "bench/$n.1"; bb "$n" 200 1 "bench/$n.2"
-            titan "$n" 150 "$n.2" ;;
+    abba-*) n=${part#abba-}; titan "$n" 150 "$n.1"; bb "$n" 300 2 "bench/$n"; titan "$n" 150 "$n.2" ;;
     titan-*) titan "${part#titan-}" 150 ;;
     diag-*) bb "${part#diag-}" 400 1 "diag/${part#diag-}" "$PWD" diag ;;
     *) [ -z "${NO_TITAN:-}" ] && titan "$part" 240; bb "$part" 240 "${BB_REPEATS:-1}" "bench/$part" ;;
