@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import EXAMPLES, cell, markdown, provenance  # noqa: E402
 
@@ -29,6 +31,12 @@ def mean(df, col):
     return df[col].mean() if col in df and df[col].notna().any() else None
 
 
+def warmup_steps(df):
+    """Mean warm-up steps taken (the previous code's rows name only the fixed count they were given)."""
+    got = mean(df, "warmup_steps_taken")
+    return got if got is not None else pd.to_numeric(df["warmup_steps"], errors="coerce").mean()
+
+
 def wall_table(dirs: list[Path]) -> str:
     out = []
     for d in dirs:
@@ -41,7 +49,7 @@ def wall_table(dirs: list[Path]) -> str:
                     cell(measured, "{:.1f}"), cell(measured / wall if wall else None, "{:.0%}"),
                     cell(measured / command if command else None, "{:.0%}"),
                     cell(mean(df, "import_s"), "{:.2f}"), cell(mean(df, "setup_s"), "{:.2f}"),
-                    cell(mean(df, "warmup_s"), "{:.2f}"), cell(mean(df, "warmup_steps_taken"), "{:.1f}"),
+                    cell(mean(df, "warmup_s"), "{:.2f}"), cell(warmup_steps(df), "{:.1f}"),
                     cell(mean(df, "finish_s"), "{:.2f}"), cell(gap.mean() if gap is not None else None, "{:.2f}")])
     return markdown(["code (run)", "runs", "sweep wall s", "command wall s", "measured s", "measured / sweep",
                      "measured / command", "import s", "setup s", "warm-up s", "warm-up steps", "finish s",
@@ -57,13 +65,11 @@ def speed_table(dirs: list[Path]) -> str:
         by_side.setdefault(d.name.split(".")[0], []).append(df[df["status"] == "ok"])
     if set(by_side) != {"old", "new"}:
         return ""
-    import pandas as pd
-
     old, new = pd.concat(by_side["old"]), pd.concat(by_side["new"])
     ids = dict(zip(old["precision"], old["config_id"]))
     t = compare.compare(old, new.assign(config_id=new["precision"].map(ids)), "tokens_per_s")
     names = {v: k for k, v in ids.items()}
-    rows = [[names[r["config_id"]], cell(r["a"], "{:,.0f}"), int(r["a_n"]), cell(r["b"], "{:,.0f}"), int(r["b_n"]),
+    rows = [[names[r["config_id"]], cell(r["a_value"], "{:,.0f}"), int(r["a_n"]), cell(r["b_value"], "{:,.0f}"), int(r["b_n"]),
              cell(r["ratio"], "{:.3f}x"), r["verdict"]] for _, r in t.iterrows()]
     return markdown(["precision", "previous tok/s", "repeats", "this tok/s", "repeats", "ratio", "verdict"], rows,
                     right={1, 2, 3, 4, 5})

@@ -72,7 +72,7 @@ class RunConfig(BaseModel):
     # where and how long
     device: Device = Field("auto", description="auto = CUDA when torch sees a GPU, else CPU")
     warmup_steps: int | Literal["auto"] = Field(
-        3, description="optimizer steps run before the timed window (not measured); auto: until two consecutive "
+        3, description="optimizer steps run before the timed window (0 or more; not measured); auto: until two consecutive "
                        "step times after the first are within 5% (3 steps at least, 30 or 120 s at most)")
     measured_steps: int | Literal["auto"] = Field(
         20, description="steps in the timed window; auto: measure in blocks until the median's interval is within "

@@ -220,6 +220,12 @@ def _process_start() -> float:
 _STARTED_AT = _process_start()
 
 
+def restart_clock():
+    """A worker forked by the zygote (worker/zygote.py): its imports were paid there, its run starts now."""
+    global _STARTED_AT
+    _STARTED_AT = time.time()
+
+
 def nonfinite(out: dict) -> dict:
     """A NaN or infinite loss is not a measurement: the row becomes an error (its timings kept), so a
     technique that broke training is never reported as a speedup."""

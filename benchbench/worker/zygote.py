@@ -5,7 +5,7 @@
 Protocol, one JSON or text line each way: the parent sends {"args", "env", "log"}; the zygote forks, answers
 "pid N", waits for that child and answers "exit RC" (RC < 0: ended by signal -RC). One child at a time.
 
-Each child is a new process (its own pid and session, nothing run before it but imports): it takes its
+Each child is a new process (its own pid and process group, nothing run before it but imports): it takes its
 config's environment and log, then runs exactly what `python -m benchbench.worker` runs. CUDA is never
 touched here, so each child initializes it itself; a child that crashes ends alone (the zygote only
 reports its exit), and a child dies with the zygote (PR_SET_PDEATHSIG), as the zygote dies with the sweep.
@@ -21,7 +21,6 @@ import os
 import signal
 import sys
 import threading
-import time
 
 PR_SET_PDEATHSIG = 1
 
@@ -69,7 +68,7 @@ def _child(msg: dict, zygote: int) -> None:
         os.close(null)
         from benchbench.worker import measure
 
-        measure._STARTED_AT = time.time()  # the imports were paid in the zygote: the config's run starts now
+        measure.restart_clock()  # the imports were paid in the zygote: the config's run starts now
         rc = measure.main(msg["args"])
     except BaseException:
         import traceback
