@@ -23,7 +23,8 @@ titan() {  # NAME SECONDS [LOG_NAME]
 bb() {  # NAME SECONDS REPEATS OUT_NAME [CODE_ROOT] [suite|diag]
   python3 $HERE/configs.py "${6:-suite}" "$1" "$3" > "/tmp/bb-${4//\//-}.yaml"
   rm -rf "/tmp/bb-$4"
-  PYTHONPATH=/tmp/site:${5:-$PWD} tmo "$2" python3 -m benchbench.cli run "/tmp/bb-${4//\//-}.yaml" -o "/tmp/bb-$4" -q --gpus 1 ${BB_FLAGS:-}
+  (cd "${5:-$PWD}" && PYTHONPATH=/tmp/site:${5:-$PWD} tmo "$2" python3 -m benchbench.cli run "/tmp/bb-${4//\//-}.yaml" \
+     -o "/tmp/bb-$4" -q --gpus 1 ${BB_FLAGS:-})  # from the code root: python -m imports the current folder first
   echo "benchbench $1 -> $4: exit $?"; keep_run "/tmp/bb-$4" "$4"
 }
 for part in ${PART:-ab 1b-eager 1b-compiled 1b-fp8-compiled 3b-eager 3b-compiled}; do
