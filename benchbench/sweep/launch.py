@@ -301,7 +301,7 @@ def _start(args: list[str], env: dict, log_path: Path, prestart: bool, cfg, clus
             p = subprocess.Popen(_command(*args, cfg=cfg, cluster=cluster, slot=slot), stdout=log, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, env={**os.environ, **env}, start_new_session=True)
     p.started = t0
-    p.prestarted = from_zygote and ready  # its imports were done before its config came
+    p.prestarted = from_zygote and ready  # the zygote was started before this config came
     with _running_lock:
         _running.add(p)
     return p
