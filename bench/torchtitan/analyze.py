@@ -1,6 +1,6 @@
 """benchbench's llama against torchtitan's own trainer at the same settings, one GPU: per config torchtitan's
-tokens/s (the median of its logged windows after step 10), benchbench's (the median over its repeats) and
-their ratio; then benchbench's Llama 1B eager before and after its eager changes, with compare's verdict.
+tokens/s (per run the median of its logged windows after step 10; the mean over its runs), benchbench's (the
+median over its repeats) and their ratio; then benchbench's Llama 1B eager before and after its eager changes, with compare's verdict.
 
     python bench/torchtitan/analyze.py [RESULT_DIR]   (default torchtitan-h100, a folder under results/examples/
                                                        with run.sh's folders titan/, bench/<name>/, ab/{old,new}/)
@@ -40,6 +40,18 @@ def titan_tokens_per_s(log: str) -> float | None:
     return statistics.median(tps) if tps else None
 
 
+def titan_logs(root: Path, name: str) -> list[Path]:
+    """torchtitan's logs of a config: NAME.log, or NAME.1.log, NAME.2.log, ... (run.sh's abba parts)."""
+    one = root / "titan" / f"{name}.log"
+    return [one] if one.exists() else sorted((root / "titan").glob(f"{name}.[0-9].log"))
+
+
+def per_repeat(df) -> str:
+    if df is None or df.empty or "tokens_per_s" not in df:
+        return ""
+    return ", ".join(cell(v, "{:,.0f}") for v in df[df["status"] == "ok"]["tokens_per_s"])
+
+
 def rows(root: Path, name: str):
     p = root / name
     return results.load(p) if (p / "rows.jsonl").exists() else None
@@ -61,22 +73,26 @@ def why_not(df) -> str:
 
 def main(d: str) -> None:
     root = EXAMPLES / d
-    print(provenance(d) + f" torchtitan's tokens/s: the median of its {TITAN_LOG_FREQ}-step windows after step "
-          f"{AFTER_STEP}; benchbench's: the median over its repeats.\n")
+    print(provenance(d) + f" torchtitan's tokens/s: per run the median of its {TITAN_LOG_FREQ}-step windows after "
+          f"step {AFTER_STEP}, the mean over its runs; benchbench's: the median over its repeats.\n")
     out = []
     for name, (_size, batch, _compiled, _fp8) in CONFIGS.items():
-        log = root / "titan" / f"{name}.log"
-        tt = titan_tokens_per_s(log.read_text(errors="replace")) if log.exists() else None
+        logs = titan_logs(root, name)
+        per_run = [titan_tokens_per_s(p.read_text(errors="replace")) for p in logs]
+        got = [t for t in per_run if t is not None]
+        tt = statistics.mean(got) if got else None
         df = rows(root, f"bench/{name}")
         bb, n = ok_median(df)
         if tt is None and bb is None:
             continue
         ratio = bb / tt if tt and bb else None
-        note = "" if tt else ("torchtitan: no window after step 10" if log.exists() else "torchtitan: not run")
+        note = "" if tt else ("torchtitan: no window after step 10" if logs else "torchtitan: not run")
         note = note or why_not(df)
-        out.append([name, f"{batch} x 2048", cell(tt, "{:,.0f}"), cell(bb, "{:,.0f}"), n, cell(ratio, "{:.3f}"), note])
-    print(markdown(["config", "batch", "torchtitan tok/s", "benchbench tok/s", "repeats", "benchbench / torchtitan",
-                    "note"], out, right={2, 3, 4, 5}))
+        runs = ", ".join(cell(t, "{:,.0f}") for t in per_run)
+        out.append([name, f"{batch} x 2048", cell(tt, "{:,.0f}"), runs if len(per_run) > 1 else "", cell(bb, "{:,.0f}"),
+                    per_repeat(df), cell(ratio, "{:.3f}"), note])
+    print(markdown(["config", "batch", "torchtitan tok/s", "its runs", "benchbench tok/s", "its repeats",
+                    "benchbench / torchtitan", "note"], out, right={2, 3, 4, 5, 6}))
     old, new = rows(root, "ab/old"), rows(root, "ab/new")
     if old is not None and new is not None:
         o, n = old[old["status"] == "ok"], new[new["status"] == "ok"]

@@ -3,6 +3,8 @@
     python3 bench/torchtitan/configs.py toml NAME OUT_DIR    torchtitan's job config for NAME, printed
     python3 bench/torchtitan/configs.py suite NAME [REPEATS] benchbench's suite for NAME, printed
     python3 bench/torchtitan/configs.py names                the config names, one a line
+    python3 bench/torchtitan/configs.py diag NAME [REPEATS]  NAME's suite swept over attention (sdpa, cudnn)
+                                                             and, compiled, compile_scope (model, blocks)
 
 Both: bf16 autocast, fused AdamW (lr 8e-4, weight decay 0.1 as torchtitan's defaults), gradient clipping 1.0,
 no activation checkpointing, SDPA, one GPU, batch 4 x 2048 (3B: 2 x 2048); torchtitan's float8 as benchbench's
@@ -45,7 +47,7 @@ def toml(name: str, out_dir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def suite(name: str, repeats: int = 1) -> str:
+def suite(name: str, repeats: int = 1, sweep: str = "") -> str:
     size, batch, compiled, fp8 = CONFIGS[name]
     return f"""name: torchtitan-side-{name}
 description: benchbench's llama at the settings torchtitan's trainer runs ({name}); bench/torchtitan/run.sh
@@ -64,7 +66,14 @@ defaults:
   measured_steps: 20
   repeats: {repeats}
   timeout_s: 400
-"""
+""" + ("  compile_cache: shared  # the repeats after the first start from the first's compiled code\n"
+       if compiled and repeats > 1 else "") + sweep
+
+
+def diag(name: str, repeats: int = 1) -> str:
+    compiled = CONFIGS[name][2]
+    axes = "sweep:\n  attention: [sdpa, cudnn]\n" + ("  compile_scope: [model, blocks]\n" if compiled else "")
+    return suite(name, repeats, axes).replace(f"name: torchtitan-side-{name}", f"name: torchtitan-diag-{name}")
 
 
 if __name__ == "__main__":
@@ -73,5 +82,7 @@ if __name__ == "__main__":
         print("\n".join(CONFIGS))
     elif what == "toml":
         print(toml(sys.argv[2], sys.argv[3]), end="")
+    elif what == "diag":
+        print(diag(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 1), end="")
     elif what == "suite":
         print(suite(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 1), end="")

@@ -72,3 +72,36 @@ def repeats_sure(values, target_halfwidth: float, min_repeats: int = 3) -> bool:
     if v.size < 6:
         return bool((v.max() - v.min()) / 2 / np.median(v) <= target_halfwidth)
     return bool(relative_halfwidth(v) <= target_halfwidth)
+
+
+@dataclass(frozen=True)
+class WarmupRule:
+    """warmup_steps: auto. Warm up until step times settle: the last `window` steps (never the first, which
+    compiles, autotunes and grows the allocator) within `tolerance` of their median, max minus min; at
+    least min_steps, at most max_steps or max_s seconds."""
+
+    min_steps: int = 3
+    max_steps: int = 30
+    window: int = 2
+    tolerance: float = 0.05
+    max_s: float = 120.0
+
+    def spread(self, step_times_s) -> float | None:
+        """(max - min) / median of the last `window` steps after the first; None before there are enough."""
+        last = list(step_times_s[1:])[-self.window:]
+        if len(last) < self.window:
+            return None
+        med = float(np.median(last))
+        return (max(last) - min(last)) / med if med > 0 else float("inf")
+
+    def verdict(self, step_times_s) -> tuple[bool, str]:
+        """(stop?, why): settled, max_steps, max_s, or continue."""
+        n = len(step_times_s)
+        spread = self.spread(step_times_s)
+        if n >= self.min_steps and spread is not None and spread <= self.tolerance:
+            return True, "settled"
+        if n >= self.max_steps:
+            return True, "max_steps"
+        if sum(step_times_s) >= self.max_s and n >= self.min_steps:
+            return True, "max_s"
+        return False, "continue"

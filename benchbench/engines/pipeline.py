@@ -174,5 +174,5 @@ class PipelineEngine(TorchEngine):
     def fields(self) -> dict:
         cfg = self.cfg
         return {"pp_bubble_predicted": bubble_predicted(cfg.pp_size, cfg.microbatches, cfg.stages_per_rank),
-                "pp_bubble_measured": self.clock.bubble(cfg.warmup_steps),
+                "pp_bubble_measured": self.clock.bubble(getattr(self, "warmup_steps_taken", cfg.warmup_steps)),
                 "pp_stage_ids": [s.stage_index for s in self.stages]}

@@ -35,7 +35,8 @@ def cpu_seconds(configs) -> float:
     for c in configs:
         steps = c.max_steps if c.measured_steps == "auto" else c.measured_steps
         repeats = c.max_repeats if c.repeats == "auto" else c.repeats
-        total += flops_per_step(c) * (c.warmup_steps + steps) * repeats / rate
+        warmup = 5 if c.warmup_steps == "auto" else c.warmup_steps  # auto: 3 to 30 steps, rarely more than 5
+        total += flops_per_step(c) * (warmup + steps) * repeats / rate
     return total
 
 

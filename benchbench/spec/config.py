@@ -38,7 +38,9 @@ WHAT = (
 )
 WHERE = (
     Setting("device", "auto", "auto = CUDA when torch sees a GPU, else CPU", choices=("auto", "cpu", "cuda")),
-    Setting("warmup_steps", 3, "optimizer steps run before the timed window (not measured)", type=int, ge=0),
+    Setting("warmup_steps", 3, "optimizer steps run before the timed window (0 or more; not measured); auto: until two "
+            "consecutive step times after the first are within 5% (3 steps at least, 30 or 120 s at most)",
+            type=int, choices=("auto",)),
     Setting("measured_steps", 20, "steps in the timed window; auto: measure in blocks until the median's interval is "
             "within target_halfwidth (min_steps .. max_steps, at most max_measure_s)", type=int, choices=("auto",)),
     Setting("repeats", 1, "separate worker processes per config; auto: add repeats (3 at least, max_repeats at most) "
@@ -198,6 +200,10 @@ class Settings(BaseModel):
     @classmethod
     def _bounded(cls, v, info):
         """Counts are checked before any work: a typo of a few zeros must not plan a billion runs or steps."""
+        if v == "auto" and info.field_name == "warmup_steps":
+            return v
+        if info.field_name == "warmup_steps" and v < 0:
+            raise ValueError(f"must be 0 or more (or auto), not {v}")
         top = MAX_COUNTS[info.field_name]
         if v > top:
             raise ValueError(f"must be at most {top:,}, not {v:,}")

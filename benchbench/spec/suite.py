@@ -367,7 +367,7 @@ def _check_warmup(ck: Checker, configs: list[RunConfig]):
     (reduce-overhead) two (one to record, one to replay), or compilation is measured as a step."""
     for cfg in configs:
         need = 2 if cfg.compile == "reduce-overhead" else 1 if cfg.compile != "off" else 0
-        if cfg.warmup_steps < need:
+        if cfg.warmup_steps != "auto" and cfg.warmup_steps < need:  # auto takes 3 steps at least
             where = ("defaults", "warmup_steps")
             ck.add(where, f"compile: {cfg.compile} with warmup_steps: {cfg.warmup_steps} would put compilation"
                           f"{' and CUDA-graph capture' if need == 2 else ''} inside the timed window; set warmup_steps: "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -25,6 +26,7 @@ from benchbench.sweep import ranks
 from benchbench.sweep.cluster import LOCAL, RESULT_WAIT_S, Cluster
 
 TAIL_LINES = 20
+ZYGOTE_WAIT_S = 120.0  # for the zygote's first pid: its imports (~9 s on a GPU host) and a CUDA check
 
 
 def tail(path: Path, lines: int = TAIL_LINES) -> str:
@@ -92,32 +94,53 @@ def _command(*worker_args: str, cfg=None, cluster: Cluster = LOCAL, slot: int = 
     return [sys.executable, *cmd]
 
 
-class Spare:
-    """A fresh worker process that has done its imports (torch, torch._dynamo: ~8 s on a GPU
-    host) and waits, CUDA untouched, for one config on stdin. Started while the previous config
-    runs, it takes the imports out of each config's fixed cost; it has run nothing before its
-    config, so runs stay isolated. Only for GPU configs: on a CPU the imports would compete with
-    the running config for the cores it is measuring. In the GPU pool each GPU has its own spare
-    (a lane), pinned to that GPU's cores like the jobs it will take."""
+class Zygote:
+    """A process that has done the workers' imports (torch, torch._dynamo, benchbench: ~9 s on a GPU host)
+    once and forks a fresh worker per config (worker/zygote.py), CUDA untouched until the child: a run no
+    longer waits for its own imports. Each run is still its own process, forked from a state where nothing
+    has run. Only for GPU configs of one rank; in the GPU pool each GPU has its own (a lane), pinned to
+    that GPU's cores like the jobs it forks. If it cannot fork (it died, or refused at start), the run
+    starts the plain way."""
 
     def __init__(self, env: dict | None = None):
-        self.boot_log = tempfile.NamedTemporaryFile(prefix="benchbench-spare-", suffix=".log", delete=False)
-        self.p = subprocess.Popen(_command("--wait"), stdin=subprocess.PIPE, stdout=self.boot_log,
-                                  stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        self.boot_log = tempfile.NamedTemporaryFile(prefix="benchbench-zygote-", suffix=".log", delete=False)
+        self.p = subprocess.Popen(_command("--zygote"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=self.boot_log, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
                                   start_new_session=True)
+        self.lock = threading.Lock()  # the pipe is read by the supervising thread and by kill_running
+        self.buf = b""
 
-    def take(self, args: list[str], env: dict, log_path: Path) -> subprocess.Popen | None:
-        """Hand the config over; None if the spare died meanwhile (the caller starts a worker)."""
+    def fork(self, args: list[str], env: dict, log_path: Path, wait_s: float) -> Forked | None:
+        """A worker forked for this config; None if the zygote died or gave no pid within wait_s."""
         try:
             if self.p.poll() is None:
-                msg = {"args": args, "env": env, "log": str(log_path)}
-                self.p.stdin.write((json.dumps(msg) + "\n").encode())
-                self.p.stdin.close()
-                return self.p
-        except OSError:
+                self.p.stdin.write((json.dumps({"args": args, "env": env, "log": str(log_path)}) + "\n").encode())
+                self.p.stdin.flush()
+                line = self.readline(wait_s)
+                if line and line.startswith("pid "):
+                    return Forked(self, int(line.split()[1]))
+        except (OSError, ValueError):
             pass
         self.discard()
         return None
+
+    def readline(self, timeout: float | None) -> str | None:
+        """The zygote's next line; "" at end of file (it died); None if none came within timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        fd = self.p.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return ""
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.decode()
+
+    def alive(self) -> bool:
+        return self.p.poll() is None
 
     def discard(self):
         if self.p.poll() is None:
@@ -126,7 +149,32 @@ class Spare:
         Path(self.boot_log.name).unlink(missing_ok=True)
 
 
-_spares: dict[str, Spare] = {}  # lane (the pool's GPU, "" one config at a time) -> its waiting spare
+class Forked:
+    """A worker forked by a Zygote, seen as a Popen: pid, poll(), wait(timeout), returncode."""
+
+    def __init__(self, zygote: Zygote, pid: int):
+        self.zygote, self.pid, self.returncode = zygote, pid, None
+
+    def poll(self):
+        return self._read(0.0)
+
+    def wait(self, timeout: float | None = None):
+        if self._read(timeout) is None:
+            raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+        return self.returncode
+
+    def _read(self, timeout: float | None):
+        with self.zygote.lock:
+            if self.returncode is None:
+                line = self.zygote.readline(timeout)
+                if line == "":  # the zygote died: its child was killed with it (PR_SET_PDEATHSIG)
+                    self.returncode = -signal.SIGKILL
+                elif line and line.startswith("exit "):
+                    self.returncode = int(line.split()[1])
+        return self.returncode
+
+
+_zygotes: dict[str, Zygote] = {}  # lane (the pool's GPU, "" one config at a time) -> its zygote
 _running: set = set()          # every worker process started and not yet waited for (the GPU pool runs several)
 _running_lock = threading.Lock()
 
@@ -139,16 +187,24 @@ def kill_running():
         _kill_group(p, grace_s=2.0)
 
 
+def prewarm(lane: str = ""):
+    """Start the lane's zygote now, if it has none: its imports overlap what the sweep does before its
+    first config."""
+    if lane not in _zygotes:
+        _zygotes[lane] = Zygote()
+
+
 def shutdown():
-    """Kill the waiting spare workers, if any (the sweep calls this when it ends)."""
-    while _spares:
-        _spares.popitem()[1].discard()
+    """End the zygotes, if any (the sweep calls this when it ends)."""
+    while _zygotes:
+        _zygotes.popitem()[1].discard()
 
 
 def run(cfg, run_dir: Path, repeat: int, prestart: bool = False, cluster: Cluster = LOCAL, slot: int = 0,
         gpus: list[str] | None = None, cpus: list[int] | None = None) -> dict:
-    """Run one repeat of one config in a fresh process and return its result dict. With
-    `prestart`, the process is a Spare started earlier, and a new Spare is started for the next.
+    """Run one repeat of one config in a fresh process and return its result dict. With `prestart`,
+    the process is forked by its lane's Zygote (started now if there is none), which stays for the next;
+    without, by the lane's Zygote if one is there, else started the plain way.
     `gpus`: the GPU ids this worker may see (CUDA_VISIBLE_DEVICES; the pool hands them out), `cpus`
     the cores it is pinned to (the pool's slice for those GPUs; None: not pinned).
     On several machines (cfg.nnodes > 1) `cluster` says how the ranks start and whether this
@@ -232,22 +288,25 @@ def _wait_for(path: Path, timeout_s: float = RESULT_WAIT_S) -> bool:
 
 
 def _start(args: list[str], env: dict, log_path: Path, prestart: bool, cfg, cluster: Cluster, slot: int,
-           lane: str = "") -> subprocess.Popen:
+           lane: str = "") -> subprocess.Popen | Forked:
     t0 = time.perf_counter()
-    p = None
-    if lane in _spares and cfg.world_size == 1:
-        p = _spares.pop(lane).take(args, env, log_path)
-    from_spare = p is not None
+    p, ready = None, lane in _zygotes
+    if cfg.world_size == 1 and (prestart or ready):
+        if not ready:
+            _zygotes[lane] = Zygote({k: v for k, v in env.items() if k == "BENCHBENCH_CPUS"})
+        ready = ready and _zygotes[lane].alive()
+        p = _zygotes[lane].fork(args, env, log_path, ZYGOTE_WAIT_S)
+        if p is None:
+            _zygotes.pop(lane, None)
+    from_zygote = p is not None
     if p is None:
         with open(log_path, "wb") as log:
             p = subprocess.Popen(_command(*args, cfg=cfg, cluster=cluster, slot=slot), stdout=log, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, env={**os.environ, **env}, start_new_session=True)
     p.started = t0
-    p.prestarted = from_spare
+    p.prestarted = from_zygote and ready  # the zygote was started before this config came
     with _running_lock:
         _running.add(p)
-    if prestart:  # the next job of this lane finds its imports done, on this lane's cores
-        _spares[lane] = Spare({k: v for k, v in env.items() if k == "BENCHBENCH_CPUS"})
     return p
 
 

@@ -18,7 +18,7 @@ from benchbench.basics.errors import UserError
 from benchbench.plan import runtime as estimate
 from benchbench.spec import suite as suites
 from benchbench.store import results
-from benchbench.sweep import env
+from benchbench.sweep import env, launch
 from benchbench.worker.device import cuda_available
 
 # A sweep this much larger than its time allows asks for --yes (like a GPU suite on a CPU asks for --smoke)
@@ -190,5 +190,8 @@ def start(path, o, leader: bool, stack: contextlib.ExitStack):
         "command": list(o.command) if o.command is not None else sys.argv,
     }
     results.write_json(run_dir / "run.json", run)
+    if o.prestart and o.gpus in (None, "1") and any(c.device == "cuda" and c.world_size == 1 for c in configs):
+        stack.callback(launch.shutdown)
+        launch.prewarm()  # the workers' imports while the environment is recorded, off the sweep's path
     results.write_json(run_dir / "env.json", env.capture())
     return suite, configs, run_dir, run

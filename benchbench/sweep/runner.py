@@ -94,8 +94,8 @@ def _await_leader(run_dir: Path, cfg, repeat: int, since: float) -> str | None:
 def sweep(configs, run_dir: Path, run: dict, on_progress=None, prestart: bool = True,
           cluster: Cluster = LOCAL, gpus: list[str] | None = None) -> SweepSummary:
     """Run what is pending. on_progress(done, total, cfg, row) is called after each row.
-    prestart: on a GPU, start the next worker's imports while a config runs (launch.Spare), where
-    idle cores allow it. gpus: the GPU ids of the pool (pool.parse_gpus); several run configs side
+    prestart: on a GPU, fork each worker from a process that has done the imports (launch.Zygote),
+    where idle cores allow it. gpus: the GPU ids of the pool (pool.parse_gpus); several run configs side
     by side (concurrent.py), one runs them one at a time on that GPU, None leaves the visible GPUs.
     cluster: on several machines, node 0 runs and records everything; the others run only their
     share of the multi-machine configs, each when node 0 announces it, and record nothing."""

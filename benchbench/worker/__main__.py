@@ -9,9 +9,14 @@ import sys
 if not sys.flags.safe_path and sys.path and sys.path[0] in ("", os.getcwd()):
     del sys.path[0]
 
-from benchbench.worker.measure import main  # noqa: E402  (after the import path is fixed)
+if sys.argv[1:] == ["--zygote"]:  # before any import that might touch CUDA (worker/zygote.py)
+    from benchbench.worker.zygote import serve
 
-rc = main()
+    rc = serve()
+else:
+    from benchbench.worker.measure import main  # noqa: E402  (after the import path is fixed)
+
+    rc = main()
 # Leave without interpreter teardown: after a compiled run it took ~10 s (seen on an H100),
 # and everything this process owes is already on disk (the result was fsynced last).
 sys.stdout.flush()

@@ -1,7 +1,7 @@
 """One config, one fresh process: build, apply techniques, warm up, measure, write one result.
 
     python -m benchbench.worker CONFIG_JSON RESULT_JSON [ARTIFACTS_DIR]
-    python -m benchbench.worker --wait     (a prestarted spare: reads those three from stdin)
+    python -m benchbench.worker --zygote   (forks a fresh worker per config: worker/zygote.py)
 
 The result is a flat dict written atomically to RESULT_JSON; every outcome (ok, skipped, oom,
 error) is a result, never a crash of the parent. Nothing here formats output for people.
@@ -101,15 +101,31 @@ def _init_distributed(cfg: RunConfig, dev: torch.device) -> int:
     return dist.get_rank()
 
 
-def _warmup(ctx: Context, steps: int) -> dict:
+def _warmup(ctx: Context, steps) -> dict:
+    """`steps` steps, or with warmup_steps: auto one at a time until their times settle (stopping.WarmupRule);
+    the row gets the steps taken and, auto, the last steps' spread and why the warm-up stopped."""
     out, t1 = {}, time.perf_counter()
-    for i in range(steps):
+    rule = stopping.WarmupRule() if steps == "auto" else None
+    times: list[float] = []
+    while True:
+        if rule is None and len(times) >= steps:
+            break
+        t = time.perf_counter()
         ctx.engine.step(ctx.batches)
-        if i == 0:
-            synchronize(ctx.dev)
+        if rule is not None or not times:
+            synchronize(ctx.dev)  # auto: every step's time; fixed: the first's
+        times.append(time.perf_counter() - t)
+        if len(times) == 1:
             out["first_step_s"] = time.perf_counter() - t1
+        if rule is not None:
+            stop, why = rule.verdict(times)
+            if stop:
+                out.update(warmup_stop=why, warmup_spread=rule.spread(times))
+                break
     synchronize(ctx.dev)
     out["warmup_s"] = time.perf_counter() - t1
+    out["warmup_steps_taken"] = len(times)
+    ctx.engine.warmup_steps_taken = len(times)  # the pipeline engine's clock leaves these steps out
     return out
 
 
@@ -184,7 +200,7 @@ def _host_syncs(ctx: Context) -> dict:
 
 def fixed_costs(out: dict, measure_s: float) -> dict:
     """What the worker spent around its measured steps, in seconds: before measure() (interpreter, imports;
-    a prestarted spare counts from its config's arrival), and measure()'s own time, with the measured
+    a worker forked by the zygote counts from its fork), and measure()'s own time, with the measured
     share of both together (numerics checks, after this, not included)."""
     import_s = max(0.0, time.time() - _STARTED_AT - measure_s)
     total = import_s + measure_s
@@ -202,6 +218,12 @@ def _process_start() -> float:
 
 
 _STARTED_AT = _process_start()
+
+
+def restart_clock():
+    """A worker forked by the zygote (worker/zygote.py): its imports were paid there, its run starts now."""
+    global _STARTED_AT
+    _STARTED_AT = time.time()
 
 
 def nonfinite(out: dict) -> dict:
@@ -276,32 +298,8 @@ def write_atomic(path: str, data: dict):
     os.replace(tmp, path)
 
 
-def wait_for_config() -> list[str]:
-    """Spare mode (launch.Spare): imports are done; block until the parent sends a config, then
-    take its environment and log file as if this process had been started for it."""
-    import torch._dynamo  # noqa: F401  (torch.optim imports it at the first optimizer: ~4 s, paid here)
-
-    global _STARTED_AT
-    msg = json.loads(sys.stdin.readline() or "null")
-    _STARTED_AT = time.time()  # the imports were paid while waiting: the config's run starts now
-    if msg is None:  # the parent closed stdin without a config: nothing to do
-        os._exit(0)
-    os.environ.update(msg["env"])
-    if os.environ.get("BENCHBENCH_CPUS") and hasattr(os, "sched_setaffinity"):  # the lane's cores (launch.Spare)
-        os.sched_setaffinity(0, {int(c) for c in os.environ["BENCHBENCH_CPUS"].split(",")})
-    fd = os.open(msg["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    return msg["args"]
-
-
 def main(argv=None) -> int:
     args = argv or sys.argv[1:]
-    if args == ["--wait"]:
-        args = wait_for_config()
     cfg_path, result_path = args[:2]
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # under torchrun: one result per rank, merged by launch.py
         result_path = f"{result_path}.rank{os.environ['RANK']}"

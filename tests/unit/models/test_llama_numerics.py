@@ -66,3 +66,14 @@ def test_the_table_is_made_once_per_shape_and_device():
     with torch.inference_mode():
         t = llama.rotary_table(24, 8, torch.device("cpu"))
     assert not t.is_inference()  # usable in training after an inference-mode first call
+
+
+def test_the_compiled_path_reads_the_tables_made_at_build(monkeypatch):
+    built_small()  # builds on the CPU: its tables are there
+    cos, sin = llama._COS_SIN[(32, 16, "cpu", None)]
+    assert cos.shape == sin.shape == (32, 8)
+    x = torch.randn(2, 32, 3, 16)
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    assert torch.allclose(llama.rotate(x), plain_rotate(x), atol=1e-6)
+    monkeypatch.setitem(llama._COS_SIN, (32, 16, "cpu", None), (torch.ones(32, 8), torch.zeros(32, 8)))
+    assert torch.equal(llama.rotate(x), x)  # the identity rotation from the table: the table was read

@@ -127,65 +127,85 @@ def test_worker_dies_with_its_parent(tmp_path):
             parent.kill()
 
 
-# ------------------------------------------------------------------ prestarted spare workers
+# ------------------------------------------------------------------ the zygote: one import, a fresh fork per run
 
 
-def test_prestarted_spare_runs_the_next_config(tmp_path):
+@pytest.fixture
+def forks(monkeypatch):
+    """The pid of every worker a zygote forked, in order."""
+    pids = []
+    fork = launch.Zygote.fork
+
+    def recording(self, *a, **kw):
+        p = fork(self, *a, **kw)
+        if p is not None:
+            pids.append(p.pid)
+        return p
+
+    monkeypatch.setattr(launch.Zygote, "fork", recording)
     try:
-        first = launch.run(faulty("ok"), tmp_path, 0, prestart=True)
-        spare = launch._spares.get("")
-        assert first["status"] == "ok" and spare is not None and spare.p.poll() is None
-        second = launch.run(faulty("ok", seed=1), tmp_path, 0)
-        assert second["status"] == "ok" and second["exit_code"] == 0
-        assert spare.p.returncode == 0  # the spare ran it: it has exited now
-        assert not launch._spares  # prestart=False: no new spare
+        yield pids
     finally:
         launch.shutdown()
 
 
-def test_spare_gets_the_config_environment_and_log(tmp_path):
-    try:
-        launch.run(faulty("ok"), tmp_path, 0, prestart=True)
-        r = launch.run(faulty("raise"), tmp_path, 1)
-        assert r["status"] == "error" and r["reason"] == "faulty_model: this size raises on purpose"
-        cid = faulty("raise").config_id
-        assert (tmp_path / r["log"]).name == f"{cid}-r1.log"
-    finally:
-        launch.shutdown()
+def test_the_zygote_forks_a_fresh_process_for_every_run(tmp_path, forks):
+    first = launch.run(faulty("ok"), tmp_path, 0, prestart=True)
+    zygote = launch._zygotes[""]
+    assert first["status"] == "ok" and first["prestarted"] is False  # it waited for the zygote's imports
+    second = launch.run(faulty("ok", seed=1), tmp_path, 1)  # prestart=False: the lane's zygote still forks it
+    assert second["status"] == "ok" and second["exit_code"] == 0 and second["prestarted"] is True
+    assert len(forks) == 2 and len(set(forks)) == 2 and zygote.p.pid not in forks  # a new process each time
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in forks)
+    assert zygote.alive() and launch._zygotes[""] is zygote
 
 
-def test_a_dead_spare_falls_back_to_a_fresh_worker(tmp_path):
-    try:
-        launch.run(faulty("ok"), tmp_path, 0, prestart=True)
-        launch._spares[""].p.kill()
-        launch._spares[""].p.wait()
-        assert launch.run(faulty("ok", seed=2), tmp_path, 0)["status"] == "ok"
-    finally:
-        launch.shutdown()
-
-
-def test_shutdown_kills_the_waiting_spare(tmp_path):
+def test_a_forked_worker_gets_its_config_environment_and_log(tmp_path, forks):
     launch.run(faulty("ok"), tmp_path, 0, prestart=True)
-    p = launch._spares[""].p
+    r = launch.run(faulty("raise"), tmp_path, 1)
+    assert r["status"] == "error" and r["reason"] == "faulty_model: this size raises on purpose"
+    assert (tmp_path / r["log"]).name == f"{faulty('raise').config_id}-r1.log"
+
+
+def test_a_crashing_or_hanging_worker_ends_alone_and_the_zygote_forks_the_next(tmp_path, forks):
+    launch.run(faulty("ok"), tmp_path, 0, prestart=True)
+    zygote = launch._zygotes[""]
+    crashed = launch.run(faulty("segv"), tmp_path, 0)
+    assert crashed["status"] == "killed" and "SIGSEGV" in crashed["reason"]
+    hung = launch.run(faulty("hang", timeout_s=3), tmp_path, 0)
+    assert hung["status"] == "timeout"
+    after = launch.run(faulty("ok", seed=5), tmp_path, 0)
+    assert after["status"] == "ok" and after["prestarted"] is True
+    assert zygote.alive() and launch._zygotes[""] is zygote and len(set(forks)) == 4
+
+
+def test_a_dead_zygote_falls_back_to_a_plain_worker(tmp_path, forks):
+    launch.run(faulty("ok"), tmp_path, 0, prestart=True)
+    launch._zygotes[""].p.kill()
+    launch._zygotes[""].p.wait()
+    r = launch.run(faulty("ok", seed=2), tmp_path, 0)
+    assert r["status"] == "ok" and r["prestarted"] is False and not launch._zygotes
+
+
+def test_shutdown_ends_the_zygote(tmp_path, forks):
+    launch.run(faulty("ok"), tmp_path, 0, prestart=True)
+    p = launch._zygotes[""].p
     launch.shutdown()
-    assert p.poll() is not None and not launch._spares
+    assert p.poll() is not None and not launch._zygotes
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
                     reason="pinning needs Linux and two usable cores")
-def test_a_pool_lane_pins_its_worker_and_its_spare_to_the_lanes_cores(tmp_path):
+def test_a_pool_lane_pins_its_zygote_and_its_workers_to_the_lanes_cores(tmp_path, forks):
     core = min(os.sched_getaffinity(0))
-    try:
-        r = launch.run(faulty("ok"), tmp_path, 0, prestart=True, gpus=["7"], cpus=[core])
-        assert r["status"] == "ok" and r["cpu_ids"] == str(core)
-        spare = launch._spares["7"]  # the lane is the job's GPU: its next job takes this spare
-        assert os.sched_getaffinity(spare.p.pid) == {core}
-        again = launch.run(faulty("ok", seed=3), tmp_path, 0, gpus=["7"], cpus=[core])
-        assert again["status"] == "ok" and again["prestarted"] is True
-        other = launch.run(faulty("ok", seed=4), tmp_path, 0, gpus=["6"], cpus=[core])
-        assert other["prestarted"] is False  # another GPU's lane had no spare
-    finally:
-        launch.shutdown()
+    r = launch.run(faulty("ok"), tmp_path, 0, prestart=True, gpus=["7"], cpus=[core])
+    assert r["status"] == "ok" and r["cpu_ids"] == str(core)
+    zygote = launch._zygotes["7"]  # the lane is the job's GPU: its next job is forked here
+    assert os.sched_getaffinity(zygote.p.pid) == {core}
+    again = launch.run(faulty("ok", seed=3), tmp_path, 0, gpus=["7"], cpus=[core])
+    assert again["status"] == "ok" and again["prestarted"] is True
+    other = launch.run(faulty("ok", seed=4), tmp_path, 0, gpus=["6"], cpus=[core])
+    assert other["prestarted"] is False  # another GPU's lane had no zygote
 
 
 def test_torch_threads_default_to_the_usable_cores_and_honour_omp_num_threads(monkeypatch):
