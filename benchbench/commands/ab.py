@@ -77,6 +77,7 @@ def _ab(args, err, out) -> int:
             for name, commit in commits.items():
                 wt = stack.enter_context(gitrepo.worktree(repo, commit))
                 sides[name].cwd, sides[name].env, sides[name].commit = wt, ab.revision_env(repo, wt), commit
+                sides[name].suite = gitrepo.suite_in(repo, wt, sides[name].suite)
             say(f"ab {args.suites[0]}: A = {args.a_rev} ({commits['a'][:12]}), B = {args.b_rev} "
                 f"({commits['b'][:12]}), {repeats} repeats each, interleaved -> {where}")
         else:

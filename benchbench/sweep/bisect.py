@@ -132,7 +132,7 @@ def run_probe(repo: Path, commit: str, suite: Path, config_id: str, run_dir: Pat
                 rc = run_child(setup, shell=True, cwd=wt, env=env, stdout=f, stderr=subprocess.STDOUT, timeout_s=timeout_s)
                 if rc:
                     raise BisectError(f"--setup failed at {commit[:12]} (exit {rc}); its output: {log}")
-            cmd = [python, "-m", "benchbench.cli", "run", str(suite), "--config", config_id, "-o", str(run_dir),
+            cmd = [python, "-m", "benchbench.cli", "run", str(gitrepo.suite_in(repo, wt, suite)), "--config", config_id, "-o", str(run_dir),
                    "-q", *(["--smoke"] if smoke else [])]
             f.write("$ " + " ".join(cmd) + "\n")
             f.flush()

@@ -88,3 +88,18 @@ def worktree(repo: Path, commit: str):
         shutil.rmtree(parent, ignore_errors=True)
         with contextlib.suppress(GitError):
             git(repo, "worktree", "prune", check=False)
+
+
+def suite_in(repo: Path, wt: Path, suite: Path, at: Path | None = None) -> Path:
+    """The suite as a run at a worktree must read it: the suite's text placed where `at` (default: the suite
+    itself) lies in the repository, so a py: model found beside it is the commit's, not the checkout's. A
+    suite outside the repository stays where it is."""
+    suite = Path(suite).resolve()
+    try:
+        rel = Path(at or suite).resolve().relative_to(toplevel(repo).resolve())
+    except (ValueError, GitError):
+        return suite
+    dest = Path(wt) / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(suite, dest)
+    return dest

@@ -30,6 +30,7 @@ class Origin:
     overrides: dict
     commit: str | None
     dirty: bool
+    suite_path: str | None = None  # where the suite lay when the run started (run.json)
 
 
 def origin(run_dir) -> Origin:
@@ -40,7 +41,7 @@ def origin(run_dir) -> Origin:
     run = results.read_json(d / "run.json")
     env = results.read_json(d / "env.json") if (d / "env.json").is_file() else {}
     return Origin(d, str(run.get("suite")), bool(run.get("smoke")), dict(run.get("overrides") or {}),
-                  env.get("git_commit") or None, bool(env.get("git_dirty")))
+                  env.get("git_commit") or None, bool(env.get("git_dirty")), run.get("suite_path"))
 
 
 def check(a: Origin, b: Origin):
@@ -79,6 +80,8 @@ def rerun(a: Origin, b: Origin, ids: list[str], out: Path, repo=".", log=print) 
                     commit = commits[s]
                     wt = stack.enter_context(gitrepo.worktree(top, commit))
                     sides[s].cwd, sides[s].env, sides[s].commit = wt, ab.revision_env(top, wt), commit
+                    if o.suite_path:  # placed where the original suite lay: py: models beside it are the commit's
+                        sides[s].suite = gitrepo.suite_in(top, wt, sides[s].suite, at=Path(o.suite_path))
                     if o.dirty:
                         log(f"{s.upper()} ran with uncommitted changes; its rerun runs commit {commit[:12]} as committed")
                 log(f"rerun: A at {a.commit[:12]}, B at {b.commit[:12]} (temporary worktrees of {top})")

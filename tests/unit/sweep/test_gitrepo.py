@@ -44,3 +44,25 @@ def test_a_dirty_checkout_and_a_non_repository_are_refused(repo, tmp_path):
         gitrepo.toplevel(tmp_path / "missing")
     assert gitrepo.commit_time(path, commits[1]).startswith("2026-01-01T00:01:00")
     assert gitrepo.commit_time(path, "nope") is None
+
+
+def test_a_suite_in_the_repository_is_read_at_the_worktree(repo, tmp_path):
+    """A probe's suite lies where the user's lay, in the commit's tree: a py: model beside it is the commit's."""
+    path, commits, suite = repo
+    user_suite = path / "suites" / "mine.yaml"
+    user_suite.parent.mkdir(exist_ok=True)
+    user_suite.write_text("name: mine\n")
+    try:
+        with gitrepo.worktree(path, commits[1]) as wt:
+            placed = gitrepo.suite_in(path, wt, user_suite)
+            assert placed == wt / "suites" / "mine.yaml" and placed.read_text() == "name: mine\n"
+            # a run folder's copy, placed where the original suite lay
+            copy = tmp_path / "suite.yaml"
+            copy.write_text("name: copy\n")
+            assert gitrepo.suite_in(path, wt, copy, at=user_suite).read_text() == "name: copy\n"
+            outside = tmp_path / "elsewhere.yaml"
+            outside.write_text("name: out\n")
+            assert gitrepo.suite_in(path, wt, outside) == outside.resolve()
+    finally:
+        user_suite.unlink()
+        user_suite.parent.rmdir()
