@@ -128,6 +128,8 @@ def _compare_parsers(sub):
     c = sub.add_parser("compare", help="join runs on config id: values with CIs, ratio, verdict (or --by axes)")
     c.add_argument("run_dirs", nargs="+", metavar="RUN", help="RUN_A RUN_B [RUN_C...]: each later run against RUN_A")
     c.add_argument("--by", help="AXIS[,AXIS]: a matrix of ratios (one run: the axes against each other)")
+    c.add_argument("--ignore", metavar="SETTING[,SETTING]", help="match configs across runs with these settings left "
+                   "out (e.g. warmup_steps: did a change of method change what is measured?)")
     c.add_argument("--metric", default="tokens_per_s", help="a row column, e.g. tokens_per_s, step_time_s, peak_rss_bytes; "
                    "several (tokens_per_s,peak_allocated_bytes): one family, Holm over every config and metric")
     c.add_argument("--level", type=number(0, high=1), default=0.05, help="significance level (default 0.05)")

@@ -1,4 +1,4 @@
-"""`benchbench compare RUN_A RUN_B... [--by AXES] [--metric M] [--markdown FILE]`.
+"""`benchbench compare RUN_A RUN_B... [--by AXES] [--metric M] [--ignore SETTINGS] [--markdown FILE]`.
 
 Two or more runs: every later run against the first, one table each (or a --by matrix). One run
 with --by: the axes against each other inside the run (e.g. a precision x attention speedup matrix).
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from benchbench.analysis import compare, environment, family, pivot
+from benchbench.analysis import compare, environment, family, matching, pivot
 from benchbench.analysis import summary as tables
 from benchbench.commands.common import UsageError, console
 from benchbench.present import markdown
@@ -39,6 +39,10 @@ def main(args) -> int:
     for d, f in zip(args.run_dirs, frames):
         if f.empty:
             raise UsageError(f"{d}: the run has no rows")
+    ignore = [s.strip() for s in (args.ignore or "").split(",") if s.strip()]
+    if ignore and len(frames) == 1:
+        raise UsageError("--ignore matches the configs of two or more runs; give RUN_A RUN_B")
+    frames = matching.rekey(frames, [str(d) for d in args.run_dirs], ignore)
     out = console()
     md = []
     smoke = [d for d, f in zip(args.run_dirs, frames) if tables.is_smoke(f) or _run(d).get("smoke")]
