@@ -14,6 +14,7 @@ INTERNAL = {
     ("benchbench.worker.measure", "Skip"): "a technique or engine that does not apply: the worker records a skipped row",
     ("benchbench.spec.yaml_loader", "YamlLimitError"): "the YAML walk's limits: read_document turns it into FileProblem",
     ("benchbench.spec.yaml_loader", "FileProblem"): "suite.load turns it into the suite's UserError; readers skip the file",
+    ("benchbench.basics.nvml", "Unavailable"): "no NVML here: the collector and env.json record why, the run goes on",
 }
 # except clauses in commands that catch a user error on purpose: (module, why)
 ALLOWED_CATCHES = {

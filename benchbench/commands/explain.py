@@ -32,12 +32,9 @@ def _rerun(args, a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     """--rerun: the configs compare calls faster or slower, without a profile on a side, profiled again on both
     sides (sweep/rerun.py) into a new folder beside RUN_B; (A's rows, B's rows, their run directories)."""
     say = lambda m: console(stderr=True).print(escape(m), highlight=False, soft_wrap=True)  # noqa: E731
-    try:
-        oa, ob = rerun.origin(args.run_a), rerun.origin(args.run_b)
-        rerun.check(oa, ob)
-        rerun.revisions(oa, ob, args.repo or ".")  # a commit the repository lacks: said before anything runs
-    except rerun.RerunError as e:
-        raise UsageError(str(e)) from None
+    oa, ob = rerun.origin(args.run_a), rerun.origin(args.run_b)
+    rerun.check(oa, ob)
+    rerun.revisions(oa, ob, args.repo or ".")  # a commit the repository lacks: said before anything runs
     verdicts = _verdicts(a, b)
     changed = [c for c, v in verdicts.items() if v in ("faster", "slower") and (args.config is None or c == args.config)]
     if not changed:
@@ -51,10 +48,7 @@ def _rerun(args, a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     out = Path(args.run_b).resolve().parent / f"explain-rerun-{stamp}"
     say(f"--rerun: {len(ids)} changed config(s) without a profile ({', '.join(ids)}), profiled again on both sides "
         f"-> {out}/a, {out}/b")
-    try:
-        da, db = rerun.rerun(oa, ob, ids, out, args.repo or ".", log=say)
-    except rerun.RerunError as e:
-        raise UsageError(str(e)) from None
+    da, db = rerun.rerun(oa, ob, ids, out, args.repo or ".", log=say)
     ra, rb = results.load(da), results.load(db)
     if ra.empty or rb.empty:
         raise UsageError(f"{da if ra.empty else db}: the rerun wrote no rows (its log: {out})")

@@ -106,6 +106,10 @@ BUILTIN: dict[str, Metric] = {
         ("peak_gb_per_s", dict(**_T, unit="GB/s", description="the device's peak memory bandwidth")),
         ("load_avg_1m_start", dict(**_L)), ("load_avg_1m_end", dict(**_L)),
         ("usable_cores", dict(**_L, unit="cores")),
+        ("torch_threads", dict(**_L, unit="threads", description="torch's intra-op threads in the worker")),
+        ("warmup_steps_taken", dict(**_L, unit="steps", description="warm-up steps run before the timed window")),
+        ("warmup_spread", dict(**_L, unit="fraction", description="warmup_steps: auto: the last two steps' relative "
+                                                                  "difference when the warm-up stopped")),
         ("configs_beside", dict(**_L, unit="configs", description="configs running beside this one (a pool)")),
         ("maxbatch_probe", dict(**_L)),
     ),

@@ -14,12 +14,12 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchbench.basics.errors import UserError
 from benchbench.store import results
 from benchbench.sweep import ab, gitrepo
 
 
-class RerunError(Exception):
-    """The runs cannot be rerun (another suite on each side, a commit not in the repository): says why."""
+RerunError = UserError  # the runs cannot be rerun (another suite on each side, a commit not in the repository)
 
 
 @dataclass
@@ -68,6 +68,10 @@ def rerun(a: Origin, b: Origin, ids: list[str], out: Path, repo=".", log=print) 
     """Profiled reruns of `ids` on both sides into OUT/a and OUT/b (every side's code; see the module)."""
     check(a, b)
     top, commits = revisions(a, b, repo)
+    if commits:  # the revisions' code is the repository's: its py: models are found there (in the sides: the worktree)
+        from benchbench.models import user  # the registry imports torch: only once there is a rerun to make
+
+        user.also(top)
     if (out / "a").exists() or (out / "b").exists():
         raise RerunError(f"{out} already holds reruns; give an empty folder")
     repeats = int(b.overrides.get("repeats") or ab.default_repeats(b.run_dir / "suite.yaml", b.smoke))

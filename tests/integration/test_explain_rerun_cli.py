@@ -99,7 +99,8 @@ def test_bad_input_exits_2_with_one_line(quick, tmp_path, case, message):
 
 def test_two_commits_each_side_reruns_at_its_revision(tmp_path, monkeypatch):
     repo, commits, suite = history_repo.make(tmp_path)
-    monkeypatch.chdir(repo)  # the suite's `py:histmodel` imports from the checkout
+    monkeypatch.chdir(repo)
+    monkeypatch.syspath_prepend(str(repo))  # the suite's `py:histmodel`, loaded here, imports from the checkout
     (cid,) = [c.config_id for c in suites.load(suite).expand()]
     env = lambda commit: {**CPU_ENV, "git_commit": commit, "git_dirty": False}  # noqa: E731
     a = unprofiled(tmp_path / "runs" / "a", suite, {cid: 0.002}, smoke=False, env=env(commits[0]))

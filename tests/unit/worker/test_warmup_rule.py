@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchbench.analysis.stopping import WarmupRule
+from benchbench.basics.stopping import WarmupRule
 from benchbench.spec.config import RunConfig
 from benchbench.worker import measure
 
