@@ -113,7 +113,8 @@ def test_two_commits_each_side_reruns_at_its_revision(tmp_path, monkeypatch):
     assert {r["n_params"] for r in ra} == {2 * 512 * 512 + 512 + 512}  # A's code: 512 hidden units
     assert {r["n_params"] for r in rb} == {2 * 512 * 2048 + 2048 + 512}  # B's: 2048
     assert json.loads((out / "a" / "env.json").read_text())["git_commit"] == commits[0]
-    assert "matmul" in p.stdout.splitlines()[0]  # 4x the matmul work
+    # which kernels lead depends on the CPU's timing of a few profiled steps: only the explanation's form is certain
+    assert "step time" in p.stdout.splitlines()[0] and "device: matmul" in p.stdout
     assert not subprocess_worktrees(repo)
 
 
